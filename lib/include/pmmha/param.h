@@ -1,0 +1,99 @@
+// One parameter table per agent. The table is the only place a parameter's
+// name, type, default, flags and descriptions are written: the meta-data XML,
+// the validation, the command line for humans and the typed access all come
+// from it.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pmmha/environment.h"
+#include "pmmha/status.h"
+
+namespace pmmha {
+
+// Meta-data content types that both the DTD and the RelaxNG schema shipped
+// with resource-agents accept.
+enum class ParamType { kString, kInteger, kBoolean };
+
+enum ParamFlag : std::uint32_t {
+  kRequired = 1u << 0,
+  kUnique = 1u << 1,      // no two resources may share the value
+  kReloadable = 1u << 2,  // a change reloads (reload-agent) instead of restarting
+  kPrivate = 1u << 3,     // a secret: never logged, never shown in errors
+};
+
+// A check of one value beyond its type; returns an error message (without
+// the parameter name, which the caller adds) or nothing.
+using ValueCheck = std::optional<std::string> (*)(std::string_view value);
+
+struct ParamSpec {
+  std::string_view name;
+  ParamType type = ParamType::kString;
+  std::string_view default_value = {};  // empty: no default
+  std::uint32_t flags = 0;
+  std::string_view shortdesc = {};
+  std::string_view longdesc = {};
+  // kString: the allowed values, if the parameter is an enumeration.
+  std::vector<std::string_view> choices = {};
+  // kInteger: the allowed range.
+  long long min = 0;
+  long long max = 0;
+  ValueCheck check = nullptr;
+
+  bool Has(ParamFlag flag) const { return (flags & flag) != 0; }
+};
+
+using ParamTable = std::vector<const ParamSpec*>;
+
+// The longest value any parameter accepts. Longer values are a
+// misconfiguration, not something to pass to the kernel or a daemon.
+inline constexpr std::size_t kMaxValueLength = 4096;
+
+// Parses an OCF boolean the way ocf_is_true does (yes/true/1/on, no/false/0/off,
+// case-insensitive); nothing for anything else.
+std::optional<bool> ParseBoolean(std::string_view value);
+// Parses a whole decimal integer; nothing on junk or overflow.
+std::optional<long long> ParseInteger(std::string_view value);
+
+// Validated parameter values with typed access. Only the ParamSpec objects of
+// the table the values were validated against may be passed to the getters.
+class Params {
+ public:
+  Params() = default;
+  // The value, or the default when unset ("" when there is none).
+  const std::string& String(const ParamSpec& spec) const;
+  long long Integer(const ParamSpec& spec) const;  // 0 when unset, no default
+  bool Boolean(const ParamSpec& spec) const;       // false when unset, no default
+  // True when the value came from the user, not from the default.
+  bool IsSet(const ParamSpec& spec) const;
+
+  // Builds values directly (for tests and for the validator).
+  void Put(const ParamSpec& spec, std::string value, bool user_set);
+
+ private:
+  struct Value {
+    std::string text;
+    bool user_set = false;
+  };
+  const Value& Find(const ParamSpec& spec) const;
+  std::map<std::string_view, Value> values_;
+};
+
+// Reads every parameter of `table` from OCF_RESKEY_* in `env` and checks it:
+// required values present, length, no control characters, type, choices,
+// range, then the spec's own check. The first problem is returned as
+// kErrConfigured with a reason naming the parameter and (unless it is
+// private) the value in single quotes.
+Result<Params> ValidateParams(const ParamTable& table, const Environment& env);
+
+// A value quoted for a message: 'value', cut to 64 characters, control
+// characters escaped.
+std::string Quote(std::string_view value);
+
+}  // namespace pmmha

@@ -1,0 +1,159 @@
+#include "pmmha/param.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace pmmha {
+
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view TypeName(ParamType type) {
+  switch (type) {
+    case ParamType::kInteger: return "an integer";
+    case ParamType::kBoolean: return "a boolean (true/false, yes/no, 1/0, on/off)";
+    case ParamType::kString: break;
+  }
+  return "a string";
+}
+
+Status Invalid(const ParamSpec& spec, std::string_view value, std::string_view why) {
+  if (spec.Has(kPrivate)) {
+    return Status(ExitCode::kErrConfigured,
+                  fmt::format("parameter '{}' (value hidden): {}", spec.name, why));
+  }
+  return Status(ExitCode::kErrConfigured,
+                fmt::format("parameter '{}' = {}: {}", spec.name, Quote(value), why));
+}
+
+std::optional<std::string> CheckValue(const ParamSpec& spec, std::string_view value) {
+  if (value.size() > kMaxValueLength) {
+    return fmt::format("is {} bytes long, more than the {} allowed", value.size(),
+                       kMaxValueLength);
+  }
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return std::string("contains a control character");
+    }
+  }
+  switch (spec.type) {
+    case ParamType::kBoolean:
+      if (!ParseBoolean(value)) return fmt::format("is not {}", TypeName(spec.type));
+      break;
+    case ParamType::kInteger: {
+      auto n = ParseInteger(value);
+      if (!n) return fmt::format("is not {}", TypeName(spec.type));
+      if (spec.min != 0 || spec.max != 0) {
+        if (*n < spec.min || *n > spec.max) {
+          return fmt::format("is out of range ({} to {})", spec.min, spec.max);
+        }
+      }
+      break;
+    }
+    case ParamType::kString:
+      if (!spec.choices.empty() &&
+          std::find(spec.choices.begin(), spec.choices.end(), value) == spec.choices.end()) {
+        return fmt::format("must be one of: {}", fmt::join(spec.choices, ", "));
+      }
+      break;
+  }
+  if (spec.check != nullptr) return spec.check(value);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<bool> ParseBoolean(std::string_view value) {
+  for (std::string_view yes : {"yes", "true", "1", "on", "y"}) {
+    if (EqualsIgnoreCase(value, yes)) return true;
+  }
+  for (std::string_view no : {"no", "false", "0", "off", "n"}) {
+    if (EqualsIgnoreCase(value, no)) return false;
+  }
+  return std::nullopt;
+}
+
+std::optional<long long> ParseInteger(std::string_view value) {
+  if (value.empty()) return std::nullopt;
+  std::string_view digits = value;
+  if (digits.front() == '+') digits.remove_prefix(1);
+  long long n = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  return n;
+}
+
+std::string Quote(std::string_view value) {
+  constexpr std::size_t kShown = 64;
+  std::string out = "'";
+  for (std::size_t i = 0; i < value.size() && i < kShown; ++i) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += "'";
+  if (value.size() > kShown) out += fmt::format(" (cut, {} bytes)", value.size());
+  return out;
+}
+
+const Params::Value& Params::Find(const ParamSpec& spec) const {
+  auto it = values_.find(spec.name);
+  if (it == values_.end()) {
+    // A getter called with a spec from another table: a programming error
+    // that every agent's tests would hit at once.
+    fmt::print(stderr, "internal error: parameter '{}' is not in the table\n", spec.name);
+    std::abort();
+  }
+  return it->second;
+}
+
+const std::string& Params::String(const ParamSpec& spec) const { return Find(spec).text; }
+
+long long Params::Integer(const ParamSpec& spec) const {
+  return ParseInteger(Find(spec).text).value_or(0);
+}
+
+bool Params::Boolean(const ParamSpec& spec) const {
+  return ParseBoolean(Find(spec).text).value_or(false);
+}
+
+bool Params::IsSet(const ParamSpec& spec) const { return Find(spec).user_set; }
+
+void Params::Put(const ParamSpec& spec, std::string value, bool user_set) {
+  values_.insert_or_assign(spec.name, Value{std::move(value), user_set});
+}
+
+Result<Params> ValidateParams(const ParamTable& table, const Environment& env) {
+  Params params;
+  for (const ParamSpec* spec : table) {
+    auto given = env.Param(spec->name);
+    // OCF treats an empty value like an unset one (ocf-shellfuncs' ${X:-default}).
+    bool user_set = given.has_value() && !given->empty();
+    if (!user_set) {
+      if (spec->Has(kRequired)) {
+        return Status(ExitCode::kErrConfigured,
+                      fmt::format("required parameter '{}' is not set", spec->name));
+      }
+      params.Put(*spec, std::string(spec->default_value), false);
+      continue;
+    }
+    if (auto why = CheckValue(*spec, *given)) return Invalid(*spec, *given, *why);
+    params.Put(*spec, std::move(*given), true);
+  }
+  return params;
+}
+
+}  // namespace pmmha

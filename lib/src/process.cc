@@ -1,0 +1,339 @@
+#include "pmmha/process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "pmmha/param.h"
+
+extern char** environ;
+
+namespace pmmha {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(o.release()) {}
+  Fd& operator=(Fd&& o) noexcept {
+    reset(o.release());
+    return *this;
+  }
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+struct Pipe {
+  Fd read, write;
+};
+
+bool MakePipe(Pipe& p) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return false;
+  p.read.reset(fds[0]);
+  p.write.reset(fds[1]);
+  return true;
+}
+
+int PidfdOpen(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+std::string SignalName(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev != nullptr ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
+}
+
+// Everything the child needs, prepared before fork so the child only makes
+// async-signal-safe calls.
+struct ChildSetup {
+  std::string path;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  int out = -1, err = -1, report = -1;
+};
+
+[[noreturn]] void ExecChild(const ChildSetup& s) {
+  // Pacemaker may hand us ignored or blocked signals; the child starts clean.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
+  int null = open("/dev/null", O_RDONLY);
+  if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(s.out, STDOUT_FILENO) < 0 ||
+      dup2(s.err, STDERR_FILENO) < 0) {
+    int e = errno;
+    (void)!write(s.report, &e, sizeof e);
+    _exit(127);
+  }
+  // Descriptors some library opened without O_CLOEXEC must not leak either.
+  syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
+  fcntl(s.report, F_SETFD, FD_CLOEXEC);
+  execve(s.path.c_str(), s.argv.data(), s.envp.data());
+  int e = errno;
+  (void)!write(s.report, &e, sizeof e);
+  _exit(127);
+}
+
+// Reads what is available from `fd` into `sink` up to `cap`; returns false
+// at end of file or error.
+bool Drain(int fd, std::string& sink, std::size_t cap, bool& truncated) {
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      std::size_t room = cap > sink.size() ? cap - sink.size() : 0;
+      std::size_t take = std::min<std::size_t>(room, static_cast<std::size_t>(n));
+      sink.append(buf, take);
+      if (take < static_cast<std::size_t>(n)) truncated = true;
+      continue;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN;
+  }
+}
+
+class RealProcessRunner final : public ProcessRunner {
+ public:
+  Result<ProcessResult> Run(const std::vector<std::string>& argv, const Deadline& deadline,
+                            const ProcessOptions& options) override;
+};
+
+// Waits until `pid` exits or `until` passes; true when it has exited (and
+// was reaped into `wstatus`). Streams keep being read meanwhile.
+class Waiter {
+ public:
+  Waiter(pid_t pid, int out, int err, const ProcessOptions& options, ProcessResult& result)
+      : pid_(pid), pidfd_(PidfdOpen(pid)), options_(options), result_(result) {
+    fds_[0] = out;
+    fds_[1] = err;
+  }
+
+  bool WaitUntil(const Deadline& until) {
+    for (;;) {
+      if (Reap(false)) return true;
+      pollfd p[3];
+      int n = 0;
+      int idx[3];
+      for (int i = 0; i < 2; ++i) {
+        if (fds_[i] >= 0) {
+          p[n] = {fds_[i], POLLIN, 0};
+          idx[n++] = i;
+        }
+      }
+      int pid_slot = -1;
+      if (pidfd_.get() >= 0) {
+        p[n] = {pidfd_.get(), POLLIN, 0};
+        pid_slot = n++;
+      }
+      long long left = until.Remaining().count();
+      if (left <= 0) return Reap(false);
+      // Without a pidfd (kernels before 5.3) look again every 20 ms.
+      int timeout = pidfd_.get() >= 0 ? static_cast<int>(std::min(left, 60000LL))
+                                      : static_cast<int>(std::min(left, 20LL));
+      int r = poll(p, n, timeout);
+      if (r < 0 && errno != EINTR) return Reap(false);
+      for (int i = 0; i < n; ++i) {
+        if (i == pid_slot || p[i].revents == 0) continue;
+        ReadStream(idx[i]);
+      }
+    }
+  }
+
+  // After exit a grandchild may still hold the pipes: take what is there now
+  // and stop, rather than wait for an end of file that may never come.
+  void FinishStreams() {
+    for (int i = 0; i < 2; ++i) {
+      if (fds_[i] >= 0) ReadStream(i);
+    }
+  }
+
+  int wstatus() const { return wstatus_; }
+
+ private:
+  void ReadStream(int i) {
+    std::string& sink = i == 0 ? result_.out : result_.err;
+    bool& truncated = i == 0 ? result_.out_truncated : result_.err_truncated;
+    if (!Drain(fds_[i], sink, options_.output_cap, truncated)) fds_[i] = -1;
+  }
+
+  bool Reap(bool block) {
+    if (reaped_) return true;
+    pid_t r;
+    do {
+      r = waitpid(pid_, &wstatus_, block ? 0 : WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == pid_) reaped_ = true;
+    return reaped_;
+  }
+
+  pid_t pid_;
+  Fd pidfd_;
+  int fds_[2];
+  const ProcessOptions& options_;
+  ProcessResult& result_;
+  int wstatus_ = 0;
+  bool reaped_ = false;
+};
+
+Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& argv,
+                                             const Deadline& deadline,
+                                             const ProcessOptions& options) {
+  if (argv.empty()) return Status(ExitCode::kErrGeneric, "empty command");
+  if (deadline.HasExpired()) {
+    return Status(ExitCode::kErrGeneric,
+                  fmt::format("no time left to run {}", Quote(argv[0])));
+  }
+  const char* path_env = std::getenv("PATH");
+  auto path = FindExecutable(argv[0], path_env != nullptr ? path_env : "/usr/sbin:/usr/bin:/sbin:/bin");
+  if (!path) {
+    return Status(ExitCode::kErrInstalled,
+                  fmt::format("{} not found or not executable", Quote(argv[0])));
+  }
+
+  ChildSetup setup;
+  setup.path = *path;
+  for (const auto& a : argv) setup.argv.push_back(const_cast<char*>(a.c_str()));
+  setup.argv.push_back(nullptr);
+  std::vector<std::string> env_store;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    std::string_view name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const auto& extra : options.extra_env) {
+      if (std::string_view(extra).substr(0, extra.find('=')) == name) replaced = true;
+    }
+    if (!replaced) env_store.emplace_back(entry);
+  }
+  for (const auto& extra : options.extra_env) env_store.push_back(extra);
+  for (auto& e : env_store) setup.envp.push_back(e.data());
+  setup.envp.push_back(nullptr);
+
+  Pipe out, err, report;
+  if (!MakePipe(out) || !MakePipe(err) || !MakePipe(report)) {
+    return Status(ExitCode::kErrGeneric, fmt::format("pipe: {}", strerror(errno)));
+  }
+  setup.out = out.write.get();
+  setup.err = err.write.get();
+  setup.report = report.write.get();
+
+  pid_t pid = fork();
+  if (pid < 0) return Status(ExitCode::kErrGeneric, fmt::format("fork: {}", strerror(errno)));
+  if (pid == 0) ExecChild(setup);
+
+  out.write.reset();
+  err.write.reset();
+  report.write.reset();
+  int exec_errno = 0;
+  ssize_t n;
+  do {
+    n = read(report.read.get(), &exec_errno, sizeof exec_errno);
+  } while (n < 0 && errno == EINTR);
+  if (n == sizeof exec_errno) {
+    int ignored;
+    waitpid(pid, &ignored, 0);
+    return Status(ExitCode::kErrInstalled,
+                  fmt::format("cannot execute {}: {}", Quote(*path), strerror(exec_errno)));
+  }
+
+  fcntl(out.read.get(), F_SETFL, O_NONBLOCK);
+  fcntl(err.read.get(), F_SETFL, O_NONBLOCK);
+  ProcessResult result;
+  Waiter waiter(pid, out.read.get(), err.read.get(), options, result);
+  bool exited = waiter.WaitUntil(deadline);
+  if (!exited) {
+    result.timed_out = true;
+    kill(pid, SIGTERM);
+    exited = waiter.WaitUntil(Deadline::After(options.kill_grace));
+    if (!exited) {
+      kill(pid, SIGKILL);
+      // A process in uninterruptible sleep (a hung filesystem) does not die
+      // even from SIGKILL until its I/O ends: do not wait for it forever.
+      exited = waiter.WaitUntil(Deadline::After(milliseconds(1000)));
+    }
+  }
+  waiter.FinishStreams();
+  if (exited) {
+    int ws = waiter.wstatus();
+    if (WIFEXITED(ws)) {
+      result.exited = true;
+      result.exit_code = WEXITSTATUS(ws);
+    } else if (WIFSIGNALED(ws)) {
+      result.term_signal = WTERMSIG(ws);
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+std::string ProcessResult::Describe() const {
+  std::string what;
+  if (exited) {
+    what = fmt::format("exit {}", exit_code);
+  } else if (term_signal != 0) {
+    what = fmt::format("killed by {}", SignalName(term_signal));
+  } else {
+    what = "did not end even after SIGKILL";
+  }
+  return timed_out ? fmt::format("timed out, {}", what) : what;
+}
+
+std::unique_ptr<ProcessRunner> MakeProcessRunner() {
+  return std::make_unique<RealProcessRunner>();
+}
+
+std::optional<std::string> FindExecutable(std::string_view name, std::string_view path_env) {
+  auto executable = [](const std::string& candidate) {
+    struct stat st;
+    return stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+           access(candidate.c_str(), X_OK) == 0;
+  };
+  if (name.empty()) return std::nullopt;
+  if (name.find('/') != std::string_view::npos) {
+    std::string candidate(name);
+    if (executable(candidate)) return candidate;
+    return std::nullopt;
+  }
+  std::size_t start = 0;
+  while (start <= path_env.size()) {
+    std::size_t end = path_env.find(':', start);
+    if (end == std::string_view::npos) end = path_env.size();
+    std::string_view dir = path_env.substr(start, end - start);
+    if (dir.empty()) dir = ".";
+    std::string candidate = fmt::format("{}/{}", dir, name);
+    if (executable(candidate)) return candidate;
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+}  // namespace pmmha

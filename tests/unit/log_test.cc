@@ -1,0 +1,77 @@
+#include "pmmha/log.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "capture.h"
+
+using namespace pmmha;
+
+namespace {
+
+std::string TempPath(const char* name) {
+  return std::string("/tmp/pmmha-log-test-") + std::to_string(getpid()) + "-" + name;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("the tag is agent(instance)[pid]") {
+  Logger log(Environment(), "pmm-vip", "vip");
+  CHECK(log.tag() == "pmm-vip(vip)[" + std::to_string(getpid()) + "]");
+}
+
+TEST_CASE("without HA_LOGFILE or syslog, messages go to stderr") {
+  CaptureOutput capture;
+  Logger log(Environment(), "pmm-vip", "vip");
+  log.Info("added {}", "192.0.2.10");
+  log.Debug("hidden");
+  CHECK_THAT(capture.err(), Catch::Contains("INFO: added 192.0.2.10\n"));
+  CHECK_THAT(capture.err(), !Catch::Contains("hidden"));
+}
+
+TEST_CASE("HA_LOGFILE gets tagged lines, HA_DEBUGLOG gets debug, stderr stays clean") {
+  std::string logfile = TempPath("log"), debuglog = TempPath("debug");
+  unlink(logfile.c_str());
+  unlink(debuglog.c_str());
+  CaptureOutput capture;
+  Logger log(Environment{{"HA_LOGFILE", logfile}, {"HA_DEBUGLOG", debuglog},
+                          {"HA_debug", "1"}},
+             "pmm-storage", "fs");
+  log.Warn("slow");
+  log.Debug("details");
+  log.ExitReason("mount failed");
+  std::string main_log = Slurp(logfile), debug_log = Slurp(debuglog);
+  CHECK_THAT(main_log, Catch::Contains(log.tag() + ":    WARNING: slow"));
+  CHECK_THAT(main_log, Catch::Contains(log.tag() + ":    ERROR: mount failed"));
+  CHECK_THAT(main_log, !Catch::Contains("details"));
+  CHECK_THAT(debug_log, Catch::Contains("DEBUG: details"));
+  CHECK(capture.err() == "ocf-exit-reason:mount failed\n");
+  unlink(logfile.c_str());
+  unlink(debuglog.c_str());
+}
+
+TEST_CASE("HA_DEBUG=1 enables debug messages too") {
+  CHECK(Logger(Environment{{"HA_DEBUG", "1"}}, "a", "b").debug_enabled());
+  CHECK_FALSE(Logger(Environment{{"HA_DEBUG", "0"}}, "a", "b").debug_enabled());
+  CHECK_FALSE(Logger(Environment(), "a", "b").debug_enabled());
+}
+
+TEST_CASE("a default logger writes only the exit reason") {
+  CaptureOutput capture;
+  Logger log;
+  log.Error("nothing");
+  log.ExitReason("why");
+  CHECK(capture.err() == "ocf-exit-reason:why\n");
+}

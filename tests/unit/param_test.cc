@@ -1,0 +1,125 @@
+#include "pmmha/param.h"
+
+#include <catch2/catch.hpp>
+
+using namespace pmmha;
+
+namespace {
+
+std::optional<std::string> NoSlash(std::string_view v) {
+  if (v.find('/') != std::string_view::npos) return std::string("must not contain '/'");
+  return std::nullopt;
+}
+
+const ParamSpec kName{.name = "name", .flags = kRequired, .shortdesc = "n", .check = NoSlash};
+const ParamSpec kCount{.name = "count", .type = ParamType::kInteger, .default_value = "5",
+                       .shortdesc = "c", .min = 1, .max = 100};
+const ParamSpec kFlag{.name = "flag", .type = ParamType::kBoolean, .default_value = "true",
+                      .shortdesc = "f"};
+const ParamSpec kMode{.name = "mode", .default_value = "request", .shortdesc = "m",
+                      .choices = {"request", "reply", "both"}};
+const ParamSpec kSecret{.name = "secret", .flags = kPrivate, .shortdesc = "s",
+                        .check = NoSlash};
+const ParamTable kTable{&kName, &kCount, &kFlag, &kMode, &kSecret};
+
+Environment With(std::map<std::string, std::string, std::less<>> params) {
+  std::map<std::string, std::string, std::less<>> vars;
+  for (auto& [k, v] : params) vars["OCF_RESKEY_" + k] = v;
+  return Environment(std::move(vars));
+}
+
+}  // namespace
+
+TEST_CASE("defaults apply when a value is unset or empty") {
+  for (const char* count : std::initializer_list<const char*>{"", nullptr}) {
+    auto env = With({{"name", "x"}});
+    if (count) env.Set("OCF_RESKEY_count", count);
+    auto p = ValidateParams(kTable, env);
+    REQUIRE(p.ok());
+    CHECK(p->Integer(kCount) == 5);
+    CHECK_FALSE(p->IsSet(kCount));
+    CHECK(p->Boolean(kFlag));
+    CHECK(p->String(kMode) == "request");
+    CHECK(p->String(kSecret).empty());
+    CHECK(p->IsSet(kName));
+  }
+}
+
+TEST_CASE("typed values are parsed") {
+  auto p = ValidateParams(kTable, With({{"name", "x"}, {"count", "42"}, {"flag", "No"},
+                                        {"mode", "both"}}));
+  REQUIRE(p.ok());
+  CHECK(p->Integer(kCount) == 42);
+  CHECK_FALSE(p->Boolean(kFlag));
+  CHECK(p->String(kMode) == "both");
+}
+
+TEST_CASE("bad values give ERR_CONFIGURED with a reason naming parameter and value") {
+  static const struct {
+    const char* param;
+    std::string value;
+    const char* message;
+  } cases[] = {
+      {"count", "5x", "parameter 'count' = '5x': is not an integer"},
+      {"count", "0", "parameter 'count' = '0': is out of range (1 to 100)"},
+      {"count", "99999999999999999999", "is not an integer"},
+      {"flag", "maybe", "parameter 'flag' = 'maybe': is not a boolean"},
+      {"mode", "gratuitous", "must be one of: request, reply, both"},
+      {"name", "a/b", "parameter 'name' = 'a/b': must not contain '/'"},
+      {"name", "a\nb", "parameter 'name' = 'a\\x0ab': contains a control character"},
+      {"name", std::string(10240, 'x'), "is 10240 bytes long, more than the 4096 allowed"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.param << " = " << c.value.substr(0, 20));
+    auto env = With({{"name", "ok"}});
+    env.Set(std::string("OCF_RESKEY_") + c.param, c.value);
+    auto p = ValidateParams(kTable, env);
+    REQUIRE_FALSE(p.ok());
+    CHECK(p.status().code() == ExitCode::kErrConfigured);
+    CHECK_THAT(p.status().reason(), Catch::Contains(c.message));
+  }
+}
+
+TEST_CASE("a missing required parameter is named") {
+  auto p = ValidateParams(kTable, With({}));
+  REQUIRE_FALSE(p.ok());
+  CHECK(p.status().code() == ExitCode::kErrConfigured);
+  CHECK(p.status().reason() == "required parameter 'name' is not set");
+}
+
+TEST_CASE("a private value never appears in a message") {
+  auto p = ValidateParams(kTable, With({{"name", "x"}, {"secret", "hunter2/"}}));
+  REQUIRE_FALSE(p.ok());
+  CHECK_THAT(p.status().reason(), !Catch::Contains("hunter2"));
+  CHECK_THAT(p.status().reason(), Catch::Contains("'secret' (value hidden)"));
+}
+
+TEST_CASE("OCF booleans are parsed like ocf_is_true") {
+  static const struct {
+    const char* text;
+    std::optional<bool> value;
+  } cases[] = {{"yes", true}, {"TRUE", true}, {"1", true},  {"on", true},   {"Y", true},
+               {"no", false}, {"False", false}, {"0", false}, {"OFF", false}, {"", {}},
+               {"2", {}},     {"yes ", {}}};
+  for (const auto& c : cases) {
+    INFO(c.text);
+    CHECK(ParseBoolean(c.text) == c.value);
+  }
+}
+
+TEST_CASE("integers are whole decimal numbers") {
+  CHECK(ParseInteger("0") == 0);
+  CHECK(ParseInteger("+7") == 7);
+  CHECK(ParseInteger("-7") == -7);
+  CHECK_FALSE(ParseInteger("").has_value());
+  CHECK_FALSE(ParseInteger("7 ").has_value());
+  CHECK_FALSE(ParseInteger("0x10").has_value());
+  CHECK_FALSE(ParseInteger("1e3").has_value());
+}
+
+TEST_CASE("Quote shows control characters and cuts long values") {
+  CHECK(Quote("eth0") == "'eth0'");
+  CHECK(Quote("a;b") == "'a;b'");
+  CHECK(Quote("\x01") == "'\\x01'");
+  CHECK(Quote(std::string(100, 'x')) == "'" + std::string(64, 'x') + "' (cut, 100 bytes)");
+}
