@@ -1,0 +1,194 @@
+# Integration test harness: sourced by every tests/integration/*.sh.
+#
+#   . "$(dirname "$0")/../harness/lib.sh"
+#   h_begin vip                      # unique id, clean-up trap, counters
+#   ns=$(h_netns a)                  # a network namespace, deleted at exit
+#   h_expect_rc 7 "probe finds nothing" "$AGENT" monitor
+#   h_done                           # prints "N passed, N failed", exit status
+#
+# Everything a test creates is named after H_ID ("pmmt<pid>") and removed by
+# an EXIT/INT/TERM trap in reverse order of creation, also when the test
+# fails. tests/harness/sweep.sh removes what a killed run left behind.
+set -u
+
+H_PASS=0
+H_FAIL=0
+H_CLEANUP=()
+H_BUILD=${PMMHA_BUILD_DIR:?PMMHA_BUILD_DIR must point at the build tree}
+H_SOURCE=${PMMHA_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+h_log() { printf '# %s\n' "$*" >&2; }
+
+h_begin() {
+  H_NAME=$1
+  H_ID="pmmt$$"
+  H_TMP=$(mktemp -d "/tmp/$H_ID-XXXX")
+  chmod 755 "$H_TMP"
+  h_defer rm -rf "$H_TMP"
+  trap h_cleanup EXIT
+  trap 'h_log "interrupted"; exit 130' INT TERM
+  [ "$(id -u)" = 0 ] || { echo "integration tests need root" >&2; exit 1; }
+}
+
+# h_defer CMD ARGS...: run at exit, last registered first.
+h_defer() {
+  local quoted
+  quoted=$(printf '%q ' "$@")
+  H_CLEANUP+=("$quoted")
+}
+
+h_cleanup() {
+  local rc=$? i
+  for ((i = ${#H_CLEANUP[@]} - 1; i >= 0; i--)); do
+    eval "${H_CLEANUP[$i]}" >/dev/null 2>&1 || true
+  done
+  H_CLEANUP=()
+  return $rc
+}
+
+# h_skip REASON: the whole test is skipped (CTest sees exit 77).
+h_skip() {
+  echo "SKIP: $*"
+  exit 77
+}
+
+# h_require CMD...: skip when a tool is missing (only for optional extras).
+h_require() {
+  local c
+  for c in "$@"; do command -v "$c" >/dev/null || h_skip "$c is not installed"; done
+}
+
+h_pass() { H_PASS=$((H_PASS + 1)); echo "ok - $*"; }
+h_fail() { H_FAIL=$((H_FAIL + 1)); echo "not ok - $*"; }
+
+# h_run CMD...: runs CMD, leaving its status in H_RC, its output in H_OUT and
+# H_ERR, and the exit reason (last "ocf-exit-reason:" line) in H_REASON.
+h_run() {
+  local out err
+  out=$(mktemp "$H_TMP/out.XXXX")
+  err=$(mktemp "$H_TMP/err.XXXX")
+  "$@" >"$out" 2>"$err"
+  H_RC=$?
+  H_OUT=$(cat "$out")
+  H_ERR=$(cat "$err")
+  H_REASON=$(grep '^ocf-exit-reason:' "$err" | tail -n 1 | sed 's/^ocf-exit-reason://')
+  rm -f "$out" "$err"
+}
+
+# h_expect_rc RC DESCRIPTION CMD...
+h_expect_rc() {
+  local want=$1 what=$2
+  shift 2
+  h_run "$@"
+  if [ "$H_RC" = "$want" ]; then
+    h_pass "$what (rc $H_RC)"
+  else
+    h_fail "$what: rc $H_RC, expected $want"
+    [ -n "$H_OUT" ] && printf '#   stdout: %s\n' "$(printf '%s' "$H_OUT" | tail -n 5)"
+    [ -n "$H_ERR" ] && printf '#   stderr: %s\n' "$(printf '%s' "$H_ERR" | tail -n 8)"
+  fi
+}
+
+# h_check DESCRIPTION CMD...: passes when CMD succeeds.
+h_check() {
+  local what=$1
+  shift
+  if "$@" >/dev/null 2>&1; then h_pass "$what"; else h_fail "$what"; fi
+}
+
+# h_match DESCRIPTION EXTENDED-REGEX TEXT
+h_match() {
+  if printf '%s' "$3" | grep -Eq -- "$2"; then
+    h_pass "$1"
+  else
+    h_fail "$1: /$2/ not in: $(printf '%s' "$3" | head -c 400)"
+  fi
+}
+
+# h_nomatch DESCRIPTION EXTENDED-REGEX TEXT
+h_nomatch() {
+  if printf '%s' "$3" | grep -Eq -- "$2"; then
+    h_fail "$1: /$2/ unexpectedly in: $(printf '%s' "$3" | head -c 400)"
+  else
+    h_pass "$1"
+  fi
+}
+
+h_done() {
+  echo "$H_NAME: $H_PASS passed, $H_FAIL failed"
+  [ "$H_FAIL" = 0 ] && [ "$H_PASS" -gt 0 ]
+  exit $?
+}
+
+# --- resources -----------------------------------------------------------
+
+# h_netns SUFFIX: creates network namespace "$H_ID-SUFFIX" with lo up.
+h_netns() {
+  local ns="$H_ID-$1"
+  ip netns add "$ns" || return 1
+  h_defer ip netns delete "$ns"
+  ip -n "$ns" link set lo up
+  echo "$ns"
+}
+
+# h_veth NS_A IF_A NS_B IF_B: a veth pair between two namespaces, both up.
+# Interface names are at most 15 characters.
+h_veth() {
+  local tmp_a="v$$a${RANDOM}" tmp_b="v$$b${RANDOM}"
+  ip link add "${tmp_a:0:15}" type veth peer name "${tmp_b:0:15}" || return 1
+  ip link set "${tmp_a:0:15}" netns "$1" name "$2"
+  ip link set "${tmp_b:0:15}" netns "$3" name "$4"
+  ip -n "$1" link set "$2" up
+  ip -n "$3" link set "$4" up
+}
+
+# h_nsx NS CMD...: runs CMD in namespace NS without remounting /sys (unlike
+# "ip netns exec", which breaks container runtimes; see machine.md).
+h_nsx() {
+  local ns=$1
+  shift
+  nsenter --net="/run/netns/$ns" -- "$@"
+}
+
+# h_loop SIZE_MB FSTYPE [MKFS-ARGS...]: a loop device with a fresh filesystem;
+# prints the device. Detached at exit.
+h_loop() {
+  local size=$1 fstype=$2 img dev
+  shift 2
+  img="$H_TMP/disk$RANDOM.img"
+  truncate -s "${size}M" "$img" || return 1
+  dev=$(losetup -f --show "$img") || return 1
+  h_defer losetup -d "$dev"
+  case "$fstype" in
+    ext4) mkfs.ext4 -q -F "$@" "$dev" >/dev/null ;;
+    xfs) mkfs.xfs -q -f "$@" "$dev" >/dev/null ;;
+    none) ;;
+    *) mkfs -t "$fstype" "$@" "$dev" >/dev/null ;;
+  esac || return 1
+  echo "$dev"
+}
+
+# h_umount_at_exit DIR: unmount everything at DIR at exit (lazily as a last
+# resort: the test is over).
+h_umount_at_exit() {
+  h_defer sh -c "umount '$1' 2>/dev/null || umount -l '$1'"
+}
+
+# h_agent NAME: path of a built agent binary.
+h_agent() {
+  local p
+  for p in "$H_BUILD/agents/$1" "$H_BUILD/tests/$1"; do
+    [ -x "$p" ] && { echo "$p"; return 0; }
+  done
+  echo "agent $1 not built in $H_BUILD" >&2
+  return 1
+}
+
+# h_ocf_env: the minimal environment Pacemaker gives every agent.
+h_ocf_env() {
+  export OCF_ROOT=/usr/lib/ocf
+  export OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1
+  export HA_RSCTMP="$H_TMP/rsctmp"
+  mkdir -p "$HA_RSCTMP"
+}
