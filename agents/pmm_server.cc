@@ -1,0 +1,363 @@
+// ocf:percona:pmm-server: PMM Server in a Podman or Docker container, started
+// and monitored by readiness, stopped with the grace PMM needs.
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+#include "pmmha/agent.h"
+#include "pmmha/pmm_server.h"
+#include "pmmha/server_params.h"
+#include "pmmha/words.h"
+
+namespace {
+
+using namespace pmmha;
+
+const ParamSpec kImage{
+    .name = "image",
+    .flags = kRequired,
+    .shortdesc = "PMM Server image",
+    .longdesc = "The PMM Server image, e.g. percona/pmm-server:3 or docker.io/percona/"
+                "pmm-server:2.44.0. Its tag also tells the PMM major version (see pmm_version).",
+};
+const ParamSpec kName{
+    .name = "name",
+    .flags = kUnique,
+    .shortdesc = "Container name",
+    .longdesc = "The container's name. Default: the resource name (':' of a clone instance "
+                "becomes '-').",
+    .check = CheckContainerName,
+};
+const ParamSpec kRuntime{
+    .name = "runtime",
+    .default_value = "auto",
+    .shortdesc = "Container engine",
+    .longdesc = "podman or docker; auto uses podman when it is installed, else docker.",
+    .choices = {"auto", "podman", "docker"},
+};
+const ParamSpec kBackend{
+    .name = "backend",
+    .default_value = "auto",
+    .shortdesc = "How to talk to the engine",
+    .longdesc = "api: the Docker-compatible Engine API on api_socket (dockerd's socket or "
+                "the one 'podman system service' serves), one request per check and no "
+                "process to start; cli: the podman/docker command. auto: api when the socket "
+                "exists, else cli. Containers are always created with the CLI, because "
+                "run_opts are CLI options.",
+    .choices = {"auto", "api", "cli"},
+};
+const ParamSpec kApiSocket{
+    .name = "api_socket",
+    .shortdesc = "Engine API socket",
+    .longdesc = "The unix socket of the Engine API. Default: /run/podman/podman.sock for "
+                "podman, /var/run/docker.sock (or DOCKER_HOST's unix:// path) for docker.",
+    .check = CheckDataDir,
+};
+const ParamSpec kDataDir{
+    .name = "data_dir",
+    .flags = kRequired | kUnique,
+    .shortdesc = "Host directory mounted at /srv",
+    .longdesc = "The host directory that holds all of PMM's state (PostgreSQL, ClickHouse, "
+                "VictoriaMetrics, Grafana) and is mounted at /srv in the container: normally "
+                "the directory of an ocf:percona:pmm-storage resource.",
+    .check = CheckDataDir,
+};
+const ParamSpec kRequireMount{
+    .name = "require_mount",
+    .type = ParamType::kBoolean,
+    .default_value = "true",
+    .shortdesc = "Refuse a data_dir that is not a mount",
+    .longdesc = "Refuse to start unless data_dir is a mount point of a filesystem other than "
+                "the root's, so PMM never initialises an empty /srv on a local disk because "
+                "the shared disk did not mount.",
+};
+const ParamSpec kNetwork{
+    .name = "network",
+    .default_value = "host",
+    .shortdesc = "Container network",
+    .longdesc = "host: PMM's ports are the node's ports (and so answer on the VIP); bridge: "
+                "the engine's bridge network with the ports in publish.",
+    .choices = {"host", "bridge"},
+};
+const ParamSpec kPublish{
+    .name = "publish",
+    .shortdesc = "Published ports (bridge network)",
+    .longdesc = "Comma-separated [IP:]HOSTPORT:CONTAINERPORT[/PROTO] mappings for the bridge "
+                "network, e.g. '443:8443' for PMM 3 or '443:443' for PMM 2.",
+    .check = CheckPublish,
+};
+const ParamSpec kEnv{
+    .name = "env",
+    .flags = kPrivate,
+    .shortdesc = "Environment of the container",
+    .longdesc = "NAME=VALUE settings for PMM (PMM_* variables), separated by blanks, quoted "
+                "like in a shell (no shell is used). Values may be secrets: they are never "
+                "logged and never put on a command line. PMM_ENABLE_UPDATES=0 is added unless "
+                "set here: under a cluster manager PMM must not update itself.",
+    .check = CheckEnvList,
+};
+const ParamSpec kEnvFile{
+    .name = "env_file",
+    .shortdesc = "File of NAME=VALUE lines",
+    .longdesc = "An env file (absolute path) passed to the engine, for settings that should "
+                "not be in the CIB.",
+    .check = CheckDataDir,
+};
+const ParamSpec kHealthUrl{
+    .name = "health_url",
+    .shortdesc = "Readiness URL",
+    .longdesc = "The URL whose HTTP 200 means PMM Server is ready. Default: PMM's readyz on "
+                "its plain-HTTP port on loopback (8080 for PMM 3, 80 for PMM 2; with the "
+                "bridge network the host port published for it).",
+    .check = CheckHealthUrl,
+};
+const ParamSpec kPmmVersion{
+    .name = "pmm_version",
+    .default_value = "auto",
+    .shortdesc = "PMM major version",
+    .longdesc = "2 or 3: decides the default health_url. auto: from the image tag (3 unless "
+                "the tag starts with 2).",
+    .choices = {"auto", "2", "3"},
+};
+const ParamSpec kHealthTimeout{
+    .name = "health_timeout",
+    .type = ParamType::kInteger,
+    .default_value = "5",
+    .shortdesc = "Seconds one readiness request may take",
+    .min = 1,
+    .max = 300,
+};
+const ParamSpec kHealthFailures{
+    .name = "health_failures",
+    .type = ParamType::kInteger,
+    .default_value = "3",
+    .shortdesc = "Failed readiness checks before a failure",
+    .longdesc = "How many monitors in a row may find PMM running but not ready: they report "
+                "degraded (190), the next one a failure, so the cluster recovers PMM.",
+    .min = 1,
+    .max = 1000,
+};
+const ParamSpec kTlsVerify{
+    .name = "tls_verify",
+    .type = ParamType::kBoolean,
+    .default_value = "false",
+    .shortdesc = "Verify the TLS certificate of an https health_url",
+    .longdesc = "PMM ships a self-signed certificate, so this is off by default.",
+};
+const ParamSpec kStopGrace{
+    .name = "stop_grace",
+    .type = ParamType::kInteger,
+    .shortdesc = "Seconds PMM gets to shut down",
+    .longdesc = "How long the container gets between SIGTERM and SIGKILL. Default: the stop "
+                "timeout less a reserve for kill and removal. PMM needs minutes: "
+                "VictoriaMetrics flushes for up to 300 s.",
+    .min = 0,
+    .max = 86400,
+};
+const ParamSpec kPull{
+    .name = "pull",
+    .default_value = "missing",
+    .shortdesc = "When to pull the image",
+    .longdesc = "never: the image must be on the node; missing: pull it when absent; always: "
+                "pull on every start.",
+    .choices = {"never", "missing", "always"},
+};
+const ParamSpec kReuse{
+    .name = "reuse",
+    .type = ParamType::kBoolean,
+    .default_value = "false",
+    .shortdesc = "Restart an existing container instead of recreating it",
+    .longdesc = "false: every start creates the container anew from the configuration.",
+};
+const ParamSpec kRunOpts{
+    .name = "run_opts",
+    .shortdesc = "Extra options for 'run'",
+    .longdesc = "More options for podman/docker run, split with shell quoting rules but never "
+                "passed to a shell; shell syntax (; | & $ ...) outside quotes is refused.",
+    .check = CheckRunOpts,
+};
+
+const ParamTable kParams{&kImage,      &kName,       &kRuntime,  &kBackend,       &kApiSocket,
+                         &kDataDir,    &kRequireMount, &kNetwork, &kPublish,      &kEnv,
+                         &kEnvFile,    &kHealthUrl,  &kPmmVersion, &kHealthTimeout, &kHealthFailures,
+                         &kTlsVerify,  &kStopGrace,  &kPull,     &kReuse,         &kRunOpts};
+
+// Everything an action needs, resolved from the parameters once.
+struct Setup {
+  ServerConfig config;
+  EngineKind kind = EngineKind::kPodman;
+  std::string binary;
+  std::string socket;  // non-empty: use the API
+};
+
+Result<Setup> Resolve(const Context& ctx) {
+  const Params& p = ctx.params();
+  Setup s;
+  std::string path = ctx.env().GetOr("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+  const std::string& runtime = p.String(kRuntime);
+  if (runtime != "docker") {
+    if (auto podman = FindExecutable("podman", path)) {
+      s.kind = EngineKind::kPodman;
+      s.binary = *podman;
+    }
+  }
+  if (s.binary.empty() && runtime != "podman") {
+    if (auto docker = FindExecutable("docker", path)) {
+      s.kind = EngineKind::kDocker;
+      s.binary = *docker;
+    }
+  }
+  if (s.binary.empty()) {
+    return Status(ExitCode::kErrInstalled,
+                  runtime == "auto" ? std::string("neither podman nor docker is installed")
+                                    : fmt::format("{} is not installed", runtime));
+  }
+  const std::string& backend = p.String(kBackend);
+  if (backend != "cli") {
+    std::string socket = p.IsSet(kApiSocket)
+                             ? p.String(kApiSocket)
+                             : DefaultApiSocket(s.kind, ctx.env().GetOr("DOCKER_HOST", ""));
+    struct stat st;
+    bool present = stat(socket.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+    if (present) {
+      s.socket = socket;
+    } else if (backend == "api") {
+      return Status(ExitCode::kErrInstalled,
+                    fmt::format("backend=api but {} is not a socket (is the {} service "
+                                "running?)",
+                                Quote(socket), EngineName(s.kind)));
+    }
+  }
+
+  ServerConfig& c = s.config;
+  c.image = p.String(kImage);
+  c.instance = ctx.request().instance;
+  c.name = p.IsSet(kName) ? p.String(kName) : ContainerNameFor(c.instance);
+  if (auto bad = CheckContainerName(c.name)) {
+    return Status(ExitCode::kErrConfigured,
+                  fmt::format("the container name {} from the resource name {}; set name",
+                              Quote(c.name), *bad));
+  }
+  c.data_dir = p.String(kDataDir);
+  while (c.data_dir.size() > 1 && c.data_dir.back() == '/') c.data_dir.pop_back();
+  c.require_mount = p.Boolean(kRequireMount);
+  c.host_network = p.String(kNetwork) == "host";
+  c.publish = SplitPublish(p.String(kPublish));
+  if (!c.host_network && c.publish.empty() && !p.IsSet(kHealthUrl)) {
+    return Status(ExitCode::kErrConfigured, "network=bridge needs publish (e.g. 443:8443)");
+  }
+  auto env = ParseEnvList(p.String(kEnv));
+  if (!env) return env.status().Prefixed("parameter 'env'");
+  c.env = std::move(*env);
+  c.env_file = p.String(kEnvFile);
+  c.env_file_dir = ctx.request().rsc_tmp;
+  if (p.IsSet(kHealthUrl)) {
+    c.health_url = p.String(kHealthUrl);
+  } else {
+    int major = p.String(kPmmVersion) == "auto" ? PmmMajorFromImage(c.image)
+                                                : std::stoi(p.String(kPmmVersion));
+    auto url = DeriveHealthUrl(major, c.host_network, c.publish);
+    if (!url) return url.status();
+    c.health_url = *url;
+  }
+  c.tls_verify = p.Boolean(kTlsVerify);
+  c.health_timeout = std::chrono::seconds(p.Integer(kHealthTimeout));
+  c.health_failures = static_cast<int>(p.Integer(kHealthFailures));
+  if (p.IsSet(kStopGrace)) c.stop_grace = std::chrono::seconds(p.Integer(kStopGrace));
+  const std::string& pull = p.String(kPull);
+  c.pull = pull == "never" ? PullPolicy::kNever
+           : pull == "always" ? PullPolicy::kAlways
+                              : PullPolicy::kMissing;
+  c.reuse = p.Boolean(kReuse);
+  auto opts = SplitWords(p.String(kRunOpts));
+  if (!opts) return opts.status().Prefixed("parameter 'run_opts'");
+  c.run_opts = std::move(*opts);
+  c.failure_counter_path = ctx.StatePath("failures");
+  return s;
+}
+
+Status Validate(Context& ctx) {
+  auto setup = Resolve(ctx);
+  if (!setup) return setup.status();
+  const std::string& env_file = setup->config.env_file;
+  if (!env_file.empty() && !ctx.IsProbe() && access(env_file.c_str(), R_OK) != 0) {
+    return Status(ExitCode::kErrInstalled,
+                  fmt::format("env_file {} is not readable on this node", Quote(env_file)));
+  }
+  return Status::Ok();
+}
+
+// The engine, HTTP client and host checks for one action.
+class Server {
+ public:
+  explicit Server(const Context& ctx) : setup_(Resolve(ctx)) {
+    if (!setup_) return;
+    runner_ = MakeProcessRunner();
+    http_ = MakeHttpClient();
+    engine_ = MakeCliEngine(setup_->kind, setup_->binary, *runner_);
+    if (!setup_->socket.empty()) {
+      engine_ = MakeApiEngine(setup_->kind, setup_->socket, *http_, std::move(engine_));
+    }
+    host_ = MakeServerHost();
+    server_.emplace(setup_->config, *engine_, *http_, *host_, ctx.log());
+    ctx.log().Debug("using the {}", engine_->Describe());
+  }
+  Status status() const { return setup_.status(); }
+  PmmServer& operator*() { return *server_; }
+  PmmServer* operator->() { return &*server_; }
+
+ private:
+  Result<Setup> setup_;
+  std::unique_ptr<ProcessRunner> runner_;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<ContainerEngine> engine_;
+  std::unique_ptr<ServerHost> host_;
+  std::optional<PmmServer> server_;
+};
+
+Status Start(Context& ctx) {
+  Server server(ctx);
+  if (!server.status().ok()) return server.status();
+  return server->Start(ctx.deadline());
+}
+
+Status Stop(Context& ctx) {
+  Server server(ctx);
+  if (!server.status().ok()) return server.status();
+  return server->Stop(ctx.deadline());
+}
+
+Status Monitor(Context& ctx) {
+  Server server(ctx);
+  if (!server.status().ok()) return server.status();
+  return server->Monitor(ctx.deadline(), ctx.IsProbe(), ctx.request().check_level);
+}
+
+const AgentSpec kAgent{
+    .name = "pmm-server",
+    .version = "0.1.0",
+    .shortdesc = "PMM Server container (Podman or Docker), readiness-aware",
+    .longdesc =
+        "Runs Percona Monitoring and Management Server in a Podman or Docker container on "
+        "the node's /srv storage. Start returns when PMM answers ready (not merely when the "
+        "container exists); monitor checks the container and PMM's readiness in-process "
+        "(degraded for health_failures monitors before a failure); stop gives PMM the time "
+        "its databases need to shut down, then kills, then removes the container, never "
+        "the data. With require_mount (default) PMM never starts on a data_dir that is not "
+        "a mounted filesystem.",
+    .params = kParams,
+    .actions =
+        {
+            {.name = "start", .timeout_s = 300, .handler = Start},
+            {.name = "stop", .timeout_s = 300, .handler = Stop},
+            {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 10,
+             .depth = 0},
+            {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 60,
+             .depth = 10},
+        },
+    .validate = Validate,
+};
+
+}  // namespace
+
+int main(int argc, char** argv) { return pmmha::RunAgent(kAgent, argc, argv); }

@@ -1,0 +1,45 @@
+// HTTP requests through libcurl: PMM's readiness endpoints over TCP and the
+// container engines' APIs over their unix sockets. Only agents that need HTTP
+// link this (libcurl costs ~3 ms of start-up for its shared libraries).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pmmha/deadline.h"
+#include "pmmha/status.h"
+
+namespace pmmha {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::string unix_socket;  // non-empty: connect here instead of the URL's host
+  bool tls_verify = false;  // PMM ships a self-signed certificate
+  // Per-request limit; the call never outlives the deadline either.
+  std::chrono::milliseconds timeout{10000};
+  std::string body;
+  std::vector<std::string> headers;
+  std::size_t body_cap = 1 << 20;  // bytes of response body kept
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // On success the server answered (any status). Fails with kErrGeneric and
+  // a reason ("connection refused", "timed out after 2000 ms") otherwise.
+  virtual Result<HttpResponse> Send(const HttpRequest& request, const Deadline& deadline) = 0;
+};
+
+// A libcurl client; it keeps its connection open between requests to the
+// same server (one process, several API calls).
+std::unique_ptr<HttpClient> MakeHttpClient();
+
+}  // namespace pmmha

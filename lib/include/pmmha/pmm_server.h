@@ -1,0 +1,113 @@
+// The PMM Server container lifecycle: what pmm-server's start, stop and
+// monitor do, independent of how the agent reads its parameters. The engine,
+// HTTP client and host checks are interfaces, so the decisions are unit-tested
+// against fakes and integration-tested against podman and dockerd.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pmmha/container.h"
+#include "pmmha/deadline.h"
+#include "pmmha/http.h"
+#include "pmmha/log.h"
+#include "pmmha/status.h"
+
+namespace pmmha {
+
+enum class PullPolicy { kNever, kMissing, kAlways };
+
+struct ServerConfig {
+  std::string name;                 // container name
+  std::string image;
+  std::string instance;             // resource instance, for the container label
+  std::string data_dir;             // host directory mounted at /srv
+  bool require_mount = true;
+  bool host_network = false;
+  std::vector<std::string> publish;       // "[ip:]host:container[/proto]" entries
+  std::vector<std::string> env;           // NAME=VALUE (secret: never logged)
+  std::string env_file;                   // passed to the engine as is
+  std::string env_file_dir;               // where the private env file is written
+  std::string health_url;
+  bool tls_verify = false;
+  std::chrono::milliseconds health_timeout{5000};
+  int health_failures = 3;
+  std::optional<std::chrono::seconds> stop_grace;  // nothing: most of the budget
+  PullPolicy pull = PullPolicy::kMissing;
+  bool reuse = false;
+  std::vector<std::string> run_opts;
+  std::string failure_counter_path;       // in HA_RSCTMP
+};
+
+// Host-side checks that touch filesystems, which may hang: the real one runs
+// them in a bounded child (RunBounded).
+class ServerHost {
+ public:
+  virtual ~ServerHost() = default;
+  // Ok when `dir` is a mount point of a filesystem other than the root's.
+  virtual Status CheckMountPoint(const std::string& dir, const Deadline& deadline) = 0;
+  // Whether /srv inside the container whose PID 1 is `pid` is the same
+  // filesystem object as `dir` on the host.
+  virtual Result<bool> SrvIsDataDir(int pid, const std::string& dir,
+                                    const Deadline& deadline) = 0;
+};
+
+std::unique_ptr<ServerHost> MakeServerHost();
+
+// One readiness check: ready, or why not.
+struct Readiness {
+  bool ready = false;
+  std::string detail;  // "HTTP 500 {...}", "connection refused", ...
+};
+
+class PmmServer {
+ public:
+  PmmServer(const ServerConfig& config, ContainerEngine& engine, HttpClient& http,
+            ServerHost& host, const Logger& log)
+      : config_(config), engine_(engine), http_(http), host_(host), log_(log) {}
+
+  // Start: idempotent; returns when PMM answers ready. A container of the
+  // same name that is not running is removed first (reuse=false) or
+  // restarted (reuse=true).
+  Status Start(const Deadline& deadline);
+  // Stop: graceful stop with the grace, then kill, then remove; Ok when
+  // there is nothing to stop; fails only when the container still runs.
+  Status Stop(const Deadline& deadline);
+  // Monitor: 7 absent or exited; 0 running and ready; 190 running, not
+  // ready, fewer than health_failures times in a row; 1 after that. A probe
+  // does not count failures. depth >= 10 also checks /srv is data_dir.
+  Status Monitor(const Deadline& deadline, bool probe, int depth);
+
+  Readiness CheckReady(const Deadline& deadline);
+  // The words after "run" that create the container. The env values go to
+  // `env_file_path`, which the caller writes (never on the command line).
+  std::vector<std::string> RunArguments(const std::string& env_file_path) const;
+  // The lines of the private env file.
+  std::string EnvFileContent() const;
+
+ private:
+  Status PrepareImage(const Deadline& deadline);
+  Status RemoveStale(const ContainerInfo& info, const Deadline& deadline);
+  Status CreateContainer(const Deadline& deadline);
+  Status WaitReady(const Deadline& deadline);
+  Status ExitedReason(std::string_view when, const ContainerInfo& info,
+                      const Deadline& deadline);
+  int ReadFailures() const;
+  void WriteFailures(int count) const;
+
+  const ServerConfig& config_;
+  ContainerEngine& engine_;
+  HttpClient& http_;
+  ServerHost& host_;
+  const Logger& log_;
+};
+
+// Splits a stop budget: the grace for the graceful stop, leaving a reserve
+// for kill and removal (a fifth of the budget, 2 to 15 s); never more than
+// `requested` when the user set a grace.
+std::chrono::seconds StopGrace(std::chrono::milliseconds budget,
+                               std::optional<std::chrono::seconds> requested);
+
+}  // namespace pmmha

@@ -1,0 +1,62 @@
+#include "pmmha/bounded.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace pmmha {
+
+Result<int> RunBounded(std::string_view what, const std::function<int()>& work,
+                       const Deadline& deadline) {
+  if (deadline.HasExpired()) {
+    return Status(ExitCode::kErrGeneric, fmt::format("{}: no time left", what));
+  }
+  pid_t pid = fork();
+  if (pid < 0) return Status(ExitCode::kErrGeneric, fmt::format("fork: {}", strerror(errno)));
+  if (pid == 0) _exit(work() & 0xff);
+
+  auto begun = Deadline::Clock::now();
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  int status = 0;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    long long left = deadline.Remaining().count();
+    if (left <= 0) {
+      kill(pid, SIGKILL);
+      // Reap it if it dies at once; if it sits in D state, leave it: the
+      // kernel reparents it to init when we exit.
+      if (pidfd >= 0) {
+        pollfd p{pidfd, POLLIN, 0};
+        poll(&p, 1, 100);
+        close(pidfd);
+      }
+      waitpid(pid, &status, WNOHANG);
+      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+          Deadline::Clock::now() - begun);
+      return Status(ExitCode::kErrGeneric,
+                    fmt::format("{}: no answer within {} ms (hung filesystem?)", what,
+                                waited.count()));
+    }
+    if (pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      poll(&p, 1, static_cast<int>(std::min(left, 60000LL)));
+    } else {
+      usleep(static_cast<useconds_t>(std::min(left, 10LL) * 1000));
+    }
+  }
+  if (pidfd >= 0) close(pidfd);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return Status(ExitCode::kErrGeneric,
+                fmt::format("{}: the checking process died by signal {}", what,
+                            WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+}
+
+}  // namespace pmmha

@@ -1,0 +1,95 @@
+#include "pmmha/container.h"
+
+#include <nlohmann/json.hpp>
+
+namespace pmmha {
+
+std::string_view ContainerStateName(ContainerState state) {
+  switch (state) {
+    case ContainerState::kAbsent: return "absent";
+    case ContainerState::kCreated: return "created";
+    case ContainerState::kRunning: return "running";
+    case ContainerState::kPaused: return "paused";
+    case ContainerState::kRestarting: return "restarting";
+    case ContainerState::kStopping: return "stopping";
+    case ContainerState::kExited: return "exited";
+    case ContainerState::kDead: return "dead";
+    case ContainerState::kUnknown: break;
+  }
+  return "unknown";
+}
+
+std::string_view EngineName(EngineKind kind) {
+  return kind == EngineKind::kPodman ? "podman" : "docker";
+}
+
+namespace {
+
+ContainerState StateFromText(std::string_view s) {
+  static const struct {
+    std::string_view text;
+    ContainerState state;
+  } kStates[] = {
+      {"running", ContainerState::kRunning},      {"created", ContainerState::kCreated},
+      {"configured", ContainerState::kCreated},   {"initialized", ContainerState::kCreated},
+      {"paused", ContainerState::kPaused},        {"restarting", ContainerState::kRestarting},
+      {"stopping", ContainerState::kStopping},    {"removing", ContainerState::kStopping},
+      {"exited", ContainerState::kExited},        {"stopped", ContainerState::kExited},
+      {"dead", ContainerState::kDead},
+  };
+  for (const auto& s2 : kStates) {
+    if (s2.text == s) return s2.state;
+  }
+  return ContainerState::kUnknown;
+}
+
+std::string StringAt(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+Result<ContainerInfo> ParseContainerInspect(std::string_view text) {
+  auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return Status(ExitCode::kErrGeneric, "the engine's inspect output is not JSON");
+  }
+  if (doc.is_array()) {
+    if (doc.empty()) return ContainerInfo{};
+    doc = doc.at(0);
+  }
+  if (!doc.is_object() || !doc.contains("State") || !doc["State"].is_object()) {
+    return Status(ExitCode::kErrGeneric, "the engine's inspect output has no State");
+  }
+  const auto& state = doc["State"];
+  ContainerInfo info;
+  info.state_text = StringAt(state, "Status");
+  info.state = StateFromText(info.state_text);
+  if (info.state == ContainerState::kUnknown && state.value("Running", false)) {
+    info.state = ContainerState::kRunning;
+  }
+  info.id = StringAt(doc, "Id");
+  info.pid = state.value("Pid", 0);
+  info.exit_code = state.value("ExitCode", 0);
+  info.image = StringAt(doc, "ImageName");  // podman
+  if (info.image.empty() && doc.contains("Config") && doc["Config"].is_object()) {
+    info.image = StringAt(doc["Config"], "Image");  // docker
+  }
+  if (auto m = doc.find("Mounts"); m != doc.end() && m->is_array()) {
+    for (const auto& mount : *m) {
+      if (!mount.is_object()) continue;
+      info.mounts.push_back({StringAt(mount, "Source"), StringAt(mount, "Destination")});
+    }
+  }
+  return info;
+}
+
+std::string DefaultApiSocket(EngineKind kind, const std::string& docker_host) {
+  if (kind == EngineKind::kPodman) return "/run/podman/podman.sock";
+  constexpr std::string_view kUnix = "unix://";
+  if (docker_host.rfind(kUnix, 0) == 0) return docker_host.substr(kUnix.size());
+  return "/var/run/docker.sock";
+}
+
+}  // namespace pmmha

@@ -1,0 +1,437 @@
+#include "pmmha/pmm_server.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "pmmha/bounded.h"
+#include "pmmha/param.h"
+
+namespace pmmha {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+namespace {
+
+// Between readiness checks during start: short at first, never above 250 ms,
+// so start returns soon after PMM turns ready.
+constexpr milliseconds kFirstBackoff{50};
+constexpr milliseconds kMaxBackoff{250};
+constexpr int kLogLines = 5;
+
+bool IsRunningLike(ContainerState s) {
+  return s == ContainerState::kRunning || s == ContainerState::kStopping ||
+         s == ContainerState::kPaused || s == ContainerState::kRestarting;
+}
+
+bool HasStopped(ContainerState s) {
+  return s == ContainerState::kAbsent || s == ContainerState::kCreated ||
+         s == ContainerState::kExited || s == ContainerState::kDead;
+}
+
+std::string OneLine(std::string text, std::size_t max) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  if (text.size() > max) text = text.substr(0, max) + "...";
+  return text;
+}
+
+}  // namespace
+
+seconds StopGrace(milliseconds budget, std::optional<seconds> requested) {
+  milliseconds reserve = std::clamp(budget / 5, milliseconds(2000), milliseconds(15000));
+  milliseconds available = std::max(budget - reserve, milliseconds(0));
+  seconds grace = std::chrono::duration_cast<seconds>(available);
+  if (requested) grace = std::min(grace, *requested);
+  return grace;
+}
+
+Readiness PmmServer::CheckReady(const Deadline& deadline) {
+  HttpRequest request;
+  request.url = config_.health_url;
+  request.tls_verify = config_.tls_verify;
+  request.timeout = config_.health_timeout;
+  request.body_cap = 512;
+  auto r = http_.Send(request, deadline);
+  if (!r) return {false, r.status().reason()};
+  if (r->status == 200) return {true, "HTTP 200"};
+  return {false, fmt::format("HTTP {} {}", r->status, OneLine(r->body, 100))};
+}
+
+std::string PmmServer::EnvFileContent() const {
+  std::string content;
+  bool updates_set = false;
+  for (const auto& e : config_.env) {
+    if (e.rfind("PMM_ENABLE_UPDATES=", 0) == 0) updates_set = true;
+    content += e + "\n";
+  }
+  // Under a cluster manager PMM must not update itself behind its back.
+  if (!updates_set) content = "PMM_ENABLE_UPDATES=0\n" + content;
+  return content;
+}
+
+std::vector<std::string> PmmServer::RunArguments(const std::string& env_file_path) const {
+  std::vector<std::string> args{
+      "--detach",
+      "--name", config_.name,
+      "--label", fmt::format("io.percona.pmm-ha.resource={}", config_.instance),
+      "--pull", "never",  // pulling is PrepareImage's job, bounded by the deadline
+      "--volume", fmt::format("{}:/srv", config_.data_dir),
+      "--env-file", env_file_path,
+  };
+  if (!config_.env_file.empty()) {
+    args.insert(args.end(), {"--env-file", config_.env_file});
+  }
+  if (config_.host_network) {
+    args.insert(args.end(), {"--network", "host"});
+  } else {
+    for (const auto& p : config_.publish) args.insert(args.end(), {"--publish", p});
+  }
+  args.insert(args.end(), config_.run_opts.begin(), config_.run_opts.end());
+  args.push_back(config_.image);
+  return args;
+}
+
+int PmmServer::ReadFailures() const {
+  int count = 0;
+  if (config_.failure_counter_path.empty()) return 0;
+  if (FILE* f = std::fopen(config_.failure_counter_path.c_str(), "re")) {
+    if (std::fscanf(f, "%d", &count) != 1) count = 0;
+    std::fclose(f);
+  }
+  return std::max(count, 0);
+}
+
+void PmmServer::WriteFailures(int count) const {
+  if (config_.failure_counter_path.empty()) return;
+  if (count == 0) {
+    unlink(config_.failure_counter_path.c_str());
+    return;
+  }
+  std::string tmp = config_.failure_counter_path + ".new";
+  if (FILE* f = std::fopen(tmp.c_str(), "we")) {
+    std::fprintf(f, "%d\n", count);
+    std::fclose(f);
+    std::rename(tmp.c_str(), config_.failure_counter_path.c_str());
+  }
+}
+
+Status PmmServer::ExitedReason(std::string_view when, const ContainerInfo& info,
+                               const Deadline& deadline) {
+  std::string logs;
+  if (auto l = engine_.Logs(config_.name, kLogLines, deadline.Within(milliseconds(3000)))) {
+    logs = OneLine(*l, 300);
+  }
+  return Status(ExitCode::kErrGeneric,
+                fmt::format("container {} {} ({} {}){}{}", Quote(config_.name), when,
+                            info.state_text, info.exit_code, logs.empty() ? "" : ": ", logs));
+}
+
+Status PmmServer::PrepareImage(const Deadline& deadline) {
+  if (config_.pull == PullPolicy::kAlways) {
+    log_.Info("pulling {}", config_.image);
+    return engine_.Pull(config_.image, deadline);
+  }
+  auto present = engine_.HasImage(config_.image, deadline);
+  if (!present) return present.status();
+  if (*present) return Status::Ok();
+  if (config_.pull == PullPolicy::kNever) {
+    return Status(ExitCode::kErrInstalled,
+                  fmt::format("image {} is not present on this node and pull=never",
+                              Quote(config_.image)));
+  }
+  log_.Info("image {} is missing, pulling it", config_.image);
+  return engine_.Pull(config_.image, deadline);
+}
+
+Status PmmServer::RemoveStale(const ContainerInfo& info, const Deadline& deadline) {
+  log_.Info("removing the {} container {} left from before", info.state_text, config_.name);
+  if (info.state == ContainerState::kStopping) {
+    // Stuck in "stopping": a stop is already under way; end it.
+    if (Status s = engine_.Kill(config_.name, deadline); !s.ok()) {
+      log_.Warn("kill of the stopping container failed: {}", s.reason());
+    }
+  }
+  Status removed = engine_.Remove(config_.name, deadline);
+  if (!removed.ok()) {
+    log_.Warn("{}; removing it from storage", removed.reason());
+    return engine_.RemoveFromStorage(config_.name, deadline);
+  }
+  return Status::Ok();
+}
+
+Status PmmServer::CreateContainer(const Deadline& deadline) {
+  // The env values can be secrets: they go to a private file, not to argv
+  // where every user on the node could read them in /proc.
+  std::string env_path = fmt::format("{}/pmm-server-{}.env.{}", config_.env_file_dir,
+                                     config_.name, getpid());
+  int fd = open(env_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    return Status(ExitCode::kErrGeneric,
+                  fmt::format("cannot write {}: {}", env_path, strerror(errno)));
+  }
+  std::string content = EnvFileContent();
+  bool written = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  close(fd);
+  if (!written) {
+    unlink(env_path.c_str());
+    return Status(ExitCode::kErrGeneric, fmt::format("cannot write {}", env_path));
+  }
+  auto args = RunArguments(env_path);
+  log_.Info("creating container {} from {}", config_.name, config_.image);
+  Status run = engine_.Run(args, deadline);
+  if (!run.ok() && run.reason().find("already in use") != std::string::npos) {
+    // Podman's storage still holds the name of a container that podman no
+    // longer lists (typical after a node crash).
+    log_.Warn("{}; clearing the name from storage and retrying", run.reason());
+    if (Status s = engine_.RemoveFromStorage(config_.name, deadline); !s.ok()) {
+      unlink(env_path.c_str());
+      return s;
+    }
+    run = engine_.Run(args, deadline);
+  }
+  unlink(env_path.c_str());
+  return run;
+}
+
+Status PmmServer::WaitReady(const Deadline& deadline) {
+  milliseconds backoff = kFirstBackoff;
+  Readiness last;
+  for (;;) {
+    auto info = engine_.Inspect(config_.name, deadline);
+    if (info && HasStopped(info->state)) {
+      return ExitedReason("exited while PMM was starting", *info, deadline);
+    }
+    last = CheckReady(deadline);
+    if (last.ready) {
+      WriteFailures(0);
+      return Status::Ok();
+    }
+    if (deadline.Remaining() <= backoff) break;
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+  return Status(ExitCode::kErrGeneric,
+                fmt::format("PMM Server did not become ready before the start timeout; "
+                            "last answer from {}: {}",
+                            config_.health_url, last.detail));
+}
+
+Status PmmServer::Start(const Deadline& deadline) {
+  auto info = engine_.Inspect(config_.name, deadline);
+  if (!info) return info.status();
+  if (info->state == ContainerState::kRunning) {
+    log_.Info("container {} is already running", config_.name);
+    return WaitReady(deadline);
+  }
+  // Never let PMM initialise an empty /srv on a local disk because the
+  // shared one did not mount.
+  if (config_.require_mount) {
+    if (Status s = host_.CheckMountPoint(config_.data_dir, deadline); !s.ok()) return s;
+  }
+  if (Status s = PrepareImage(deadline); !s.ok()) return s;
+  if (info->state != ContainerState::kAbsent) {
+    bool restartable = info->state == ContainerState::kExited ||
+                       info->state == ContainerState::kCreated;
+    if (config_.reuse && restartable) {
+      log_.Info("reusing the {} container {}", info->state_text, config_.name);
+      if (Status s = engine_.Start(config_.name, deadline); !s.ok()) return s;
+      return WaitReady(deadline);
+    }
+    if (Status s = RemoveStale(*info, deadline); !s.ok()) return s;
+  }
+  if (Status s = CreateContainer(deadline); !s.ok()) return s;
+  return WaitReady(deadline);
+}
+
+Status PmmServer::Stop(const Deadline& deadline) {
+  WriteFailures(0);
+  auto info = engine_.Inspect(config_.name, deadline);
+  if (!info) return info.status();
+  if (info->state == ContainerState::kAbsent) return Status::Ok();
+  if (IsRunningLike(info->state)) {
+    seconds grace = StopGrace(deadline.Remaining(), config_.stop_grace);
+    log_.Info("stopping container {} with {} s to shut down", config_.name, grace.count());
+    Status stopped = engine_.Stop(config_.name, grace, deadline);
+    if (!stopped.ok()) log_.Warn("{}", stopped.reason());
+    info = engine_.Inspect(config_.name, deadline);
+    if (info && IsRunningLike(info->state)) {
+      log_.Warn("container {} still {} after the grace: killing it", config_.name,
+                info->state_text);
+      if (Status s = engine_.Kill(config_.name, deadline); !s.ok()) log_.Warn("{}", s.reason());
+      info = engine_.Inspect(config_.name, deadline);
+    }
+    if (!info) return info.status();
+    if (IsRunningLike(info->state)) {
+      return Status(ExitCode::kErrGeneric,
+                    fmt::format("container {} is still {} after kill", Quote(config_.name),
+                                info->state_text));
+    }
+  }
+  if (Status s = engine_.Remove(config_.name, deadline); !s.ok()) {
+    // Stopped is what the cluster needs; a leftover is removed on next start.
+    log_.Warn("container {} stopped but not removed: {}", config_.name, s.reason());
+  }
+  return Status::Ok();
+}
+
+Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
+  auto info = engine_.Inspect(config_.name, deadline);
+  if (!info) {
+    // The engine cannot be asked (dockerd down, socket gone). On a probe
+    // nothing of ours can be running without it; on a recurring monitor it
+    // is a failure the cluster should recover from.
+    if (probe) {
+      log_.Warn("{}: reporting not running", info.status().reason());
+      return Status(ExitCode::kNotRunning);
+    }
+    return info.status();
+  }
+  switch (info->state) {
+    case ContainerState::kAbsent:
+      return Status(ExitCode::kNotRunning);
+    case ContainerState::kCreated:
+    case ContainerState::kExited:
+    case ContainerState::kDead:
+      if (probe) return Status(ExitCode::kNotRunning);
+      return Status(ExitCode::kNotRunning,
+                    fmt::format("container {} is {} (exit code {})", Quote(config_.name),
+                                info->state_text, info->exit_code));
+    case ContainerState::kRunning:
+      break;
+    default:
+      return Status(ExitCode::kErrGeneric,
+                    fmt::format("container {} is {}", Quote(config_.name), info->state_text));
+  }
+  if (depth >= 10) {
+    auto same = host_.SrvIsDataDir(info->pid, config_.data_dir, deadline);
+    if (!same) return same.status();
+    if (!*same) {
+      return Status(ExitCode::kErrGeneric,
+                    fmt::format("/srv in container {} is no longer {}", Quote(config_.name),
+                                Quote(config_.data_dir)));
+    }
+  }
+  Readiness ready = CheckReady(deadline);
+  if (ready.ready) {
+    WriteFailures(0);
+    return Status::Ok();
+  }
+  if (probe) {
+    return Status(ExitCode::kDegraded, fmt::format("PMM Server is not ready: {}", ready.detail));
+  }
+  int failures = ReadFailures() + 1;
+  WriteFailures(failures);
+  if (failures < config_.health_failures) {
+    return Status(ExitCode::kDegraded, fmt::format("PMM Server is not ready ({} of {}): {}",
+                                                   failures, config_.health_failures,
+                                                   ready.detail));
+  }
+  return Status(ExitCode::kErrGeneric,
+                fmt::format("PMM Server has not been ready for {} monitors: {}", failures,
+                            ready.detail));
+}
+
+namespace {
+
+// Mount points from /proc/self/mountinfo, whose octal escapes (\040) are decoded.
+bool IsMountPoint(const char* dir) {
+  FILE* f = std::fopen("/proc/self/mountinfo", "re");
+  if (f == nullptr) return false;
+  char line[4096];
+  bool found = false;
+  while (!found && std::fgets(line, sizeof line, f) != nullptr) {
+    // id parent major:minor root mountpoint ...
+    char* field = line;
+    for (int i = 0; i < 4 && field != nullptr; ++i) {
+      field = std::strchr(field, ' ');
+      if (field != nullptr) ++field;
+    }
+    if (field == nullptr) continue;
+    char* end = std::strchr(field, ' ');
+    if (end != nullptr) *end = '\0';
+    std::string decoded;
+    for (char* p = field; *p != '\0'; ++p) {
+      if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] != '\0' && p[3] != '\0') {
+        decoded += static_cast<char>((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+        p += 3;
+      } else {
+        decoded += *p;
+      }
+    }
+    found = decoded == dir;
+  }
+  std::fclose(f);
+  return found;
+}
+
+class RealServerHost final : public ServerHost {
+ public:
+  Status CheckMountPoint(const std::string& dir, const Deadline& deadline) override {
+    enum { kOk, kMissing, kNotDir, kNotMount, kRootFs };
+    auto r = RunBounded(
+        fmt::format("checking data_dir {}", Quote(dir)),
+        [&dir]() -> int {
+          struct stat st, root;
+          if (stat(dir.c_str(), &st) != 0) return kMissing;
+          if (!S_ISDIR(st.st_mode)) return kNotDir;
+          if (!IsMountPoint(dir.c_str())) return kNotMount;
+          if (stat("/", &root) == 0 && root.st_dev == st.st_dev) return kRootFs;
+          return kOk;
+        },
+        deadline);
+    if (!r) return r.status();
+    switch (*r) {
+      case kOk: return Status::Ok();
+      case kMissing:
+        return Status(ExitCode::kErrGeneric,
+                      fmt::format("data_dir {} does not exist on this node", Quote(dir)));
+      case kNotDir:
+        return Status(ExitCode::kErrGeneric,
+                      fmt::format("data_dir {} is not a directory", Quote(dir)));
+      case kNotMount:
+        return Status(ExitCode::kErrGeneric,
+                      fmt::format("data_dir {} is not a mount point: refusing to start PMM on "
+                                  "a local directory (is the storage resource running here?)",
+                                  Quote(dir)));
+      default:
+        return Status(ExitCode::kErrGeneric,
+                      fmt::format("data_dir {} is on the root filesystem: refusing to start "
+                                  "PMM there (require_mount=true)",
+                                  Quote(dir)));
+    }
+  }
+
+  Result<bool> SrvIsDataDir(int pid, const std::string& dir, const Deadline& deadline) override {
+    std::string srv = fmt::format("/proc/{}/root/srv", pid);
+    auto r = RunBounded(
+        "comparing /srv in the container with data_dir",
+        [&]() -> int {
+          struct stat inside, outside;
+          if (stat(srv.c_str(), &inside) != 0 || stat(dir.c_str(), &outside) != 0) return 2;
+          return inside.st_dev == outside.st_dev && inside.st_ino == outside.st_ino ? 0 : 1;
+        },
+        deadline);
+    if (!r) return r.status();
+    if (*r == 2) {
+      return Status(ExitCode::kErrGeneric,
+                    fmt::format("cannot stat /srv of container PID {} or data_dir {}", pid,
+                                Quote(dir)));
+    }
+    return *r == 0;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ServerHost> MakeServerHost() { return std::make_unique<RealServerHost>(); }
+
+}  // namespace pmmha

@@ -1,0 +1,229 @@
+#include "pmmha/server_params.h"
+
+#include <arpa/inet.h>
+
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "pmmha/param.h"
+#include "pmmha/words.h"
+
+namespace pmmha {
+
+namespace {
+
+bool IsPort(std::string_view s, int* port) {
+  auto n = ParseInteger(s);
+  if (!n || s.empty() || s.front() == '+' || *n < 1 || *n > 65535) return false;
+  if (port != nullptr) *port = static_cast<int>(*n);
+  return true;
+}
+
+struct Published {
+  std::string host_ip;  // empty: all addresses
+  int host_port = 0;
+  int container_port = 0;
+};
+
+std::optional<Published> ParsePublished(std::string_view entry, std::string* why) {
+  Published p;
+  std::string_view rest = entry;
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    auto proto = rest.substr(slash + 1);
+    if (proto != "tcp" && proto != "udp" && proto != "sctp") {
+      *why = fmt::format("unknown protocol {} in {}", Quote(proto), Quote(entry));
+      return std::nullopt;
+    }
+    rest = rest.substr(0, slash);
+  }
+  if (!rest.empty() && rest.front() == '[') {  // [ipv6]:host:container
+    auto close = rest.find(']');
+    if (close == std::string_view::npos || close + 1 >= rest.size() || rest[close + 1] != ':') {
+      *why = fmt::format("{} is not [IPV6]:HOSTPORT:CONTAINERPORT", Quote(entry));
+      return std::nullopt;
+    }
+    p.host_ip = std::string(rest.substr(1, close - 1));
+    in6_addr a6;
+    if (inet_pton(AF_INET6, p.host_ip.c_str(), &a6) != 1) {
+      *why = fmt::format("{} is not an IPv6 address", Quote(p.host_ip));
+      return std::nullopt;
+    }
+    rest = rest.substr(close + 2);
+  }
+  std::vector<std::string_view> parts;
+  for (std::size_t pos = 0;;) {
+    auto colon = rest.find(':', pos);
+    parts.push_back(rest.substr(pos, colon - pos));
+    if (colon == std::string_view::npos) break;
+    pos = colon + 1;
+  }
+  if (parts.size() == 3 && p.host_ip.empty()) {
+    p.host_ip = std::string(parts[0]);
+    in_addr a4;
+    if (inet_pton(AF_INET, p.host_ip.c_str(), &a4) != 1) {
+      *why = fmt::format("{} is not an IPv4 address", Quote(p.host_ip));
+      return std::nullopt;
+    }
+    parts.erase(parts.begin());
+  }
+  if (parts.size() != 2 || !IsPort(parts[0], &p.host_port) ||
+      !IsPort(parts[1], &p.container_port)) {
+    *why = fmt::format("{} is not [IP:]HOSTPORT:CONTAINERPORT with ports 1-65535", Quote(entry));
+    return std::nullopt;
+  }
+  return p;
+}
+
+}  // namespace
+
+std::optional<std::string> CheckContainerName(std::string_view v) {
+  // The rule docker and podman apply; it also keeps the name safe in API URLs.
+  if (v.empty() || !std::isalnum(static_cast<unsigned char>(v.front()))) {
+    return std::string("must start with a letter or digit");
+  }
+  for (char c : v) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+      return fmt::format("may contain only letters, digits, '_', '.' and '-', not '{}'", c);
+    }
+  }
+  if (v.size() > 128) return std::string("is longer than 128 characters");
+  return std::nullopt;
+}
+
+std::vector<std::string> SplitPublish(std::string_view value) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : value) {
+    if (c == ',' || c == ' ' || c == '\t') {
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+std::optional<std::string> CheckPublish(std::string_view value) {
+  auto entries = SplitPublish(value);
+  if (entries.empty()) return std::string("lists no port mapping");
+  for (const auto& e : entries) {
+    std::string why;
+    if (!ParsePublished(e, &why)) return why;
+  }
+  return std::nullopt;
+}
+
+Result<std::vector<std::string>> ParseEnvList(std::string_view value) {
+  auto words = SplitWords(value);
+  if (!words) return words.status();
+  for (const auto& w : *words) {
+    auto eq = w.find('=');
+    std::string_view name = std::string_view(w).substr(0, eq);
+    bool valid = eq != std::string::npos && !name.empty() &&
+                 !std::isdigit(static_cast<unsigned char>(name.front()));
+    for (char c : name) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') valid = false;
+    }
+    if (!valid) {
+      // Only the name: the value may be a password.
+      return Status(ExitCode::kErrConfigured,
+                    fmt::format("entry {} is not NAME=VALUE", Quote(name)));
+    }
+  }
+  return words;
+}
+
+std::optional<std::string> CheckEnvList(std::string_view value) {
+  auto env = ParseEnvList(value);
+  if (!env) return env.status().reason();
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckRunOpts(std::string_view value) {
+  auto words = SplitWords(value);
+  if (!words) return words.status().reason();
+  for (const auto& w : *words) {
+    for (std::string_view owned : {"--name", "--detach", "-d", "--rm"}) {
+      if (w == owned || w.rfind(std::string(owned) + "=", 0) == 0) {
+        return fmt::format("{} is set by the agent and may not be in run_opts", owned);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckHealthUrl(std::string_view v) {
+  if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+    return std::string("must be an http:// or https:// URL");
+  }
+  for (char c : v) {
+    if (c == ' ' || c == '"' || c == '\'' || c == '\\') return std::string("is not a valid URL");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckDataDir(std::string_view v) {
+  if (v.empty() || v.front() != '/') return std::string("must be an absolute path");
+  if (v == "/") return std::string("must not be the root directory");
+  if (v.find(':') != std::string_view::npos || v.find(',') != std::string_view::npos) {
+    return std::string("must not contain ':' or ',' (volume syntax)");
+  }
+  if (v.find("/../") != std::string_view::npos ||
+      (v.size() >= 3 && v.substr(v.size() - 3) == "/..")) {
+    return std::string("must not contain '..'");
+  }
+  return std::nullopt;
+}
+
+std::string ContainerNameFor(std::string_view instance) {
+  std::string name(instance);
+  for (char& c : name) {
+    if (c == ':') c = '-';
+  }
+  return name;
+}
+
+int PmmMajorFromImage(std::string_view image) {
+  auto slash = image.rfind('/');
+  auto colon = image.rfind(':');
+  if (colon == std::string_view::npos || (slash != std::string_view::npos && colon < slash)) {
+    return 3;
+  }
+  auto tag = image.substr(colon + 1);
+  return !tag.empty() && tag.front() == '2' && (tag.size() == 1 || tag[1] == '.') ? 2 : 3;
+}
+
+Result<std::string> DeriveHealthUrl(int pmm_major, bool host_network,
+                                    const std::vector<std::string>& publish) {
+  const int http_port = pmm_major == 2 ? 80 : 8080;
+  const int https_port = pmm_major == 2 ? 443 : 8443;
+  const char* path = pmm_major == 2 ? "/v1/readyz" : "/v1/server/readyz";
+  if (host_network) return fmt::format("http://127.0.0.1:{}{}", http_port, path);
+  std::optional<std::string> https;
+  for (const auto& e : publish) {
+    std::string why;
+    auto p = ParsePublished(e, &why);
+    if (!p) continue;
+    std::string host = p->host_ip.empty() || p->host_ip == "0.0.0.0" ? "127.0.0.1"
+                       : p->host_ip == "::"                       ? "[::1]"
+                       : p->host_ip.find(':') != std::string::npos
+                           ? fmt::format("[{}]", p->host_ip)
+                           : p->host_ip;
+    if (p->container_port == http_port) {
+      return fmt::format("http://{}:{}{}", host, p->host_port, path);
+    }
+    if (p->container_port == https_port && !https) {
+      https = fmt::format("https://{}:{}{}", host, p->host_port, path);
+    }
+  }
+  if (https) return *https;
+  return Status(ExitCode::kErrConfigured,
+                fmt::format("cannot derive health_url: publish maps neither port {} nor {} of "
+                            "PMM {}; set health_url or publish one of them",
+                            http_port, https_port, pmm_major));
+}
+
+}  // namespace pmmha

@@ -1,0 +1,23 @@
+#!/bin/bash
+# make-image.sh STANDIN-BINARY OUT.tar: the rootfs of the PMM stand-in image,
+# for "podman import" / "docker import" (no registry needed):
+#   podman import --change 'CMD ["/pmm-standin"]' OUT.tar localhost/pmm-standin:3
+# tests/harness/lib.sh (h_standin_image) does exactly that.
+set -eu
+bin=${1:?usage: $0 STANDIN-BINARY OUT.tar}
+out=${2:?usage: $0 STANDIN-BINARY OUT.tar}
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/srv" "$root/tmp" "$root/etc" "$root/bin"
+cp "$bin" "$root/pmm-standin"
+chmod 755 "$root/pmm-standin"
+if bb=$(command -v busybox) && file -L "$bb" 2>/dev/null | grep -q 'statically linked'; then
+  # A shell and tools inside the container help when looking around (the
+  # heartbeat podman agent's monitor also execs /bin/true in it).
+  cp "$bb" "$root/bin/busybox"
+  for a in sh true cat ls sleep; do ln -s busybox "$root/bin/$a"; done
+fi
+printf 'root:x:0:0:root:/:/bin/sh\npmm:x:1000:1000:pmm:/srv:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\npmm:x:1000:\n' >"$root/etc/group"
+chmod 1777 "$root/tmp"
+tar -C "$root" --numeric-owner -cf "$out" .
