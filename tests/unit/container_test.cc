@@ -1,0 +1,66 @@
+#include "pmmha/container.h"
+
+#include <catch2/catch.hpp>
+
+using namespace pmmha;
+
+TEST_CASE("podman's inspect array is parsed") {
+  auto info = ParseContainerInspect(R"([{
+    "Id": "abc", "ImageName": "localhost/pmm-standin:3",
+    "State": {"Status": "running", "Running": true, "Pid": 4242, "ExitCode": 0},
+    "Mounts": [{"Type": "bind", "Source": "/mnt/pmm", "Destination": "/srv"}]
+  }])");
+  REQUIRE(info.ok());
+  CHECK(info->state == ContainerState::kRunning);
+  CHECK(info->id == "abc");
+  CHECK(info->image == "localhost/pmm-standin:3");
+  CHECK(info->pid == 4242);
+  REQUIRE(info->mounts.size() == 1);
+  CHECK(info->mounts[0].source == "/mnt/pmm");
+  CHECK(info->mounts[0].destination == "/srv");
+}
+
+TEST_CASE("docker's API object is parsed") {
+  auto info = ParseContainerInspect(R"({
+    "Id": "def", "Config": {"Image": "percona/pmm-server:3"},
+    "State": {"Status": "exited", "Running": false, "Pid": 0, "ExitCode": 137}
+  })");
+  REQUIRE(info.ok());
+  CHECK(info->state == ContainerState::kExited);
+  CHECK(info->exit_code == 137);
+  CHECK(info->image == "percona/pmm-server:3");
+}
+
+TEST_CASE("engine state words map to states") {
+  static const struct {
+    const char* text;
+    ContainerState state;
+  } cases[] = {
+      {"created", ContainerState::kCreated},   {"configured", ContainerState::kCreated},
+      {"running", ContainerState::kRunning},   {"paused", ContainerState::kPaused},
+      {"stopping", ContainerState::kStopping}, {"exited", ContainerState::kExited},
+      {"stopped", ContainerState::kExited},    {"dead", ContainerState::kDead},
+      {"restarting", ContainerState::kRestarting}, {"weird", ContainerState::kUnknown},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    auto info = ParseContainerInspect(std::string(R"({"State":{"Status":")") + c.text + "\"}}");
+    REQUIRE(info.ok());
+    CHECK(info->state == c.state);
+  }
+}
+
+TEST_CASE("an empty array means no container; junk is an error") {
+  auto none = ParseContainerInspect("[]");
+  REQUIRE(none.ok());
+  CHECK(none->state == ContainerState::kAbsent);
+  CHECK_FALSE(ParseContainerInspect("Error: no such container").ok());
+  CHECK_FALSE(ParseContainerInspect(R"({"Id":"x"})").ok());
+}
+
+TEST_CASE("default API sockets") {
+  CHECK(DefaultApiSocket(EngineKind::kPodman, "") == "/run/podman/podman.sock");
+  CHECK(DefaultApiSocket(EngineKind::kDocker, "") == "/var/run/docker.sock");
+  CHECK(DefaultApiSocket(EngineKind::kDocker, "unix:///tmp/d.sock") == "/tmp/d.sock");
+  CHECK(DefaultApiSocket(EngineKind::kDocker, "tcp://1.2.3.4:2375") == "/var/run/docker.sock");
+}

@@ -1,0 +1,485 @@
+#include "pmmha/pmm_server.h"
+
+#include <unistd.h>
+
+#include <deque>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+using namespace pmmha;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+namespace {
+
+// A container engine that holds one container's state in memory.
+class FakeEngine : public ContainerEngine {
+ public:
+  ContainerInfo info;               // current state
+  bool reachable = true;
+  bool has_image = true;
+  int run_failures_in_use = 0;      // "name already in use" this many times
+  bool stop_ignored = false;        // SIGTERM ignored: Stop leaves it running
+  bool kill_ignored = false;
+  bool remove_fails = false;
+  int exit_after_run = -1;          // the container exits at once with this code
+  std::vector<std::string> calls;
+  std::vector<std::string> last_run_args;
+  std::string env_file_seen;
+  seconds last_grace{-1};
+
+  EngineKind kind() const override { return EngineKind::kPodman; }
+  std::string Describe() const override { return "fake"; }
+
+  Result<ContainerInfo> Inspect(const std::string&, const Deadline&) override {
+    calls.push_back("inspect");
+    if (!reachable) return Status(ExitCode::kErrGeneric, "cannot connect to the engine");
+    return info;
+  }
+  Result<bool> HasImage(const std::string&, const Deadline&) override {
+    calls.push_back("has_image");
+    return has_image;
+  }
+  Status Pull(const std::string&, const Deadline&) override {
+    calls.push_back("pull");
+    has_image = true;
+    return Status::Ok();
+  }
+  Status Run(const std::vector<std::string>& args, const Deadline&) override {
+    calls.push_back("run");
+    last_run_args = args;
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+      if (args[i] == "--env-file" && env_file_seen.empty()) {
+        std::ifstream f(args[i + 1]);
+        env_file_seen.assign(std::istreambuf_iterator<char>(f), {});
+      }
+    }
+    if (run_failures_in_use > 0) {
+      --run_failures_in_use;
+      return Status(ExitCode::kErrGeneric, "podman run failed: the container name \"pmm\" is "
+                                           "already in use by abc");
+    }
+    info = ContainerInfo{};
+    info.state = exit_after_run >= 0 ? ContainerState::kExited : ContainerState::kRunning;
+    info.state_text = exit_after_run >= 0 ? "exited" : "running";
+    info.exit_code = exit_after_run >= 0 ? exit_after_run : 0;
+    info.pid = 100;
+    return Status::Ok();
+  }
+  Status Start(const std::string&, const Deadline&) override {
+    calls.push_back("start");
+    info.state = ContainerState::kRunning;
+    info.state_text = "running";
+    return Status::Ok();
+  }
+  Status Stop(const std::string&, seconds grace, const Deadline&) override {
+    calls.push_back("stop");
+    last_grace = grace;
+    if (!stop_ignored) SetExited();
+    return Status::Ok();
+  }
+  Status Kill(const std::string&, const Deadline&) override {
+    calls.push_back("kill");
+    if (!kill_ignored) SetExited();
+    return Status::Ok();
+  }
+  Status Remove(const std::string&, const Deadline&) override {
+    calls.push_back("remove");
+    if (remove_fails) return Status(ExitCode::kErrGeneric, "rm failed");
+    info = ContainerInfo{};
+    return Status::Ok();
+  }
+  Status RemoveFromStorage(const std::string&, const Deadline&) override {
+    calls.push_back("remove_storage");
+    return Status::Ok();
+  }
+  Result<std::string> Logs(const std::string&, int, const Deadline&) override {
+    calls.push_back("logs");
+    return std::string("panic: cannot open /srv/postgres14\n");
+  }
+
+  void SetRunning() {
+    info.state = ContainerState::kRunning;
+    info.state_text = "running";
+    info.pid = 100;
+  }
+  void SetExited() {
+    info.state = ContainerState::kExited;
+    info.state_text = "exited";
+  }
+  int Count(const std::string& call) const {
+    return static_cast<int>(std::count(calls.begin(), calls.end(), call));
+  }
+};
+
+// Answers readiness requests from a script; the last answer repeats.
+class FakeHttp : public HttpClient {
+ public:
+  std::deque<Result<HttpResponse>> answers{HttpResponse{200, "{}"}};
+  int requests = 0;
+  HttpRequest last;
+
+  Result<HttpResponse> Send(const HttpRequest& request, const Deadline&) override {
+    ++requests;
+    last = request;
+    auto a = answers.front();
+    if (answers.size() > 1) answers.pop_front();
+    return a;
+  }
+};
+
+class FakeHost : public ServerHost {
+ public:
+  Status mount_check;
+  bool srv_is_data_dir = true;
+  int mount_checks = 0;
+  Status CheckMountPoint(const std::string&, const Deadline&) override {
+    ++mount_checks;
+    return mount_check;
+  }
+  Result<bool> SrvIsDataDir(int, const std::string&, const Deadline&) override {
+    return srv_is_data_dir;
+  }
+};
+
+HttpResponse NotReady() {
+  return {500, R"({"code":13,"message":"PMM Server is not ready yet."})"};
+}
+
+struct Fixture {
+  ServerConfig config;
+  FakeEngine engine;
+  FakeHttp http;
+  FakeHost host;
+  Logger log;
+  PmmServer server{config, engine, http, host, log};
+
+  Fixture() {
+    config.name = "pmm";
+    config.image = "percona/pmm-server:3";
+    config.instance = "pmm";
+    config.data_dir = "/srv/pmm";
+    config.health_url = "http://127.0.0.1:8080/v1/server/readyz";
+    config.env_file_dir = "/tmp";
+    config.failure_counter_path =
+        "/tmp/pmmha-unit-failures-" + std::to_string(getpid());
+    unlink(config.failure_counter_path.c_str());
+  }
+  ~Fixture() { unlink(config.failure_counter_path.c_str()); }
+
+  Deadline Soon(long ms = 5000) { return Deadline::After(milliseconds(ms)); }
+};
+
+}  // namespace
+
+TEST_CASE("start creates the container and returns when PMM is ready") {
+  Fixture f;
+  f.http.answers = {NotReady(), NotReady(), HttpResponse{200, "{}"}};
+  Status s = f.server.Start(f.Soon());
+  CHECK(s.ok());
+  CHECK(f.engine.Count("run") == 1);
+  CHECK(f.http.requests == 3);
+  CHECK(f.host.mount_checks == 1);
+}
+
+TEST_CASE("start refuses a data_dir that is not mounted, before creating anything") {
+  Fixture f;
+  f.host.mount_check = Status(ExitCode::kErrGeneric, "data_dir '/srv/pmm' is not a mount point");
+  Status s = f.server.Start(f.Soon());
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::Contains("not a mount point"));
+  CHECK(f.engine.Count("run") == 0);
+  CHECK(f.engine.Count("pull") == 0);
+}
+
+TEST_CASE("require_mount=false skips the mount check") {
+  Fixture f;
+  f.config.require_mount = false;
+  f.host.mount_check = Status(ExitCode::kErrGeneric, "not a mount point");
+  CHECK(f.server.Start(f.Soon()).ok());
+  CHECK(f.host.mount_checks == 0);
+}
+
+TEST_CASE("start on a running container is idempotent") {
+  Fixture f;
+  f.engine.SetRunning();
+  CHECK(f.server.Start(f.Soon()).ok());
+  CHECK(f.engine.Count("run") == 0);
+  CHECK(f.engine.Count("remove") == 0);
+}
+
+TEST_CASE("start removes a stale container, or reuses it when asked") {
+  for (bool reuse : {false, true}) {
+    Fixture f;
+    f.config.reuse = reuse;
+    f.engine.SetExited();
+    INFO("reuse " << reuse);
+    CHECK(f.server.Start(f.Soon()).ok());
+    CHECK(f.engine.Count("remove") == (reuse ? 0 : 1));
+    CHECK(f.engine.Count("run") == (reuse ? 0 : 1));
+    CHECK(f.engine.Count("start") == (reuse ? 1 : 0));
+  }
+}
+
+TEST_CASE("a container stuck in stopping is killed and removed before start") {
+  Fixture f;
+  f.engine.info.state = ContainerState::kStopping;
+  f.engine.info.state_text = "stopping";
+  CHECK(f.server.Start(f.Soon()).ok());
+  CHECK(f.engine.Count("kill") == 1);
+  CHECK(f.engine.Count("remove") == 1);
+  CHECK(f.engine.Count("run") == 1);
+}
+
+TEST_CASE("podman's 'name already in use' ghost is cleared from storage") {
+  Fixture f;
+  f.engine.run_failures_in_use = 1;
+  CHECK(f.server.Start(f.Soon()).ok());
+  CHECK(f.engine.Count("remove_storage") == 1);
+  CHECK(f.engine.Count("run") == 2);
+}
+
+TEST_CASE("a container that exits while starting fails start with its log") {
+  Fixture f;
+  f.engine.exit_after_run = 1;
+  f.http.answers = {Status(ExitCode::kErrGeneric, "connection refused")};
+  Status s = f.server.Start(f.Soon());
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::Contains("exited while PMM was starting (exited 1)"));
+  CHECK_THAT(s.reason(), Catch::Contains("panic: cannot open /srv/postgres14"));
+}
+
+TEST_CASE("start gives up at the deadline with the last answer") {
+  Fixture f;
+  f.http.answers = {NotReady()};
+  auto begin = std::chrono::steady_clock::now();
+  Status s = f.server.Start(f.Soon(600));
+  CHECK(std::chrono::steady_clock::now() - begin < milliseconds(1000));
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::Contains("did not become ready"));
+  CHECK_THAT(s.reason(), Catch::Contains("HTTP 500"));
+}
+
+TEST_CASE("the image is handled per pull policy") {
+  SECTION("never: a missing image is not installed") {
+    Fixture f;
+    f.config.pull = PullPolicy::kNever;
+    f.engine.has_image = false;
+    Status s = f.server.Start(f.Soon());
+    CHECK(s.code() == ExitCode::kErrInstalled);
+    CHECK_THAT(s.reason(), Catch::Contains("pull=never"));
+    CHECK(f.engine.Count("run") == 0);
+  }
+  SECTION("missing: pulled once when absent") {
+    Fixture f;
+    f.engine.has_image = false;
+    CHECK(f.server.Start(f.Soon()).ok());
+    CHECK(f.engine.Count("pull") == 1);
+  }
+  SECTION("always: pulled even when present") {
+    Fixture f;
+    f.config.pull = PullPolicy::kAlways;
+    CHECK(f.server.Start(f.Soon()).ok());
+    CHECK(f.engine.Count("pull") == 1);
+  }
+}
+
+TEST_CASE("the run arguments mount data_dir at /srv and keep env values off argv") {
+  Fixture f;
+  f.config.env = {"GF_SECURITY_ADMIN_PASSWORD=s3cret"};
+  f.config.run_opts = {"--cpus", "2"};
+  CHECK(f.server.Start(f.Soon()).ok());
+  const auto& args = f.engine.last_run_args;
+  auto has = [&](std::vector<std::string> seq) {
+    return std::search(args.begin(), args.end(), seq.begin(), seq.end()) != args.end();
+  };
+  CHECK(has({"--volume", "/srv/pmm:/srv"}));
+  CHECK(has({"--name", "pmm"}));
+  CHECK(has({"--pull", "never"}));
+  CHECK(has({"--label", "io.percona.pmm-ha.resource=pmm"}));
+  CHECK(has({"--cpus", "2", "percona/pmm-server:3"}));
+  CHECK(args.back() == "percona/pmm-server:3");
+  for (const auto& a : args) CHECK_THAT(a, !Catch::Contains("s3cret"));
+  CHECK_THAT(f.engine.env_file_seen, Catch::Contains("GF_SECURITY_ADMIN_PASSWORD=s3cret\n"));
+  CHECK_THAT(f.engine.env_file_seen, Catch::Contains("PMM_ENABLE_UPDATES=0\n"));
+}
+
+TEST_CASE("network host or published ports") {
+  Fixture f;
+  f.config.host_network = true;
+  f.config.publish = {"443:8443"};
+  auto host = f.server.RunArguments("/x");
+  CHECK(std::find(host.begin(), host.end(), "host") != host.end());
+  CHECK(std::find(host.begin(), host.end(), "443:8443") == host.end());
+  f.config.host_network = false;
+  auto bridge = f.server.RunArguments("/x");
+  CHECK(std::find(bridge.begin(), bridge.end(), "443:8443") != bridge.end());
+}
+
+TEST_CASE("a user's PMM_ENABLE_UPDATES is kept") {
+  Fixture f;
+  f.config.env = {"PMM_ENABLE_UPDATES=1"};
+  CHECK(f.server.EnvFileContent() == "PMM_ENABLE_UPDATES=1\n");
+}
+
+TEST_CASE("stop: graceful, then kill, then remove") {
+  SECTION("a container that stops in its grace") {
+    Fixture f;
+    f.engine.SetRunning();
+    CHECK(f.server.Stop(f.Soon(100000)).ok());
+    CHECK(f.engine.Count("stop") == 1);
+    CHECK(f.engine.Count("kill") == 0);
+    CHECK(f.engine.Count("remove") == 1);
+    // Most of the budget goes to the grace: 100 s less a 15 s reserve.
+    CHECK(f.engine.last_grace.count() >= 84);
+    CHECK(f.engine.last_grace.count() <= 85);
+  }
+  SECTION("a container ignoring SIGTERM is killed") {
+    Fixture f;
+    f.engine.SetRunning();
+    f.engine.stop_ignored = true;
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.engine.Count("kill") == 1);
+    CHECK(f.engine.Count("remove") == 1);
+  }
+  SECTION("a container that survives the kill fails the stop") {
+    Fixture f;
+    f.engine.SetRunning();
+    f.engine.stop_ignored = true;
+    f.engine.kill_ignored = true;
+    Status s = f.server.Stop(f.Soon());
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("still running after kill"));
+  }
+  SECTION("nothing to stop is success") {
+    Fixture f;
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.engine.Count("stop") == 0);
+  }
+  SECTION("an exited container is only removed") {
+    Fixture f;
+    f.engine.SetExited();
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.engine.Count("stop") == 0);
+    CHECK(f.engine.Count("remove") == 1);
+  }
+  SECTION("a failed removal of a stopped container is not a failed stop") {
+    Fixture f;
+    f.engine.SetRunning();
+    f.engine.remove_fails = true;
+    CHECK(f.server.Stop(f.Soon()).ok());
+  }
+  SECTION("a user's stop_grace caps the grace") {
+    Fixture f;
+    f.engine.SetRunning();
+    f.config.stop_grace = seconds(30);
+    CHECK(f.server.Stop(f.Soon(100000)).ok());
+    CHECK(f.engine.last_grace == seconds(30));
+  }
+}
+
+TEST_CASE("the stop grace leaves a reserve for kill and removal") {
+  static const struct {
+    long long budget_ms;
+    std::optional<long long> requested;
+    long long grace_s;
+  } cases[] = {
+      {295000, {}, 280},   // 300 s op timeout less 5 s margin, 15 s reserve
+      {18000, {}, 14},     // 20 s op timeout: 3.6 s reserve
+      {5000, {}, 3},       // at least 2 s reserve
+      {1000, {}, 0},
+      {295000, 60, 60},
+      {18000, 60, 14},     // a grace longer than the budget is cut
+  };
+  for (const auto& c : cases) {
+    INFO(c.budget_ms);
+    std::optional<seconds> req;
+    if (c.requested) req = seconds(*c.requested);
+    CHECK(StopGrace(milliseconds(c.budget_ms), req).count() == c.grace_s);
+  }
+}
+
+TEST_CASE("monitor: state and readiness") {
+  SECTION("no container: not running") {
+    Fixture f;
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kNotRunning);
+  }
+  SECTION("an exited container: not running, with the exit code in the reason") {
+    Fixture f;
+    f.engine.SetExited();
+    f.engine.info.exit_code = 137;
+    Status s = f.server.Monitor(f.Soon(), false, 0);
+    CHECK(s.code() == ExitCode::kNotRunning);
+    CHECK_THAT(s.reason(), Catch::Contains("exit code 137"));
+  }
+  SECTION("running and ready") {
+    Fixture f;
+    f.engine.SetRunning();
+    CHECK(f.server.Monitor(f.Soon(), false, 0).ok());
+    CHECK(f.http.last.url == f.config.health_url);
+  }
+  SECTION("paused is an error") {
+    Fixture f;
+    f.engine.info.state = ContainerState::kPaused;
+    f.engine.info.state_text = "paused";
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kErrGeneric);
+  }
+}
+
+TEST_CASE("monitor counts readiness failures: degraded, then failed, then reset") {
+  Fixture f;
+  f.engine.SetRunning();
+  f.config.health_failures = 3;
+  f.http.answers = {NotReady()};
+  Status first = f.server.Monitor(f.Soon(), false, 0);
+  CHECK(first.code() == ExitCode::kDegraded);
+  CHECK_THAT(first.reason(), Catch::Contains("(1 of 3)"));
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);
+  Status third = f.server.Monitor(f.Soon(), false, 0);
+  CHECK(third.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(third.reason(), Catch::Contains("not been ready for 3 monitors: HTTP 500"));
+  f.http.answers = {HttpResponse{200, "{}"}};
+  CHECK(f.server.Monitor(f.Soon(), false, 0).ok());
+  f.http.answers = {NotReady()};
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);
+}
+
+TEST_CASE("a probe reports the truth and does not count failures") {
+  Fixture f;
+  f.engine.SetRunning();
+  f.config.health_failures = 1;
+  f.http.answers = {NotReady()};
+  CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kDegraded);
+  CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kDegraded);
+}
+
+TEST_CASE("an unreachable engine: a probe says not running, a monitor fails") {
+  Fixture f;
+  f.engine.reachable = false;
+  CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+  Status s = f.server.Monitor(f.Soon(), false, 0);
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::Contains("cannot connect"));
+}
+
+TEST_CASE("depth 10 checks that /srv is still data_dir") {
+  Fixture f;
+  f.engine.SetRunning();
+  CHECK(f.server.Monitor(f.Soon(), false, 10).ok());
+  f.host.srv_is_data_dir = false;
+  CHECK(f.server.Monitor(f.Soon(), false, 0).ok());  // depth 0 does not look
+  Status s = f.server.Monitor(f.Soon(), false, 10);
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::Contains("/srv in container 'pmm' is no longer '/srv/pmm'"));
+}
+
+TEST_CASE("the readiness request follows the configuration") {
+  Fixture f;
+  f.config.tls_verify = true;
+  f.config.health_timeout = milliseconds(2000);
+  f.server.CheckReady(f.Soon());
+  CHECK(f.http.last.tls_verify);
+  CHECK(f.http.last.timeout == milliseconds(2000));
+  CHECK(f.http.last.unix_socket.empty());
+}

@@ -1,0 +1,113 @@
+#include "pmmha/server_params.h"
+
+#include <catch2/catch.hpp>
+
+using namespace pmmha;
+
+TEST_CASE("publish mappings are checked") {
+  static const struct {
+    const char* value;
+    bool ok;
+    const char* message;
+  } cases[] = {
+      {"443:8443", true, ""},
+      {"443:8443,80:8080", true, ""},
+      {"127.0.0.1:8443:8443/tcp", true, ""},
+      {"[::1]:8443:8443", true, ""},
+      {"443", false, "is not [IP:]HOSTPORT:CONTAINERPORT"},
+      {"0:8443", false, "ports 1-65535"},
+      {"443:70000", false, "ports 1-65535"},
+      {"443:8443/icmp", false, "unknown protocol 'icmp'"},
+      {"300.1.1.1:443:8443", false, "'300.1.1.1' is not an IPv4 address"},
+      {"[nope]:443:8443", false, "'nope' is not an IPv6 address"},
+      {"443:8443;reboot", false, "is not [IP:]HOSTPORT"},
+      {"", false, "lists no port mapping"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.value);
+    auto why = CheckPublish(c.value);
+    CHECK(!why.has_value() == c.ok);
+    if (why) CHECK_THAT(*why, Catch::Contains(c.message));
+  }
+}
+
+TEST_CASE("env is NAME=VALUE words, and a bad entry names only the name") {
+  auto env = ParseEnvList("PMM_DEBUG=1 GF_ADMIN='s3cret with space' EMPTY=");
+  REQUIRE(env.ok());
+  CHECK(*env == std::vector<std::string>{"PMM_DEBUG=1", "GF_ADMIN=s3cret with space", "EMPTY="});
+  auto bad = ParseEnvList("PASSWORD");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().reason() == "entry 'PASSWORD' is not NAME=VALUE");
+  CHECK(CheckEnvList("1X=y").has_value());
+  CHECK(CheckEnvList("A-B=y").has_value());
+  CHECK_THAT(*CheckEnvList("A=$(cat /etc/shadow)"), Catch::Contains("'$'"));
+}
+
+TEST_CASE("run_opts may not take over what the agent owns") {
+  CHECK_FALSE(CheckRunOpts("--cpus 2 --memory 8g").has_value());
+  CHECK_THAT(*CheckRunOpts("--name other"), Catch::Contains("--name is set by the agent"));
+  CHECK_THAT(*CheckRunOpts("--rm"), Catch::Contains("--rm"));
+  CHECK_THAT(*CheckRunOpts("--cpus 2; reboot"), Catch::Contains("';'"));
+}
+
+TEST_CASE("container names follow the engines' rule") {
+  CHECK_FALSE(CheckContainerName("pmm-server_1.a").has_value());
+  CHECK(CheckContainerName("-pmm").has_value());
+  CHECK(CheckContainerName("pmm/x").has_value());
+  CHECK(CheckContainerName("pmm:0").has_value());
+  CHECK(CheckContainerName(std::string(129, 'a')).has_value());
+  CHECK(ContainerNameFor("pmm:1") == "pmm-1");
+  CHECK(ContainerNameFor("pmm") == "pmm");
+}
+
+TEST_CASE("data_dir must be an absolute path that is not / and not volume syntax") {
+  CHECK_FALSE(CheckDataDir("/srv/pmm").has_value());
+  CHECK(CheckDataDir("srv").has_value());
+  CHECK(CheckDataDir("/").has_value());
+  CHECK(CheckDataDir("/a:/etc").has_value());
+  CHECK(CheckDataDir("/srv/../etc").has_value());
+  CHECK(CheckDataDir("/srv/..").has_value());
+}
+
+TEST_CASE("the PMM major version comes from the image tag") {
+  static const struct {
+    const char* image;
+    int major;
+  } cases[] = {
+      {"percona/pmm-server:2", 2},           {"percona/pmm-server:2.44.0", 2},
+      {"percona/pmm-server:3", 3},           {"percona/pmm-server:3.1.0", 3},
+      {"percona/pmm-server", 3},             {"percona/pmm-server:latest", 3},
+      {"registry:5000/percona/pmm-server", 3}, {"registry:5000/pmm:2.41.0", 2},
+      {"percona/pmm-server:20", 3},
+  };
+  for (const auto& c : cases) {
+    INFO(c.image);
+    CHECK(PmmMajorFromImage(c.image) == c.major);
+  }
+}
+
+TEST_CASE("the health URL is derived from version, network and publish") {
+  static const struct {
+    int major;
+    bool host;
+    std::vector<std::string> publish;
+    const char* url;
+  } cases[] = {
+      {3, true, {}, "http://127.0.0.1:8080/v1/server/readyz"},
+      {2, true, {}, "http://127.0.0.1:80/v1/readyz"},
+      {3, false, {"443:8443", "8081:8080"}, "http://127.0.0.1:8081/v1/server/readyz"},
+      {3, false, {"443:8443"}, "https://127.0.0.1:443/v1/server/readyz"},
+      {2, false, {"10.9.8.7:443:443"}, "https://10.9.8.7:443/v1/readyz"},
+      {3, false, {"[::1]:8080:8080"}, "http://[::1]:8080/v1/server/readyz"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.url);
+    auto url = DeriveHealthUrl(c.major, c.host, c.publish);
+    REQUIRE(url.ok());
+    CHECK(*url == c.url);
+  }
+  auto none = DeriveHealthUrl(3, false, {"9000:9000"});
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.status().code() == ExitCode::kErrConfigured);
+  CHECK_THAT(none.status().reason(), Catch::Contains("neither port 8080 nor 8443"));
+}
