@@ -119,18 +119,25 @@ std::optional<std::string> CheckPublish(std::string_view value) {
 Result<std::vector<std::string>> ParseEnvList(std::string_view value) {
   auto words = SplitWords(value);
   if (!words) return words.status();
-  for (const auto& w : *words) {
+  for (std::size_t i = 0; i < words->size(); ++i) {
+    const std::string& w = (*words)[i];
     auto eq = w.find('=');
+    // Values may be secrets, and a word without '=' may be one: name at most
+    // the variable, and only when it is clearly one.
+    if (eq == std::string::npos) {
+      return Status(ExitCode::kErrConfigured,
+                    fmt::format("entry {} is not NAME=VALUE (it has no '=')", i + 1));
+    }
     std::string_view name = std::string_view(w).substr(0, eq);
-    bool valid = eq != std::string::npos && !name.empty() &&
-                 !std::isdigit(static_cast<unsigned char>(name.front()));
+    bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name.front()));
     for (char c : name) {
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') valid = false;
     }
     if (!valid) {
-      // Only the name: the value may be a password.
       return Status(ExitCode::kErrConfigured,
-                    fmt::format("entry {} is not NAME=VALUE", Quote(name)));
+                    fmt::format("entry {} is not NAME=VALUE (the name has characters other "
+                                "than letters, digits and '_')",
+                                i + 1));
     }
   }
   return words;

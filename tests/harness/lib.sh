@@ -13,7 +13,6 @@ set -u
 
 H_PASS=0
 H_FAIL=0
-H_CLEANUP=()
 H_BUILD=${PMMHA_BUILD_DIR:?PMMHA_BUILD_DIR must point at the build tree}
 H_SOURCE=${PMMHA_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -25,25 +24,29 @@ h_begin() {
   H_ID="pmmt$$"
   H_TMP=$(mktemp -d "/tmp/$H_ID-XXXX")
   chmod 755 "$H_TMP"
-  h_defer rm -rf "$H_TMP"
+  # Clean-up commands go to a file, not a variable: the resource helpers run
+  # in $(...) subshells, whose variables the test never sees.
+  H_CLEANUP_FILE="$H_TMP/.cleanup"
+  : >"$H_CLEANUP_FILE"
   trap h_cleanup EXIT
   trap 'h_log "interrupted"; exit 130' INT TERM
   [ "$(id -u)" = 0 ] || { echo "integration tests need root" >&2; exit 1; }
 }
 
-# h_defer CMD ARGS...: run at exit, last registered first.
+# h_defer CMD ARGS...: run at exit, last registered first (also from subshells).
 h_defer() {
-  local quoted
-  quoted=$(printf '%q ' "$@")
-  H_CLEANUP+=("$quoted")
+  printf '%q ' "$@" >>"$H_CLEANUP_FILE"
+  printf '\n' >>"$H_CLEANUP_FILE"
 }
 
 h_cleanup() {
-  local rc=$? i
-  for ((i = ${#H_CLEANUP[@]} - 1; i >= 0; i--)); do
-    eval "${H_CLEANUP[$i]}" >/dev/null 2>&1 || true
-  done
-  H_CLEANUP=()
+  local rc=$? cmd
+  if [ -f "${H_CLEANUP_FILE:-}" ]; then
+    while IFS= read -r cmd; do
+      eval "$cmd" </dev/null >/dev/null 2>&1 || true
+    done < <(tac "$H_CLEANUP_FILE")
+  fi
+  [ -n "${H_TMP:-}" ] && rm -rf "$H_TMP"
   return $rc
 }
 
@@ -175,6 +178,13 @@ h_umount_at_exit() {
   h_defer sh -c "umount '$1' 2>/dev/null || umount -l '$1'"
 }
 
+# h_umount_below DIR: unmounts everything mounted below DIR (deepest first).
+h_umount_below() {
+  local m
+  awk -v p="$1/" 'index($2, p) == 1 {print $2}' /proc/self/mounts | sort -r |
+    while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
+}
+
 # h_agent NAME: path of a built agent binary.
 h_agent() {
   local p
@@ -191,4 +201,76 @@ h_ocf_env() {
   export OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1
   export HA_RSCTMP="$H_TMP/rsctmp"
   mkdir -p "$HA_RSCTMP"
+}
+
+# --- containers ----------------------------------------------------------
+
+# h_podman_conf: a containers.conf that works on these machines (runc, since
+# crun fails on hybrid cgroups; ulimits within the hard limits, since there is
+# no CAP_SYS_RESOURCE), exported as CONTAINERS_CONF for podman and the agents.
+h_podman_conf() {
+  local conf="$H_TMP/containers.conf"
+  cat >"$conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+runtime = "runc"
+CONF
+  export CONTAINERS_CONF="$conf"
+}
+
+# h_standin_image podman|docker: imports the PMM stand-in (tests/pmm-standin.tar
+# from the build) as a unique image, removed at exit; prints its reference.
+h_standin_image() {
+  local engine=$1 ref="localhost/$H_ID-standin:3"
+  local tar="$H_BUILD/tests/pmm-standin.tar"
+  [ -f "$tar" ] || { echo "stand-in image $tar not built" >&2; return 1; }
+  "$engine" import --change 'CMD ["/pmm-standin"]' "$tar" "$ref" >/dev/null || return 1
+  h_defer "$engine" rmi -f "$ref"
+  echo "$ref"
+}
+
+# h_wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds.
+h_wait_for() {
+  local limit=$1 i
+  shift
+  for ((i = 0; i < limit * 20; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# h_podman_service NS: "podman system service" on a socket in H_TMP, in network
+# namespace NS; prints the socket path. Stopped at exit.
+h_podman_service() {
+  local sock="$H_TMP/podman.sock"
+  # nsenter itself, not h_nsx: $! must be the service's pid (nsenter execs it).
+  nsenter --net="/run/netns/$1" -- podman system service --time=0 "unix://$sock" \
+    >"$H_TMP/podman-service.log" 2>&1 &
+  local pid=$!
+  h_defer kill "$pid"
+  h_wait_for 20 test -S "$sock" || { echo "podman service did not start" >&2; return 1; }
+  echo "$sock"
+}
+
+# h_dockerd NS: a dockerd of our own in network namespace NS (containers with
+# --network host share it), with its state in H_TMP; prints its socket path.
+# Stopped and cleaned at exit. Needs docker.io.
+h_dockerd() {
+  local d="$H_TMP/docker" sock="$H_TMP/docker.sock"
+  mkdir -p "$d/data" "$d/exec"
+  nsenter --net="/run/netns/$1" -- dockerd -H "unix://$sock" --data-root "$d/data" --exec-root "$d/exec" \
+    --pidfile "$d/dockerd.pid" --exec-opt native.cgroupdriver=cgroupfs --iptables=false \
+    --ip-masq=false --ip-forward=false --bridge=none --storage-driver overlay2 \
+    >"$d/dockerd.log" 2>&1 &
+  local pid=$!
+  h_defer h_umount_below "$d"
+  h_defer sh -c "kill $pid; for i in \$(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done; kill -9 $pid"
+  h_defer sh -c "DOCKER_HOST=unix://$sock docker rm -f \$(DOCKER_HOST=unix://$sock docker ps -aq) 2>/dev/null; true"
+  h_wait_for 30 env DOCKER_HOST="unix://$sock" docker version || {
+    echo "dockerd did not start: $(tail -n 5 "$d/dockerd.log")" >&2
+    return 1
+  }
+  echo "$sock"
 }

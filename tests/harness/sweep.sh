@@ -17,6 +17,11 @@ losetup -a 2>/dev/null | grep '/tmp/pmmt[0-9]' | while IFS=: read -r dev _ rest;
   pid=$(printf '%s' "$rest" | sed -n 's|.*/tmp/pmmt\([0-9]*\)-.*|\1|p')
   [ -n "$pid" ] && ! alive "$pid" && losetup -d "$dev"
 done
+# Daemons a test started (podman service, dockerd) outlive a killed test.
+for pid in $(pgrep -f '/tmp/pmmt[0-9]+-' 2>/dev/null); do
+  owner=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | sed -n 's|.*/tmp/pmmt\([0-9]*\)-.*|\1|p')
+  [ -n "$owner" ] && ! alive "$owner" && kill "$pid" 2>/dev/null
+done
 if command -v podman >/dev/null; then
   for c in $(podman ps -a --format '{{.Names}}' 2>/dev/null | grep '^pmmt[0-9]'); do
     pid=${c#pmmt}; pid=${pid%%-*}

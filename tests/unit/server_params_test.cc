@@ -35,9 +35,13 @@ TEST_CASE("env is NAME=VALUE words, and a bad entry names only the name") {
   auto env = ParseEnvList("PMM_DEBUG=1 GF_ADMIN='s3cret with space' EMPTY=");
   REQUIRE(env.ok());
   CHECK(*env == std::vector<std::string>{"PMM_DEBUG=1", "GF_ADMIN=s3cret with space", "EMPTY="});
-  auto bad = ParseEnvList("PASSWORD");
+  auto bad = ParseEnvList("A=1 hunter2");
   REQUIRE_FALSE(bad.ok());
-  CHECK(bad.status().reason() == "entry 'PASSWORD' is not NAME=VALUE");
+  CHECK(bad.status().reason() == "entry 2 is not NAME=VALUE (it has no '=')");
+  auto bad_name = ParseEnvList("PASS-WORD=hunter2");
+  REQUIRE_FALSE(bad_name.ok());
+  CHECK_THAT(bad_name.status().reason(), !Catch::Contains("hunter2"));
+  CHECK_THAT(bad_name.status().reason(), Catch::Contains("entry 1"));
   CHECK(CheckEnvList("1X=y").has_value());
   CHECK(CheckEnvList("A-B=y").has_value());
   CHECK_THAT(*CheckEnvList("A=$(cat /etc/shadow)"), Catch::Contains("'$'"));
