@@ -11,6 +11,7 @@
 //   mode           written by tests to inject failures, read on every request:
 //                  ok | 500 | 503 | hang | crash
 //   clean-stop     written when a SIGTERM shutdown completed
+//   started-at     epoch milliseconds of this boot's start (ready = + warm-up)
 //   leader         (HA mode) the node id that leads; see STANDIN_HA_NODE_ID
 // Environment: STANDIN_PORTS (comma list, default "80,8080"), STANDIN_WARMUP_MS
 // (2000), STANDIN_STOP_DELAY_MS (0: how long SIGTERM shutdown takes, like
@@ -199,6 +200,10 @@ int main() {
     return 1;
   }
   unlink((state_dir + "/clean-stop").c_str());
+  // When this boot began (epoch ms): with the warm-up, when it turned ready.
+  auto epoch_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  WriteFileSync(state_dir + "/started-at", std::to_string(epoch_ms.count()) + "\n");
   Log("boot " + std::to_string(boots) + ", warming up for " + std::to_string(warmup_ms) + " ms");
 
   // As PID 1 a signal without a handler is ignored: wait for them explicitly.
