@@ -1,0 +1,60 @@
+#!/bin/sh
+# PMM Server, active/passive, on shared block storage, with Podman (pcs).
+#
+# One group, started in this order and stopped in the reverse one:
+#   pmm-storage  mounts the shared LUN at /srv/pmm on the active node only
+#   pmm-server   runs PMM Server in Podman on /srv/pmm, ready-checked
+#   pmm-vip      the address PMM clients and users connect to
+# The VIP comes last: clients reach a node only once PMM answers there, and on
+# a move they lose the address first, so nothing writes to a PMM that is
+# flushing its databases to disk.
+#
+# Before use, change: the LUN (/dev/disk/by-id/...), the mount point
+# (/srv/pmm), the VIP (192.0.2.100/24) and the image tag. Every node needs
+# the resource agents (pmm-ha-agents package), podman, and the image (or
+# pull=missing and registry access). Fencing must be configured first:
+# see fencing.pcs.sh. Run this once, on any one node of a running cluster.
+set -e
+
+# Stay where PMM runs after a failed node comes back: moving PMM back costs
+# minutes of start-up for nothing. After 3 failures on a node, go elsewhere;
+# forget failures after 10 minutes.
+pcs resource defaults update resource-stickiness=100 migration-threshold=3 failure-timeout=10min
+
+# The filesystem. Fencing (fencing.*) is what prevents a double mount;
+# require_mmp=true would add ext4's multi-mount protection as a second guard,
+# at a price: after a crash, ext4 waits twice the MMP interval (11 s or more)
+# before it mounts the LUN again. owner=1000:1000: PMM 3 runs as uid 1000
+# and needs /srv writable.
+# Depth 20 (write, fsync, read back) every minute catches a LUN gone
+# read-only; a hung device fails the monitor within its timeout.
+pcs resource create pmm-storage ocf:percona:pmm-storage \
+    device=/dev/disk/by-id/wwn-0x6001405a1b2c3d4e5f60718293a4b5c6 \
+    directory=/srv/pmm fstype=ext4 owner=1000:1000 \
+    op start timeout=120s \
+    op stop timeout=120s \
+    op monitor interval=20s timeout=40s \
+    op monitor interval=61s timeout=60s OCF_CHECK_LEVEL=20 \
+    --group pmm
+
+# PMM Server. Start waits until /v1/server/readyz answers (PMM needs 1-3 min,
+# more on a first start or an upgrade): 300 s. Stop gives PMM most of its
+# 330 s so VictoriaMetrics can flush (it may take up to 300 s); podman's own
+# default of 10 s kills it mid-flush. require_mount (default) refuses a
+# /srv/pmm that is not a mounted filesystem. health_failures=3: a PMM that
+# stops answering is shown degraded for two monitors, then recovered.
+pcs resource create pmm-server ocf:percona:pmm-server \
+    image=percona/pmm-server:3 data_dir=/srv/pmm runtime=podman network=host \
+    health_failures=3 \
+    op start timeout=300s \
+    op stop timeout=330s \
+    op monitor interval=10s timeout=30s \
+    op monitor interval=60s timeout=30s OCF_CHECK_LEVEL=10 \
+    --group pmm
+
+# The VIP. The NIC and prefix are found from the route to the address, like
+# IPaddr2 does; 5 gratuitous ARPs tell the switches the address moved.
+pcs resource create pmm-vip ocf:percona:pmm-vip \
+    ip=192.0.2.100 cidr_netmask=24 arp_count=5 \
+    op monitor interval=10s timeout=20s \
+    --group pmm
