@@ -1,0 +1,197 @@
+// ocf:percona:pmm-storage — mounts the shared filesystem that holds PMM
+// Server's /srv on the active node and nowhere else.
+#include <sys/utsname.h>
+
+#include <string>
+
+#include <fmt/format.h>
+
+#include "pmmha/agent.h"
+#include "pmmha/storage.h"
+
+namespace {
+
+using pmmha::Context;
+using pmmha::ParamSpec;
+using pmmha::ParamType;
+using pmmha::Status;
+
+const ParamSpec kDevice{
+    .name = "device",
+    .flags = pmmha::kRequired | pmmha::kUnique,
+    .shortdesc = "Block device, UUID=, LABEL= or directory to bind-mount",
+    .longdesc = "What to mount: a block device below /dev (/dev/sdb1, /dev/mapper/vg-srv, "
+                "/dev/disk/by-id/...), UUID=..., LABEL=..., PARTUUID=... or PARTLABEL=... "
+                "(found with libblkid), or any other absolute path: a directory to bind-mount.",
+    .check = pmmha::CheckDeviceValue,
+};
+const ParamSpec kDirectory{
+    .name = "directory",
+    .flags = pmmha::kRequired | pmmha::kUnique,
+    .shortdesc = "Mount point",
+    .longdesc = "Where to mount it: PMM Server keeps all its state in /srv. An absolute path "
+                "without symbolic links, not '/'.",
+    .check = pmmha::CheckDirectoryValue,
+};
+const ParamSpec kFsType{
+    .name = "fstype",
+    .default_value = "auto",
+    .shortdesc = "Filesystem type",
+    .longdesc = "ext4, xfs, ... or 'auto' to use the type libblkid finds on the device. "
+                "Ignored for a bind mount ('none' is accepted there).",
+    .check = pmmha::CheckFsTypeValue,
+};
+const ParamSpec kOptions{
+    .name = "options",
+    .shortdesc = "Mount options",
+    .longdesc = "Comma-separated options as for 'mount -o' (noatime, ro, ...). remount, move, "
+                "loop and propagation options are refused.",
+    .check = pmmha::CheckOptionsValue,
+};
+const ParamSpec kRunFsck{
+    .name = "run_fsck",
+    .default_value = "auto",
+    .flags = pmmha::kReloadable,
+    .shortdesc = "When to run fsck before mounting",
+    .longdesc = "auto: only for filesystems that do not recover by themselves at mount (no "
+                "journal or log, as ocf:heartbeat:Filesystem decides); force: always "
+                "'fsck.TYPE -p'; no: never. An fsck exit status of 4 or more fails the start.",
+    .choices = {"auto", "force", "no"},
+};
+const ParamSpec kOwner{
+    .name = "owner",
+    .flags = pmmha::kReloadable,
+    .shortdesc = "Owner of the mount root (USER[:GROUP])",
+    .longdesc = "Gives the root directory of the mounted filesystem this owner on start (not "
+                "recursively), e.g. 1000:1000: PMM Server 3 runs as uid 1000 and refuses a "
+                "/srv it cannot write. Numbers or names.",
+    .check = pmmha::CheckOwnerValue,
+};
+const ParamSpec kCreateDirectory{
+    .name = "create_directory",
+    .type = ParamType::kBoolean,
+    .default_value = "true",
+    .flags = pmmha::kReloadable,
+    .shortdesc = "Create the mount point if missing",
+};
+const ParamSpec kRequireMmp{
+    .name = "require_mmp",
+    .type = ParamType::kBoolean,
+    .default_value = "false",
+    .flags = pmmha::kReloadable,
+    .shortdesc = "Refuse an ext2/3/4 device without multi-mount protection",
+    .longdesc = "With ext2/3/4, refuse to mount a device that lacks multi-mount protection "
+                "(enable it with 'tune2fs -O mmp DEVICE' while it is mounted nowhere): MMP "
+                "makes a second node's mount fail instead of corrupting the filesystem.",
+};
+const ParamSpec kForceUnmount{
+    .name = "force_unmount",
+    .default_value = "true",
+    .flags = pmmha::kReloadable,
+    .shortdesc = "Kill processes that keep the mount busy on stop",
+    .longdesc = "true: SIGTERM the processes using the mount, then SIGKILL; safe: the same "
+                "(the search for users never touches the filesystem, so it cannot block); "
+                "false: signal nobody, only retry the unmount until the stop timeout.",
+    .choices = {"true", "safe", "false"},
+};
+const ParamSpec kTermGrace{
+    .name = "term_grace",
+    .type = ParamType::kInteger,
+    .default_value = "50",
+    .flags = pmmha::kReloadable,
+    .shortdesc = "Percent of the stop timeout for SIGTERM before SIGKILL",
+    .min = 0,
+    .max = 100,
+};
+
+std::string Sanitized(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok) c = '_';
+  }
+  return out;
+}
+
+std::string NodeName(const Context& ctx) {
+  if (!ctx.request().node_name.empty()) return ctx.request().node_name;
+  utsname u;
+  return uname(&u) == 0 ? std::string(u.nodename) : std::string("node");
+}
+
+// The table has checked every value, so parsing cannot fail here.
+pmmha::StorageConfig Config(const Context& ctx) {
+  const pmmha::Params& p = ctx.params();
+  pmmha::StorageConfig c;
+  c.device = *pmmha::ParseDeviceSpec(p.String(kDevice));
+  c.directory = *pmmha::NormalizeDirectory(p.String(kDirectory));
+  c.fstype = p.String(kFsType);
+  c.options = *pmmha::ParseMountOptions(p.String(kOptions));
+  c.run_fsck = pmmha::ParseFsckPolicy(p.String(kRunFsck));
+  if (p.IsSet(kOwner)) c.owner = *pmmha::ParseOwner(p.String(kOwner));
+  c.create_directory = p.Boolean(kCreateDirectory);
+  c.require_mmp = p.Boolean(kRequireMmp);
+  c.stop.force = pmmha::ParseForceUnmount(p.String(kForceUnmount));
+  c.stop.term_share = static_cast<double>(p.Integer(kTermGrace)) / 100.0;
+  c.status_name = fmt::format(".pmm-storage-{}-{}", Sanitized(ctx.request().instance),
+                              Sanitized(NodeName(ctx)));
+  return c;
+}
+
+template <typename Action>
+Status WithStorage(Context& ctx, Action action) {
+  auto system = pmmha::MakeStorageSystem();
+  pmmha::Storage storage(Config(ctx), *system, ctx.log());
+  return action(storage);
+}
+
+Status Validate(Context& ctx) {
+  return WithStorage(ctx, [&](pmmha::Storage& s) {
+    return s.Validate(ctx.request().action, ctx.IsProbe());
+  });
+}
+Status Start(Context& ctx) {
+  return WithStorage(ctx, [&](pmmha::Storage& s) { return s.Start(ctx.deadline()); });
+}
+Status Stop(Context& ctx) {
+  return WithStorage(ctx, [&](pmmha::Storage& s) { return s.Stop(ctx.deadline()); });
+}
+Status Monitor(Context& ctx) {
+  return WithStorage(ctx, [&](pmmha::Storage& s) {
+    return s.Monitor(ctx.request().check_level, ctx.IsProbe(), ctx.deadline());
+  });
+}
+Status Reload(Context& ctx) {
+  return WithStorage(ctx, [&](pmmha::Storage& s) { return s.Reload(ctx.deadline()); });
+}
+
+const pmmha::AgentSpec kAgent{
+    .name = "pmm-storage",
+    .version = "0.1.0",
+    .shortdesc = "Mounts PMM Server's /srv from shared storage, without hangs",
+    .longdesc =
+        "Mounts the shared filesystem that holds PMM Server's state (/srv) on the active node "
+        "and nowhere else; a replacement for ocf:heartbeat:Filesystem for this job. Monitor "
+        "depth 0 checks the mount table (device numbers, read-only remounts); depth 10 also "
+        "stats the mount and reads the device's first block with O_DIRECT; depth 20 also "
+        "writes, fsyncs, reads back and removes a status file. Depths 10 and 20 run in a child "
+        "process abandoned at the operation timeout, so a hung filesystem gives a failure, "
+        "never a hung agent. Stop finds the users of a busy mount from /proc alone (no stat on "
+        "the filesystem), sends SIGTERM, then SIGKILL, and never lazily unmounts a block "
+        "device.",
+    .params = {&kDevice, &kDirectory, &kFsType, &kOptions, &kRunFsck, &kOwner,
+               &kCreateDirectory, &kRequireMmp, &kForceUnmount, &kTermGrace},
+    .actions =
+        {
+            {.name = "start", .timeout_s = 60, .handler = Start},
+            {.name = "stop", .timeout_s = 60, .handler = Stop},
+            {.name = "monitor", .timeout_s = 40, .handler = Monitor, .interval_s = 20, .depth = 0},
+            {.name = "reload-agent", .timeout_s = 20, .handler = Reload},
+        },
+    .validate = Validate,
+};
+
+}  // namespace
+
+int main(int argc, char** argv) { return pmmha::RunAgent(kAgent, argc, argv); }

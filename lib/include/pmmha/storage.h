@@ -1,0 +1,155 @@
+// The pmm-storage agent's logic: start, stop, monitor, validate for one
+// filesystem mounted at one directory. The OS side sits behind StorageSystem
+// (real: libmount, libblkid, /proc, forked probes; tests: a fake), so every
+// decision here is unit-tested.
+//
+// Never hang: the only calls that touch the mounted filesystem are
+// StorageSystem::CheckReadable/CheckWritable/ApplyOwner and Mount/Unmount,
+// which the real system runs in a child it abandons at the deadline.
+// Never lose data: nothing in the directory is deleted but our own status
+// file; a block device is never lazily unmounted; nothing is mounted over
+// something already mounted below the directory.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pmmha/deadline.h"
+#include "pmmha/escalation.h"
+#include "pmmha/log.h"
+#include "pmmha/mount_table.h"
+#include "pmmha/process.h"
+#include "pmmha/proc_users.h"
+#include "pmmha/status.h"
+#include "pmmha/storage_params.h"
+
+namespace pmmha {
+
+enum class FsckPolicy { kAuto, kForce, kNo };
+FsckPolicy ParseFsckPolicy(std::string_view value);  // "auto" | "force" | "no"
+
+struct StorageConfig {
+  DeviceSpec device;
+  std::string directory;          // normalized
+  std::string fstype = "auto";    // "auto", "none" or a type name
+  MountOptions options;
+  FsckPolicy run_fsck = FsckPolicy::kAuto;
+  std::optional<OwnerSpec> owner;
+  bool create_directory = true;
+  bool require_mmp = false;
+  EscalationPolicy stop;
+  std::string status_name;        // depth-20 file name, unique per resource and node
+};
+
+// The configured device as found on this node.
+struct ResolvedDevice {
+  DeviceKind kind = DeviceKind::kBlockPath;  // kBlockPath (also for tags) or kBindDirectory
+  std::string path;  // the device node, or the bind source directory
+  dev_t rdev = 0;    // block devices: the device number mounts of it show
+
+  bool IsBind() const { return kind == DeviceKind::kBindDirectory; }
+};
+
+struct PathInfo {
+  bool exists = false;
+  bool is_dir = false;
+  bool is_block = false;
+  dev_t rdev = 0;
+};
+
+struct MountRequest {
+  std::string source;
+  std::string target;
+  std::string fstype;   // empty for a bind mount
+  std::string options;  // for libmount
+  bool bind = false;
+};
+
+struct UnmountResult {
+  enum class Kind { kUnmounted, kNotMounted, kBusy, kFailed };
+  Kind kind = Kind::kUnmounted;
+  std::string error;
+};
+
+// The OS as the storage agent sees it.
+class StorageSystem : public ProcessControl {
+ public:
+  virtual Result<MountTable> ReadMounts() = 0;
+  // stat(2) of a path that is not on a mount we manage (a /dev node, a
+  // directory before mounting).
+  virtual PathInfo Stat(const std::string& path) = 0;
+  virtual Result<std::string> RealPath(const std::string& path) = 0;
+  virtual Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& value) = 0;
+  virtual Result<std::string> ProbeFsType(const std::string& device) = 0;
+  virtual Result<bool> HasMmp(const std::string& device) = 0;
+  // Whether the kernel can mount `kernel_fs` (listed, or loadable as a module).
+  virtual bool FsTypeSupported(const std::string& kernel_fs) = 0;
+  virtual std::optional<std::string> FindProgram(const std::string& name) = 0;
+  virtual Result<ProcessResult> Run(const std::vector<std::string>& argv, const Deadline& deadline) = 0;
+  virtual Status MakeDirectory(const std::string& dir) = 0;
+  // Numeric ids for a spec with names; kErrInstalled for an unknown name.
+  virtual Result<OwnerSpec> ResolveOwner(const OwnerSpec& owner) = 0;
+
+  // Bounded by the deadline (a child on the real system).
+  virtual Status Mount(const MountRequest& request, const Deadline& deadline) = 0;
+  virtual UnmountResult Unmount(const std::string& target, bool lazy, const Deadline& deadline) = 0;
+  virtual Status ApplyOwner(const std::string& dir, const OwnerSpec& owner, const Deadline& deadline) = 0;
+  // Depth 10: the mount answers (stat; the device's first block for block devices).
+  virtual Status CheckReadable(const std::string& dir, const ResolvedDevice& device,
+                               const Deadline& deadline) = 0;
+  // Depth 20: write, fsync, read back and remove `dir`/`name`.
+  virtual Status CheckWritable(const std::string& dir, const std::string& name, bool direct_io,
+                               const Deadline& deadline) = 0;
+
+  virtual std::vector<ProcUser> FindUsers(const MountUserQuery& query) = 0;
+  virtual std::vector<ProcUser> FindHolders(dev_t devno) = 0;
+};
+
+// The real system: libmount, libblkid, /proc, forked probes.
+std::unique_ptr<StorageSystem> MakeStorageSystem();
+
+// Whether `entry` is a mount of `device` (device numbers, not names; for a
+// bind mount: the source's filesystem and directory, judged lexically so no
+// filesystem is touched).
+bool IsMountOf(const MountEntry& entry, const ResolvedDevice& device, const MountTable& table);
+
+// The fsck command for `fstype` on `device` under `policy`, or nothing when
+// none is to run. auto: like ocf:heartbeat:Filesystem, only filesystems that
+// do not recover by themselves at mount (no journal or log: ext2, vfat, ...).
+std::optional<std::vector<std::string>> FsckCommand(FsckPolicy policy, const std::string& fstype,
+                                                    const std::string& device);
+
+class Storage {
+ public:
+  Storage(StorageConfig config, StorageSystem& system, const Logger& log)
+      : config_(std::move(config)), sys_(system), log_(log) {}
+
+  // Environment checks for `action` (the table has checked the syntax).
+  // A probe of a missing device gives kNotRunning.
+  Status Validate(std::string_view action, bool probe);
+  Status Start(const Deadline& deadline);
+  Status Stop(const Deadline& deadline);
+  // depth: OCF_CHECK_LEVEL (0, 10, 20; others round down).
+  Status Monitor(int depth, bool probe, const Deadline& deadline);
+  // Applies the reloadable parameters to a running resource (the owner).
+  Status Reload(const Deadline& deadline);
+
+ private:
+  Result<ResolvedDevice> Resolve();
+  Status CheckStartable(const MountTable& table, const ResolvedDevice& device);
+  Result<std::string> DecideFsType(const ResolvedDevice& device);
+  Status Fsck(const std::string& fstype, const ResolvedDevice& device, const Deadline& deadline);
+  Status FixOwner(const Deadline& deadline);
+  Status UnmountOne(const std::string& target, bool may_detach, dev_t devno, const Deadline& deadline);
+  Status DrainHolders(dev_t devno, const Deadline& deadline);
+
+  StorageConfig config_;
+  StorageSystem& sys_;
+  const Logger& log_;
+};
+
+}  // namespace pmmha

@@ -1,0 +1,124 @@
+#include "pmmha/bounded_check.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <exception>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "pmmha/bounded.h"
+#include "pmmha/param.h"
+
+namespace pmmha {
+
+namespace {
+
+void WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+std::string OneLine(std::string_view text) {
+  std::string out(text);
+  std::replace(out.begin(), out.end(), '\n', ' ');
+  return out;
+}
+
+// The child's lines: "S<step>" announces a step, "R<code> <reason>" is the
+// result.
+struct Report {
+  std::string step;
+  bool has_result = false;
+  Status result;
+};
+
+Report ParseReport(std::string_view buffer) {
+  Report r;
+  while (!buffer.empty()) {
+    auto end = buffer.find('\n');
+    if (end == std::string_view::npos) break;
+    std::string_view line = buffer.substr(0, end);
+    buffer.remove_prefix(end + 1);
+    if (line.empty()) continue;
+    if (line.front() == 'S') {
+      r.step = std::string(line.substr(1));
+    } else if (line.front() == 'R') {
+      line.remove_prefix(1);
+      auto space = line.find(' ');
+      auto code = ParseInteger(line.substr(0, space));
+      r.has_result = code.has_value();
+      r.result = Status(static_cast<ExitCode>(code.value_or(1)),
+                        space == std::string_view::npos ? "" : std::string(line.substr(space + 1)));
+    }
+  }
+  return r;
+}
+
+std::string Drain(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return out;
+  }
+}
+
+}  // namespace
+
+void ChildProgress::Step(std::string_view what) { WriteAll(fd_, fmt::format("S{}\n", OneLine(what))); }
+
+void ChildProgress::Finish(const Status& status) {
+  WriteAll(fd_, fmt::format("R{} {}\n", static_cast<int>(status.code()), OneLine(status.reason())));
+}
+
+Status RunBoundedCheck(std::string_view what, const Deadline& deadline, const CheckWork& work) {
+  int fds[2];
+  // Non-blocking read end: after a timeout we take what the child wrote and
+  // do not wait for more. The few short lines fit in the pipe buffer, so the
+  // child never blocks writing them.
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    return Status(ExitCode::kErrGeneric, fmt::format("{}: pipe: {}", what, strerror(errno)));
+  }
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  auto run = RunBounded(
+      what,
+      [&]() {
+        close(fds[0]);
+        ChildProgress progress(fds[1]);
+        Status status;
+        try {
+          status = work(progress);
+        } catch (const std::exception& e) {
+          status = Status(ExitCode::kErrGeneric, fmt::format("internal error: {}", e.what()));
+        }
+        progress.Finish(status);
+        return 0;
+      },
+      deadline);
+  close(fds[1]);
+  Report report = ParseReport(Drain(fds[0]));
+  close(fds[0]);
+  if (report.has_result) return report.result;
+  if (run.ok()) {
+    return Status(ExitCode::kErrGeneric, fmt::format("{}: the check ended without a result", what));
+  }
+  if (report.step.empty()) return run.status();
+  return Status(ExitCode::kErrGeneric,
+                fmt::format("{} (stuck in {})", run.status().reason(), report.step));
+}
+
+}  // namespace pmmha

@@ -1,0 +1,352 @@
+// The real StorageSystem: libmount, libblkid, /proc, and forked children for
+// everything that touches a mounted filesystem or may block on a device.
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libmount/libmount.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "pmmha/block_device.h"
+#include "pmmha/bounded_check.h"
+#include "pmmha/param.h"
+#include "pmmha/storage.h"
+
+namespace pmmha {
+
+namespace {
+
+constexpr std::size_t kBlock = 4096;
+
+struct ContextFree {
+  void operator()(libmnt_context* c) const { mnt_free_context(c); }
+};
+
+std::string Errno(int e) { return strerror(e); }
+
+// Whether /proc/filesystems lists `name` ("nodev\tname" or "\tname").
+bool KernelLists(const std::string& name) {
+  std::ifstream in("/proc/filesystems");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto tab = line.rfind('\t');
+    if (tab != std::string::npos && line.compare(tab + 1, std::string::npos, name) == 0) return true;
+  }
+  return false;
+}
+
+// Whether a module provides filesystem `name`: the kernel loads it on the
+// first mount(2), so an unlisted type is not yet a missing one.
+bool ModuleProvides(const std::string& name) {
+  utsname u;
+  if (uname(&u) != 0) return false;
+  std::ifstream in(fmt::format("/lib/modules/{}/modules.alias", u.release));
+  std::string want = fmt::format("alias fs-{} ", name);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.compare(0, want.size(), want) == 0) return true;
+  }
+  return false;
+}
+
+// A 4 KiB buffer aligned for O_DIRECT.
+struct AlignedBlock {
+  AlignedBlock() {
+    if (posix_memalign(&data, kBlock, kBlock) != 0) data = nullptr;
+  }
+  ~AlignedBlock() { std::free(data); }
+  AlignedBlock(const AlignedBlock&) = delete;
+  AlignedBlock& operator=(const AlignedBlock&) = delete;
+  char* bytes() { return static_cast<char*>(data); }
+  void* data = nullptr;
+};
+
+int OpenMaybeDirect(const std::string& path, int flags, bool direct) {
+  if (direct) {
+    int fd = open(path.c_str(), flags | O_DIRECT, 0600);
+    // tmpfs and some FUSE filesystems refuse O_DIRECT: fall back to fsync.
+    if (fd >= 0 || errno != EINVAL) return fd;
+  }
+  return open(path.c_str(), flags, 0600);
+}
+
+Status IoError(std::string_view what, const std::string& path, int e) {
+  if (e == EROFS) {
+    return Status(ExitCode::kErrGeneric,
+                  fmt::format("cannot {} {}: the filesystem is read-only", what, Quote(path)));
+  }
+  return Status(ExitCode::kErrGeneric, fmt::format("cannot {} {}: {}", what, Quote(path), Errno(e)));
+}
+
+Status WriteReadRemove(const std::string& path, bool direct, ChildProgress& progress) {
+  AlignedBlock block;
+  if (block.data == nullptr) return Status(ExitCode::kErrGeneric, "out of memory");
+  std::string stamp = fmt::format("pmm-storage status {} {}\n", getpid(), std::time(nullptr));
+  std::memset(block.data, '.', kBlock);
+  std::memcpy(block.data, stamp.data(), std::min(stamp.size(), kBlock));
+  block.bytes()[kBlock - 1] = '\n';
+
+  progress.Step(fmt::format("writing {}", Quote(path)));
+  int fd = OpenMaybeDirect(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, direct);
+  if (fd < 0) return IoError("create the status file", path, errno);
+  ssize_t n = write(fd, block.data, kBlock);
+  int e = errno;
+  if (n != static_cast<ssize_t>(kBlock)) {
+    close(fd);
+    unlink(path.c_str());
+    return IoError("write the status file", path, n < 0 ? e : EIO);
+  }
+  progress.Step(fmt::format("fsync of {}", Quote(path)));
+  if (fsync(fd) != 0) {
+    e = errno;
+    close(fd);
+    unlink(path.c_str());
+    return IoError("fsync the status file", path, e);
+  }
+  close(fd);
+
+  progress.Step(fmt::format("reading back {}", Quote(path)));
+  AlignedBlock back;
+  if (back.data == nullptr) return Status(ExitCode::kErrGeneric, "out of memory");
+  fd = OpenMaybeDirect(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, direct);
+  if (fd < 0) return IoError("open the status file", path, errno);
+  n = pread(fd, back.data, kBlock, 0);
+  e = errno;
+  close(fd);
+  if (n != static_cast<ssize_t>(kBlock) || std::memcmp(block.data, back.data, kBlock) != 0) {
+    unlink(path.c_str());
+    if (n < 0) return IoError("read back the status file", path, e);
+    return Status(ExitCode::kErrGeneric,
+                  fmt::format("the status file {} read back differs from what was written",
+                              Quote(path)));
+  }
+  progress.Step(fmt::format("removing {}", Quote(path)));
+  if (unlink(path.c_str()) != 0) return IoError("remove the status file", path, errno);
+  return Status::Ok();
+}
+
+class RealStorageSystem final : public StorageSystem {
+ public:
+  RealStorageSystem() : runner_(MakeProcessRunner()), procs_("/proc", getpid()) {}
+
+  Result<MountTable> ReadMounts() override { return MountTable::Read(); }
+
+  PathInfo Stat(const std::string& path) override {
+    PathInfo info;
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) return info;
+    info.exists = true;
+    info.is_dir = S_ISDIR(st.st_mode);
+    info.is_block = S_ISBLK(st.st_mode);
+    info.rdev = st.st_rdev;
+    return info;
+  }
+
+  Result<std::string> RealPath(const std::string& path) override {
+    char buf[PATH_MAX];
+    if (realpath(path.c_str(), buf) == nullptr) {
+      return Status(ExitCode::kErrGeneric,
+                    fmt::format("cannot resolve {}: {}", Quote(path), Errno(errno)));
+    }
+    return std::string(buf);
+  }
+
+  Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& value) override {
+    return pmmha::FindDeviceByTag(tag, value);
+  }
+
+  Result<std::string> ProbeFsType(const std::string& device) override {
+    return pmmha::ProbeFsType(device);
+  }
+
+  Result<bool> HasMmp(const std::string& device) override {
+    auto sb = ReadExtSuperblock(device);
+    if (!sb) return sb.status();
+    return sb->mmp;
+  }
+
+  bool FsTypeSupported(const std::string& kernel_fs) override {
+    return KernelLists(kernel_fs) || ModuleProvides(kernel_fs);
+  }
+
+  std::optional<std::string> FindProgram(const std::string& name) override {
+    const char* path = std::getenv("PATH");
+    return FindExecutable(name, path != nullptr && *path != '\0' ? path
+                                                                  : "/usr/sbin:/usr/bin:/sbin:/bin");
+  }
+
+  Result<ProcessResult> Run(const std::vector<std::string>& argv, const Deadline& deadline) override {
+    return runner_->Run(argv, deadline);
+  }
+
+  Status MakeDirectory(const std::string& dir) override {
+    std::size_t pos = 0;
+    while (pos != std::string::npos) {
+      pos = dir.find('/', pos + 1);
+      std::string part = dir.substr(0, pos);
+      if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) {
+        return Status(ExitCode::kErrGeneric,
+                      fmt::format("cannot create directory {}: {}", Quote(part), Errno(errno)));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Result<OwnerSpec> ResolveOwner(const OwnerSpec& owner) override {
+    OwnerSpec out = owner;
+    std::vector<char> buf(16384);
+    if (!owner.user_name.empty()) {
+      passwd pw, *found = nullptr;
+      getpwnam_r(owner.user_name.c_str(), &pw, buf.data(), buf.size(), &found);
+      if (found == nullptr) {
+        return Status(ExitCode::kErrInstalled,
+                      fmt::format("user {} does not exist on this node", Quote(owner.user_name)));
+      }
+      out.uid = found->pw_uid;
+    }
+    if (!owner.group_name.empty()) {
+      group gr, *found = nullptr;
+      getgrnam_r(owner.group_name.c_str(), &gr, buf.data(), buf.size(), &found);
+      if (found == nullptr) {
+        return Status(ExitCode::kErrInstalled,
+                      fmt::format("group {} does not exist on this node", Quote(owner.group_name)));
+      }
+      out.gid = found->gr_gid;
+    }
+    return out;
+  }
+
+  Status Mount(const MountRequest& request, const Deadline& deadline) override {
+    std::string what = fmt::format("mount of {} at {}", Quote(request.source), Quote(request.target));
+    return RunBoundedCheck(what, deadline, [&](ChildProgress& progress) -> Status {
+      progress.Step("mount(2)");
+      std::unique_ptr<libmnt_context, ContextFree> cxt(mnt_new_context());
+      if (!cxt) return Status(ExitCode::kErrGeneric, "libmount: out of memory");
+      // The kernel mounts; no /sbin/mount.<type> helper, no fstab lookup.
+      mnt_context_disable_helpers(cxt.get(), 1);
+      mnt_context_set_optsmode(cxt.get(), MNT_OMODE_IGNORE);
+      mnt_context_set_source(cxt.get(), request.source.c_str());
+      mnt_context_set_target(cxt.get(), request.target.c_str());
+      std::string options = request.options;
+      if (request.bind) {
+        options = options.empty() ? "bind" : fmt::format("bind,{}", options);
+      } else if (!request.fstype.empty()) {
+        mnt_context_set_fstype(cxt.get(), request.fstype.c_str());
+      }
+      if (!options.empty()) mnt_context_set_options(cxt.get(), options.c_str());
+      int rc = mnt_context_mount(cxt.get());
+      char buf[BUFSIZ] = {};
+      int ex = mnt_context_get_excode(cxt.get(), rc, buf, sizeof buf);
+      if (ex == MNT_EX_SUCCESS) return Status::Ok();
+      std::string why = buf[0] != '\0' ? buf : fmt::format("libmount error {}", rc);
+      return Status(ExitCode::kErrGeneric, fmt::format("{} failed: {}", what, why));
+    });
+  }
+
+  // umount2(2) directly rather than libmount's mnt_context_umount(): libmount
+  // canonicalizes the target and looks it up with stat(), which blocks on a
+  // hung filesystem; UMOUNT_NOFOLLOW on the exact mount-table path does not.
+  UnmountResult Unmount(const std::string& target, bool lazy, const Deadline& deadline) override {
+    std::string what = fmt::format("unmount of {}", Quote(target));
+    Status s = RunBoundedCheck(what, deadline, [&](ChildProgress& progress) -> Status {
+      progress.Step("umount2(2)");
+      if (umount2(target.c_str(), UMOUNT_NOFOLLOW | (lazy ? MNT_DETACH : 0)) == 0) {
+        return Status::Ok();
+      }
+      // The errno travels as the reason; only this function reads it.
+      return Status(ExitCode::kErrGeneric, std::to_string(errno));
+    });
+    if (s.ok()) return {UnmountResult::Kind::kUnmounted, {}};
+    auto e = ParseInteger(s.reason());
+    if (!e) return {UnmountResult::Kind::kFailed, s.reason()};
+    if (*e == EBUSY) return {UnmountResult::Kind::kBusy, {}};
+    if (*e == EINVAL || *e == ENOENT) {
+      auto table = ReadMounts();
+      if (table && table->At(target) == nullptr) return {UnmountResult::Kind::kNotMounted, {}};
+    }
+    return {UnmountResult::Kind::kFailed, Errno(static_cast<int>(*e))};
+  }
+
+  Status ApplyOwner(const std::string& dir, const OwnerSpec& owner, const Deadline& deadline) override {
+    return RunBoundedCheck(fmt::format("setting the owner of {}", Quote(dir)), deadline,
+                      [&](ChildProgress& progress) -> Status {
+                        progress.Step(fmt::format("stat of {}", Quote(dir)));
+                        struct stat st;
+                        if (lstat(dir.c_str(), &st) != 0) return IoError("stat", dir, errno);
+                        uid_t uid = owner.uid.value_or(st.st_uid);
+                        gid_t gid = owner.gid.value_or(st.st_gid);
+                        if (st.st_uid == uid && st.st_gid == gid) return Status::Ok();
+                        progress.Step(fmt::format("chown of {}", Quote(dir)));
+                        if (lchown(dir.c_str(), uid, gid) != 0) {
+                          return IoError(fmt::format("give {}:{}", uid, gid), dir, errno);
+                        }
+                        return Status::Ok();
+                      });
+  }
+
+  Status CheckReadable(const std::string& dir, const ResolvedDevice& device,
+                       const Deadline& deadline) override {
+    return RunBoundedCheck(fmt::format("read check of {}", Quote(dir)), deadline,
+                      [&](ChildProgress& progress) -> Status {
+                        progress.Step(fmt::format("stat of {}", Quote(dir)));
+                        struct stat st;
+                        if (stat(dir.c_str(), &st) != 0) return IoError("stat", dir, errno);
+                        if (device.IsBind()) {
+                          progress.Step(fmt::format("listing {}", Quote(dir)));
+                          DIR* d = opendir(dir.c_str());
+                          if (d == nullptr) return IoError("list", dir, errno);
+                          errno = 0;
+                          bool ok = readdir(d) != nullptr || errno == 0;
+                          int e = errno;
+                          closedir(d);
+                          if (!ok) return IoError("list", dir, e);
+                          return Status::Ok();
+                        }
+                        progress.Step(fmt::format("O_DIRECT read of {}", Quote(device.path)));
+                        auto head = ReadDeviceHead(device.path);
+                        return head.ok() ? Status::Ok() : head.status();
+                      });
+  }
+
+  Status CheckWritable(const std::string& dir, const std::string& name, bool direct_io,
+                       const Deadline& deadline) override {
+    std::string path = fmt::format("{}/{}", dir, name);
+    return RunBoundedCheck(fmt::format("write check of {}", Quote(dir)), deadline,
+                      [&](ChildProgress& progress) { return WriteReadRemove(path, direct_io, progress); });
+  }
+
+  std::vector<ProcUser> FindUsers(const MountUserQuery& query) override {
+    return procs_.FindUsers(query);
+  }
+  std::vector<ProcUser> FindHolders(dev_t devno) override { return procs_.FindHolders(devno); }
+
+  void Signal(pid_t pid, int signal) override { control_.Signal(pid, signal); }
+  bool WaitExit(const std::vector<pid_t>& pids, const Deadline& until) override {
+    return control_.WaitExit(pids, until);
+  }
+  void Pause(const Deadline& until) override { control_.Pause(until); }
+
+ private:
+  std::unique_ptr<ProcessRunner> runner_;
+  ProcScanner procs_;
+  SystemProcessControl control_;
+};
+
+}  // namespace
+
+std::unique_ptr<StorageSystem> MakeStorageSystem() { return std::make_unique<RealStorageSystem>(); }
+
+}  // namespace pmmha

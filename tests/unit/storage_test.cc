@@ -1,0 +1,563 @@
+#include "pmmha/storage.h"
+
+#include <signal.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+using namespace pmmha;
+using std::chrono::milliseconds;
+
+namespace {
+
+const dev_t kLoop3 = makedev(7, 3);
+const dev_t kLoop4 = makedev(7, 4);
+const dev_t kRootDev = makedev(254, 1);
+
+MountEntry Entry(int id, dev_t devno, std::string source, std::string target,
+                 std::string fstype = "ext4", std::string opts = "rw,relatime",
+                 std::string root = "/") {
+  return MountEntry{.id = id, .parent_id = 1, .devno = devno, .source = std::move(source),
+                    .target = std::move(target), .root = std::move(root),
+                    .fstype = std::move(fstype), .vfs_options = std::move(opts)};
+}
+
+// The OS as a small in-memory world: a mount table, device nodes, paths,
+// processes using mounts. Records what the agent asked for.
+class FakeSystem final : public StorageSystem {
+ public:
+  std::vector<MountEntry> mounts = {Entry(20, kRootDev, "/dev/vda1", "/", "ext4", "rw")};
+  std::map<std::string, PathInfo> paths = {
+      {"/dev/loop3", {.exists = true, .is_block = true, .rdev = kLoop3}},
+      {"/dev/loop4", {.exists = true, .is_block = true, .rdev = kLoop4}},
+      {"/srv", {.exists = true, .is_dir = true}},
+      {"/data/pmm", {.exists = true, .is_dir = true}},
+  };
+  std::map<std::string, std::string> tags = {{"UUID=1234", "/dev/loop3"}};
+  std::map<std::string, std::string> real_paths;
+  std::map<std::string, std::string> fs_types = {{"/dev/loop3", "ext4"}, {"/dev/loop4", "xfs"}};
+  bool mmp = false;
+  std::vector<std::string> kernel_fs = {"ext4", "xfs", "ext2"};
+  std::vector<std::string> programs = {"fsck.ext4", "fsck.ext2", "fsck.xfs"};
+  int fsck_exit = 0;
+  bool user_pmm_exists = true;
+  Status readable, writable;
+  // Stop side.
+  std::map<std::string, std::vector<ProcUser>> users_of;  // mount point -> users
+  std::vector<ProcUser> holders;
+  bool holders_die = true;
+  bool busy_forever = false;
+  // Records.
+  std::vector<std::vector<std::string>> ran;
+  std::vector<MountRequest> mounted;
+  std::vector<std::string> unmounted;  // "target" or "target (lazy)"
+  std::vector<std::string> made_dirs;
+  std::vector<std::pair<std::string, std::string>> owned;  // dir, "uid:gid"
+  std::vector<std::string> checks;
+  std::vector<std::pair<pid_t, int>> signals;
+
+  Result<MountTable> ReadMounts() override { return MountTable(mounts); }
+  PathInfo Stat(const std::string& path) override {
+    auto it = paths.find(path);
+    return it == paths.end() ? PathInfo{} : it->second;
+  }
+  Result<std::string> RealPath(const std::string& path) override {
+    auto it = real_paths.find(path);
+    return it == real_paths.end() ? path : it->second;
+  }
+  Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& value) override {
+    auto it = tags.find(tag + "=" + value);
+    if (it == tags.end()) return Status(ExitCode::kErrInstalled, "no device with " + tag);
+    return it->second;
+  }
+  Result<std::string> ProbeFsType(const std::string& device) override {
+    auto it = fs_types.find(device);
+    if (it == fs_types.end()) return Status(ExitCode::kErrGeneric, "no filesystem found");
+    return it->second;
+  }
+  Result<bool> HasMmp(const std::string&) override { return mmp; }
+  bool FsTypeSupported(const std::string& fs) override {
+    return std::find(kernel_fs.begin(), kernel_fs.end(), fs) != kernel_fs.end();
+  }
+  std::optional<std::string> FindProgram(const std::string& name) override {
+    if (std::find(programs.begin(), programs.end(), name) == programs.end()) return std::nullopt;
+    return "/sbin/" + name;
+  }
+  Result<ProcessResult> Run(const std::vector<std::string>& argv, const Deadline&) override {
+    ran.push_back(argv);
+    ProcessResult r;
+    r.exited = true;
+    r.exit_code = fsck_exit;
+    r.out = fsck_exit >= 4 ? "" : "/dev/loop3: clean, 11/8192 files\n";
+    r.err = fsck_exit >= 4 ? "/dev/loop3: UNEXPECTED INCONSISTENCY; RUN fsck MANUALLY.\n" : "";
+    return r;
+  }
+  Status MakeDirectory(const std::string& dir) override {
+    made_dirs.push_back(dir);
+    paths[dir] = {.exists = true, .is_dir = true};
+    return Status::Ok();
+  }
+  Result<OwnerSpec> ResolveOwner(const OwnerSpec& owner) override {
+    OwnerSpec out = owner;
+    if (!owner.user_name.empty()) {
+      if (!user_pmm_exists) return Status(ExitCode::kErrInstalled, "user 'pmm' does not exist");
+      out.uid = 1000;
+    }
+    if (!owner.group_name.empty()) out.gid = 1000;
+    return out;
+  }
+  Status Mount(const MountRequest& request, const Deadline&) override {
+    mounted.push_back(request);
+    MountEntry e;
+    if (request.bind) {
+      MountTable table(mounts);
+      const MountEntry* holder = table.Containing(request.source);
+      e = Entry(100 + static_cast<int>(mounted.size()), holder->devno, holder->source,
+                request.target, holder->fstype, "rw", RootWithin(*holder, request.source));
+    } else {
+      e = Entry(100 + static_cast<int>(mounted.size()), paths.at(request.source).rdev, request.source,
+                request.target, request.fstype);
+    }
+    mounts.push_back(e);
+    return Status::Ok();
+  }
+  UnmountResult Unmount(const std::string& target, bool lazy, const Deadline&) override {
+    auto it = std::find_if(mounts.rbegin(), mounts.rend(),
+                           [&](const MountEntry& e) { return e.target == target; });
+    if (it == mounts.rend()) return {UnmountResult::Kind::kNotMounted, {}};
+    if (!lazy && (busy_forever || !users_of[target].empty())) return {UnmountResult::Kind::kBusy, {}};
+    unmounted.push_back(lazy ? target + " (lazy)" : target);
+    mounts.erase(std::next(it).base());
+    return {UnmountResult::Kind::kUnmounted, {}};
+  }
+  Status ApplyOwner(const std::string& dir, const OwnerSpec& owner, const Deadline&) override {
+    owned.emplace_back(dir, std::to_string(owner.uid.value_or(-1)) + ":" +
+                                std::to_string(owner.gid.value_or(-1)));
+    return Status::Ok();
+  }
+  Status CheckReadable(const std::string& dir, const ResolvedDevice& dev, const Deadline&) override {
+    checks.push_back("read " + dir + " " + dev.path);
+    return readable;
+  }
+  Status CheckWritable(const std::string& dir, const std::string& name, bool direct,
+                       const Deadline&) override {
+    checks.push_back("write " + dir + "/" + name + (direct ? " direct" : ""));
+    return writable;
+  }
+  std::vector<ProcUser> FindUsers(const MountUserQuery& q) override {
+    std::vector<ProcUser> out;
+    for (const auto& p : q.paths) {
+      for (const auto& u : users_of[p]) out.push_back(u);
+    }
+    return out;
+  }
+  std::vector<ProcUser> FindHolders(dev_t) override { return holders; }
+  void Signal(pid_t pid, int sig) override {
+    signals.emplace_back(pid, sig);
+    for (auto& [target, users] : users_of) {
+      users.erase(std::remove_if(users.begin(), users.end(),
+                                 [pid](const ProcUser& u) { return u.pid == pid; }),
+                  users.end());
+    }
+    if (holders_die) {
+      holders.erase(std::remove_if(holders.begin(), holders.end(),
+                                   [pid](const ProcUser& u) { return u.pid == pid; }),
+                    holders.end());
+    }
+  }
+  bool WaitExit(const std::vector<pid_t>&, const Deadline&) override { return true; }
+  void Pause(const Deadline& until) override { std::this_thread::sleep_until(until.at()); }
+
+  void MountOurs() { mounts.push_back(Entry(40, kLoop3, "/dev/loop3", "/srv")); }
+};
+
+StorageConfig Config(std::string device = "/dev/loop3") {
+  StorageConfig c;
+  c.device = *ParseDeviceSpec(device);
+  c.directory = "/srv";
+  c.status_name = ".pmm-storage-rsc-node1";
+  return c;
+}
+
+Deadline Soon() { return Deadline::After(milliseconds(500)); }
+
+struct Fixture {
+  FakeSystem sys;
+  Logger log;
+  Status Start(StorageConfig c = Config()) { return Storage(std::move(c), sys, log).Start(Soon()); }
+  Status Stop(StorageConfig c = Config()) { return Storage(std::move(c), sys, log).Stop(Soon()); }
+  Status Monitor(int depth, bool probe, StorageConfig c = Config()) {
+    return Storage(std::move(c), sys, log).Monitor(depth, probe, Soon());
+  }
+  Status Validate(std::string_view action, bool probe, StorageConfig c = Config()) {
+    return Storage(std::move(c), sys, log).Validate(action, probe);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("monitor decisions") {
+  enum Setup { kNothing, kOurs, kOursRo, kOther, kOursNoDevice, kOtherNoDevice };
+  static const struct {
+    const char* name;
+    Setup setup;
+    int depth;
+    bool probe;
+    ExitCode code;
+    const char* reason;  // substring, "" for none
+    int checks;          // CheckReadable/CheckWritable calls
+  } cases[] = {
+      {"nothing mounted", kNothing, 0, false, ExitCode::kNotRunning, "", 0},
+      {"nothing mounted, probe", kNothing, 20, true, ExitCode::kNotRunning, "", 0},
+      {"ours, depth 0", kOurs, 0, false, ExitCode::kSuccess, "", 0},
+      {"ours, depth 10", kOurs, 10, false, ExitCode::kSuccess, "", 1},
+      {"ours, depth 15 rounds down to 10", kOurs, 15, false, ExitCode::kSuccess, "", 1},
+      {"ours, depth 20", kOurs, 20, false, ExitCode::kSuccess, "", 2},
+      {"ours, remounted read-only", kOursRo, 0, false, ExitCode::kErrGeneric, "read-only", 0},
+      {"wrong device at the mount point", kOther, 0, false, ExitCode::kErrGeneric,
+       "'/srv' has '/dev/loop4' (xfs) mounted, not '/dev/loop3'", 0},
+      {"wrong device at the mount point, probe", kOther, 0, true, ExitCode::kNotRunning, "", 0},
+      {"device gone while mounted", kOursNoDevice, 0, false, ExitCode::kErrGeneric,
+       "does not exist on this node", 0},
+      {"device gone, probe", kOursNoDevice, 0, true, ExitCode::kNotRunning, "", 0},
+      {"device gone, other mount", kOtherNoDevice, 0, false, ExitCode::kErrGeneric, "loop4", 0},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    Fixture f;
+    switch (c.setup) {
+      case kNothing: break;
+      case kOurs: f.sys.MountOurs(); break;
+      case kOursRo: f.sys.mounts.push_back(Entry(40, kLoop3, "/dev/loop3", "/srv", "ext4", "ro")); break;
+      case kOther: f.sys.mounts.push_back(Entry(40, kLoop4, "/dev/loop4", "/srv", "xfs")); break;
+      case kOursNoDevice:
+        f.sys.MountOurs();
+        f.sys.paths.erase("/dev/loop3");
+        break;
+      case kOtherNoDevice:
+        f.sys.mounts.push_back(Entry(40, kLoop4, "/dev/loop4", "/srv", "xfs"));
+        f.sys.paths.erase("/dev/loop3");
+        break;
+    }
+    Status s = f.Monitor(c.depth, c.probe);
+    CHECK(s.code() == c.code);
+    CHECK_THAT(s.reason(), Catch::Contains(c.reason));
+    CHECK(f.sys.checks.size() == static_cast<std::size_t>(c.checks));
+  }
+}
+
+TEST_CASE("monitor: depth 10/20 failures are the monitor's failure") {
+  Fixture f;
+  f.sys.MountOurs();
+  f.sys.readable = Status(ExitCode::kErrGeneric, "read check of '/srv' got no answer");
+  CHECK(f.Monitor(20, false).reason() == "read check of '/srv' got no answer");
+  CHECK(f.sys.checks.size() == 1);  // no write after a failed read
+
+  Fixture w;
+  w.sys.MountOurs();
+  w.sys.writable = Status(ExitCode::kErrGeneric, "the filesystem is read-only");
+  CHECK(w.Monitor(20, false).code() == ExitCode::kErrGeneric);
+  REQUIRE(w.sys.checks.size() == 2);
+  CHECK(w.sys.checks[0] == "read /srv /dev/loop3");
+  CHECK(w.sys.checks[1] == "write /srv/.pmm-storage-rsc-node1 direct");
+}
+
+TEST_CASE("monitor: configured read-only mounts are not written") {
+  Fixture f;
+  f.sys.mounts.push_back(Entry(40, kLoop3, "/dev/loop3", "/srv", "ext4", "ro"));
+  StorageConfig c = Config();
+  c.options = *ParseMountOptions("ro");
+  CHECK(f.Monitor(20, false, c).ok());
+  CHECK(f.sys.checks.size() == 1);
+}
+
+TEST_CASE("monitor: bind mounts are recognized by source filesystem and root") {
+  Fixture f;
+  f.sys.mounts.push_back(Entry(30, kLoop4, "/dev/loop4", "/data", "xfs"));
+  f.sys.mounts.push_back(Entry(40, kLoop4, "/dev/loop4", "/srv", "xfs", "rw", "/pmm"));
+  CHECK(f.Monitor(0, false, Config("/data/pmm")).ok());
+  CHECK(f.Monitor(0, false, Config("/data/other")).code() == ExitCode::kErrGeneric);
+  CHECK(f.Monitor(10, false, Config("/data/pmm")).ok());
+  CHECK(f.sys.checks.back() == "read /srv /data/pmm");
+}
+
+TEST_CASE("monitor: UUID= resolves through libblkid's answer") {
+  Fixture f;
+  f.sys.MountOurs();
+  CHECK(f.Monitor(0, false, Config("UUID=1234")).ok());
+  CHECK(f.Monitor(0, true, Config("UUID=9999")).code() == ExitCode::kNotRunning);
+}
+
+TEST_CASE("validate per action") {
+  static const struct {
+    const char* name;
+    const char* action;
+    bool probe;
+    const char* device;
+    const char* fstype;
+    const char* options;
+    FsckPolicy fsck;
+    bool owner_by_name;
+    ExitCode code;
+    const char* reason;
+  } cases[] = {
+      {"good start", "start", false, "/dev/loop3", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kSuccess, ""},
+      {"probe, missing device", "monitor", true, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kNotRunning, ""},
+      {"probe, unknown UUID", "monitor", true, "UUID=9999", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kNotRunning, ""},
+      {"monitor, missing device: monitor decides", "monitor", false, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kSuccess, ""},
+      {"stop, missing device", "stop", false, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kSuccess, ""},
+      {"start, missing device", "start", false, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kErrInstalled, "'/dev/loop9' does not exist on this node"},
+      {"not a block device", "start", false, "/dev/null0", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kErrConfigured, "not a block device"},
+      {"unknown fstype", "validate-all", false, "/dev/loop3", "nosuchfs", "", FsckPolicy::kAuto, false, ExitCode::kErrInstalled, "'nosuchfs' is not supported by this kernel"},
+      {"fsck missing", "start", false, "/dev/loop3", "ext4", "", FsckPolicy::kForce, false, ExitCode::kErrInstalled, "'fsck.ext4'"},
+      {"bind option on a block device", "start", false, "/dev/loop3", "ext4", "bind", FsckPolicy::kAuto, false, ExitCode::kErrConfigured, "bind mount"},
+      {"fstype none on a block device", "start", false, "/dev/loop3", "none", "", FsckPolicy::kAuto, false, ExitCode::kErrConfigured, "'none'"},
+      {"bind source missing", "start", false, "/data/none", "auto", "", FsckPolicy::kAuto, false, ExitCode::kErrInstalled, "'/data/none'"},
+      {"bind source inside the mount point", "start", false, "/srv/x", "auto", "", FsckPolicy::kAuto, false, ExitCode::kErrConfigured, "overlap"},
+      {"unknown owner name", "start", false, "/dev/loop3", "ext4", "", FsckPolicy::kAuto, true, ExitCode::kErrInstalled, "user 'pmm'"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    Fixture f;
+    f.sys.paths["/dev/null0"] = {.exists = true};
+    f.sys.programs = {"fsck.ext2"};
+    f.sys.user_pmm_exists = false;
+    StorageConfig config = Config(c.device);
+    config.fstype = c.fstype;
+    config.options = *ParseMountOptions(c.options);
+    config.run_fsck = c.fsck;
+    if (c.owner_by_name) config.owner = *ParseOwner("pmm:pmm");
+    Status s = f.Validate(c.action, c.probe, config);
+    CHECK(s.code() == c.code);
+    CHECK_THAT(s.reason(), Catch::Contains(c.reason));
+  }
+}
+
+TEST_CASE("fsck policy per filesystem type") {
+  static const struct {
+    FsckPolicy policy;
+    const char* fstype;
+    bool runs;
+  } cases[] = {
+      {FsckPolicy::kAuto, "ext4", false}, {FsckPolicy::kAuto, "xfs", false},
+      {FsckPolicy::kAuto, "ext2", true},  {FsckPolicy::kAuto, "vfat", true},
+      {FsckPolicy::kForce, "ext4", true}, {FsckPolicy::kForce, "xfs", true},
+      {FsckPolicy::kNo, "ext2", false},   {FsckPolicy::kForce, "", false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.fstype);
+    auto cmd = FsckCommand(c.policy, c.fstype, "/dev/loop3");
+    CHECK(cmd.has_value() == c.runs);
+    if (cmd) CHECK(*cmd == std::vector<std::string>{std::string("fsck.") + c.fstype, "-p", "/dev/loop3"});
+  }
+}
+
+TEST_CASE("start mounts, verifies and fixes the owner") {
+  Fixture f;
+  StorageConfig c = Config();
+  c.options = *ParseMountOptions("noatime");
+  c.owner = *ParseOwner("1000:1000");
+  REQUIRE(f.Start(c).ok());
+  REQUIRE(f.sys.mounted.size() == 1);
+  CHECK(f.sys.mounted[0].source == "/dev/loop3");
+  CHECK(f.sys.mounted[0].target == "/srv");
+  CHECK(f.sys.mounted[0].fstype == "ext4");
+  CHECK(f.sys.mounted[0].options == "noatime");
+  CHECK_FALSE(f.sys.mounted[0].bind);
+  CHECK(f.sys.owned == std::vector<std::pair<std::string, std::string>>{{"/srv", "1000:1000"}});
+  CHECK(f.sys.ran.empty());  // ext4 under run_fsck=auto
+
+  // Idempotent: mounted already, only the owner is checked again.
+  REQUIRE(f.Start(c).ok());
+  CHECK(f.sys.mounted.size() == 1);
+  CHECK(f.sys.owned.size() == 2);
+}
+
+TEST_CASE("start refuses what would hide data or double-mount") {
+  static const struct {
+    const char* name;
+    MountEntry extra;
+    ExitCode code;
+    const char* reason;
+  } cases[] = {
+      {"another device at the mount point", Entry(50, kLoop4, "/dev/loop4", "/srv", "xfs"),
+       ExitCode::kErrGeneric, "already has '/dev/loop4' (xfs) mounted"},
+      {"a mount below the directory", Entry(50, makedev(0, 44), "tmpfs", "/srv/sub", "tmpfs"),
+       ExitCode::kErrGeneric, "'/srv/sub' is mounted below '/srv'"},
+      {"the device mounted elsewhere", Entry(50, kLoop3, "/dev/loop3", "/mnt/x"),
+       ExitCode::kErrGeneric, "already mounted at '/mnt/x' on this node"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    Fixture f;
+    f.sys.mounts.push_back(c.extra);
+    Status s = f.Start();
+    CHECK(s.code() == c.code);
+    CHECK_THAT(s.reason(), Catch::Contains(c.reason));
+    CHECK(f.sys.mounted.empty());
+  }
+}
+
+TEST_CASE("start: filesystem type, MMP and fsck come before the mount") {
+  SECTION("auto takes libblkid's type") {
+    Fixture f;
+    StorageConfig c = Config("/dev/loop4");
+    REQUIRE(f.Start(c).ok());
+    CHECK(f.sys.mounted.at(0).fstype == "xfs");
+  }
+  SECTION("a type other than the device's is refused") {
+    Fixture f;
+    StorageConfig c = Config("/dev/loop4");
+    c.fstype = "ext4";
+    Status s = f.Start(c);
+    CHECK(s.code() == ExitCode::kErrConfigured);
+    CHECK_THAT(s.reason(), Catch::Contains("holds 'xfs', not 'ext4'"));
+    CHECK(f.sys.mounted.empty());
+  }
+  SECTION("require_mmp refuses ext4 without MMP, mounts it with") {
+    Fixture f;
+    StorageConfig c = Config();
+    c.require_mmp = true;
+    Status s = f.Start(c);
+    CHECK(s.code() == ExitCode::kErrConfigured);
+    CHECK_THAT(s.reason(), Catch::Contains("no multi-mount protection"));
+    CHECK(f.sys.mounted.empty());
+    f.sys.mmp = true;
+    CHECK(f.Start(c).ok());
+  }
+  SECTION("require_mmp does not apply to xfs") {
+    Fixture f;
+    StorageConfig c = Config("/dev/loop4");
+    c.require_mmp = true;
+    CHECK(f.Start(c).ok());
+  }
+  SECTION("fsck exit 1 mounts, exit 4 does not") {
+    Fixture f;
+    StorageConfig c = Config();
+    c.run_fsck = FsckPolicy::kForce;
+    f.sys.fsck_exit = 1;
+    REQUIRE(f.Start(c).ok());
+    CHECK(f.sys.ran.at(0) == std::vector<std::string>{"fsck.ext4", "-p", "/dev/loop3"});
+    Fixture g;
+    g.sys.fsck_exit = 4;
+    Status s = g.Start(c);
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("UNEXPECTED INCONSISTENCY"));
+    CHECK(g.sys.mounted.empty());
+  }
+}
+
+TEST_CASE("start: the mount point") {
+  SECTION("created when missing") {
+    Fixture f;
+    f.sys.paths.erase("/srv");
+    REQUIRE(f.Start().ok());
+    CHECK(f.sys.made_dirs == std::vector<std::string>{"/srv"});
+  }
+  SECTION("not created with create_directory=false") {
+    Fixture f;
+    f.sys.paths.erase("/srv");
+    StorageConfig c = Config();
+    c.create_directory = false;
+    CHECK(f.Start(c).code() == ExitCode::kErrInstalled);
+    CHECK(f.sys.made_dirs.empty());
+  }
+  SECTION("a file is not a mount point") {
+    Fixture f;
+    f.sys.paths["/srv"] = {.exists = true};
+    CHECK(f.Start().code() == ExitCode::kErrConfigured);
+  }
+  SECTION("a path through a symlink is refused: monitor would never find it") {
+    Fixture f;
+    f.sys.real_paths["/srv"] = "/data/srv";
+    Status s = f.Start();
+    CHECK(s.code() == ExitCode::kErrConfigured);
+    CHECK_THAT(s.reason(), Catch::Contains("resolves to '/data/srv'"));
+    CHECK(f.sys.mounted.empty());
+  }
+}
+
+TEST_CASE("start: bind mount of a directory") {
+  Fixture f;
+  f.sys.mounts.push_back(Entry(30, kRootDev, "/dev/vda1", "/data", "ext4"));
+  REQUIRE(f.Start(Config("/data/pmm")).ok());
+  REQUIRE(f.sys.mounted.size() == 1);
+  CHECK(f.sys.mounted[0].bind);
+  CHECK(f.sys.mounted[0].fstype.empty());
+  CHECK(f.sys.ran.empty());
+}
+
+TEST_CASE("stop") {
+  SECTION("not mounted: nothing to do") {
+    Fixture f;
+    CHECK(f.Stop().ok());
+    CHECK(f.sys.unmounted.empty());
+  }
+  SECTION("someone else's mount is left alone") {
+    Fixture f;
+    f.sys.mounts.push_back(Entry(40, kLoop4, "/dev/loop4", "/srv", "xfs"));
+    CHECK(f.Stop().ok());
+    CHECK(f.sys.unmounted.empty());
+  }
+  SECTION("submounts first, then ours, then other mounts of our device") {
+    Fixture f;
+    f.sys.MountOurs();
+    f.sys.mounts.push_back(Entry(41, makedev(0, 50), "tmpfs", "/srv/a", "tmpfs"));
+    f.sys.mounts.push_back(Entry(42, makedev(0, 51), "tmpfs", "/srv/a/b", "tmpfs"));
+    f.sys.mounts.push_back(Entry(43, kLoop3, "/dev/loop3", "/var/lib/x", "ext4", "rw", "/x"));
+    REQUIRE(f.Stop().ok());
+    CHECK(f.sys.unmounted == std::vector<std::string>{"/srv/a/b", "/srv/a", "/srv", "/var/lib/x"});
+  }
+  SECTION("busy: users are signalled, the mount goes") {
+    Fixture f;
+    f.sys.MountOurs();
+    f.sys.users_of["/srv"] = {{321, "postgres", "cwd"}};
+    REQUIRE(f.Stop().ok());
+    CHECK(f.sys.signals == std::vector<std::pair<pid_t, int>>{{321, SIGTERM}});
+    CHECK(f.sys.unmounted == std::vector<std::string>{"/srv"});
+  }
+  SECTION("a block device is never lazily unmounted") {
+    Fixture f;
+    f.sys.MountOurs();
+    f.sys.busy_forever = true;
+    Status s = f.Stop();
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("unmount of '/srv' did not succeed"));
+    CHECK(f.sys.unmounted.empty());
+  }
+  SECTION("a busy bind mount is detached as the last resort") {
+    Fixture f;
+    f.sys.mounts.push_back(Entry(30, kRootDev, "/dev/vda1", "/data", "ext4"));
+    f.sys.mounts.push_back(Entry(40, kRootDev, "/dev/vda1", "/srv", "ext4", "rw", "/pmm"));
+    f.sys.busy_forever = true;
+    REQUIRE(f.Stop(Config("/data/pmm")).ok());
+    CHECK(f.sys.unmounted == std::vector<std::string>{"/srv (lazy)"});
+  }
+  SECTION("holders in other mount namespaces are stopped too") {
+    Fixture f;
+    f.sys.MountOurs();
+    f.sys.holders = {{777, "conmon", "mount namespace"}};
+    REQUIRE(f.Stop().ok());
+    CHECK(f.sys.signals == std::vector<std::pair<pid_t, int>>{{777, SIGTERM}});
+  }
+  SECTION("holders that stay fail the stop, so the node is fenced") {
+    Fixture f;
+    f.sys.MountOurs();
+    f.sys.holders = {{777, "conmon", "mount namespace"}};
+    f.sys.holders_die = false;
+    Status s = f.Stop();
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("777 (conmon: mount namespace)"));
+  }
+  SECTION("device gone: our mount is still found by its source") {
+    Fixture f;
+    f.sys.MountOurs();
+    f.sys.paths.erase("/dev/loop3");
+    REQUIRE(f.Stop().ok());
+    CHECK(f.sys.unmounted == std::vector<std::string>{"/srv"});
+  }
+}
