@@ -1,0 +1,136 @@
+// The virtual IP: what pmm-vip's actions do, on the Network and Announcer
+// interfaces (netlink.h, announce.h), so that tests can run the logic on
+// fakes and the agent on the real kernel.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pmmha/agent.h"
+#include "pmmha/announce.h"
+#include "pmmha/ip_address.h"
+#include "pmmha/netlink.h"
+#include "pmmha/status.h"
+
+namespace pmmha {
+
+// Checks of single parameter values for the agent's parameter table; each
+// returns why the value is wrong, or nothing.
+std::optional<std::string> CheckVipAddress(std::string_view value);
+std::optional<std::string> CheckNetmask(std::string_view value);
+std::optional<std::string> CheckInterfaceName(std::string_view value);
+std::optional<std::string> CheckLabel(std::string_view value);
+std::optional<std::string> CheckNamespaceName(std::string_view value);
+
+// The parameter values as the table validated them one by one.
+struct VipParams {
+  std::string ip;
+  std::string cidr_netmask;
+  std::string nic;
+  std::string label;
+  std::string arp_mode = "both";
+  std::string preferred_lft = "forever";
+  std::string network_namespace;
+  long long arp_count = 5;
+  long long arp_interval_ms = 200;
+  long long arp_count_refresh = 0;
+  bool nodad = false;
+  bool noprefixroute = false;
+  bool check_link = true;
+  bool duplicate_check = false;
+};
+
+struct VipConfig {
+  IpAddress ip;
+  int prefix = 0;      // 0: the matching route's, else a host prefix
+  std::string nic;     // empty: the matching route's link
+  std::string label;   // IPv4: the part after "nic:"
+  int arp_count = 5;
+  std::chrono::milliseconds arp_interval{200};
+  ArpMode arp_mode = ArpMode::kBoth;
+  int arp_count_refresh = 0;
+  bool nodad = false;
+  bool noprefixroute = false;
+  bool deprecated = false;  // preferred_lft 0
+  bool check_link = true;
+  bool duplicate_check = false;
+  std::string network_namespace;
+};
+
+// The configuration, after the checks that involve several parameters
+// (prefix range of the address family, label only for IPv4, link-local
+// addresses need a nic). Problems are kErrConfigured with a reason naming
+// the parameter and value.
+Result<VipConfig> MakeVipConfig(const VipParams& params);
+
+// The route findif would choose for `ip` among `routes`: directly connected
+// (no gateway), not a default route, containing `ip`; the longest prefix,
+// then the lowest metric, then the lowest link index. Nothing when none
+// matches.
+std::optional<RouteInfo> BestRoute(const std::vector<RouteInfo>& routes, const IpAddress& ip);
+
+// When no route matches (the link is down: its routes are gone, its IPv4
+// addresses are not), the configured address whose subnet contains `ip`,
+// longest prefix first; the address itself counts. Nothing when none does.
+std::optional<AddressInfo> BestSubnet(const std::vector<AddressInfo>& addresses,
+                                      const IpAddress& ip);
+
+// Where the address goes.
+struct Placement {
+  LinkInfo link;
+  int prefix = 0;
+};
+
+class Vip {
+ public:
+  Vip(const VipConfig& config, Network& net, Announcer& announcer, const Logger& log)
+      : config_(config), net_(net), announcer_(announcer), log_(log) {}
+
+  // The link (nic, or the matching route's link) and prefix (cidr_netmask,
+  // or the matching route's, or a host prefix); BestSubnet stands in for
+  // the route while the link is down. When `validating`, every
+  // problem is kErrConfigured; otherwise a missing nic is kErrInstalled
+  // (this node cannot run the address) and a missing route kErrGeneric.
+  Result<Placement> Place(bool validating);
+
+  // Adds the address (or finds it there), brings the link up, waits until
+  // it is usable (link up, carrier when check_link, IPv6 duplicate address
+  // detection done) and announces it: the first announcement before
+  // returning, the others from the background. On failure nothing is left
+  // configured.
+  Status Start(const Deadline& deadline);
+  // Ends background announcements and removes the address; success when it
+  // is gone already.
+  Status Stop(const Deadline& deadline);
+  // 0 when the address is on its link with the right prefix, usable and the
+  // link up (check_link); 7 when it is not there; 1 with a reason otherwise.
+  // On 0, sends arp_count_refresh announcements unless some still run.
+  Status Monitor(const Deadline& deadline);
+
+ private:
+  Status WaitUntilUsable(const LinkInfo& link, const Deadline& deadline);
+  Status Announce(const LinkInfo& link, int count, const Deadline& deadline);
+  std::string DadFailedReason(const LinkInfo& link) const;
+  Result<int> ExpectedPrefix(const LinkInfo& link, int actual);
+
+  const VipConfig& config_;
+  Network& net_;
+  Announcer& announcer_;
+  const Logger& log_;
+};
+
+// The agent's actions on the real system: enter the network namespace,
+// open rtnetlink and packet sockets, run Vip. The announcer's record lives
+// in ctx.StatePath("announcer").
+Status VipStart(const VipParams& params, Context& ctx);
+Status VipStop(const VipParams& params, Context& ctx);
+Status VipMonitor(const VipParams& params, Context& ctx);
+Status VipReload(const VipParams& params, Context& ctx);
+// The agent's validation hook: the configuration for every action, and for
+// validate-all also what it depends on (the namespace, the nic, a route).
+Status VipValidate(const VipParams& params, Context& ctx);
+
+}  // namespace pmmha

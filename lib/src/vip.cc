@@ -1,0 +1,499 @@
+#include "pmmha/vip.h"
+
+#include <net/if.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "pmmha/param.h"
+
+namespace pmmha {
+
+namespace {
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '.' || c == '-';
+}
+
+// Names we pass to the kernel or join into a path: a conservative alphabet
+// keeps shell metacharacters, '/', ':' (alias syntax) and blanks out.
+std::optional<std::string> CheckName(std::string_view value, std::size_t max,
+                                     std::string_view what) {
+  if (value.size() > max || !std::all_of(value.begin(), value.end(), IsNameChar) ||
+      value == "." || value == "..") {
+    return fmt::format("is not {}: 1 to {} letters, digits, '_', '.' or '-'", what, max);
+  }
+  return std::nullopt;
+}
+
+const AddressInfo* FindAddress(const std::vector<AddressInfo>& addresses, const IpAddress& ip) {
+  for (const AddressInfo& a : addresses) {
+    if (a.address == ip) return &a;
+  }
+  return nullptr;
+}
+
+std::string Slash(const IpAddress& ip, int prefix) {
+  return fmt::format("{}/{}", ip.ToString(), prefix);
+}
+
+}  // namespace
+
+std::optional<std::string> CheckVipAddress(std::string_view value) {
+  auto ip = IpAddress::Parse(value);
+  if (!ip) return std::string("is not an IPv4 or IPv6 address");
+  return WhyNotUsable(*ip);
+}
+
+std::optional<std::string> CheckNetmask(std::string_view value) {
+  if (ParsePrefix(value, IpFamily::kIpv6) || ParsePrefix(value, IpFamily::kIpv4)) {
+    return std::nullopt;
+  }
+  return std::string(
+      "is not a prefix length (1 to 32 for IPv4, 1 to 128 for IPv6) or an IPv4 netmask");
+}
+
+std::optional<std::string> CheckInterfaceName(std::string_view value) {
+  return CheckName(value, IFNAMSIZ - 1, "an interface name");
+}
+
+std::optional<std::string> CheckLabel(std::string_view value) {
+  return CheckName(value, IFNAMSIZ - 3, "a label");
+}
+
+std::optional<std::string> CheckNamespaceName(std::string_view value) {
+  return CheckName(value, 64, "a network namespace name");
+}
+
+Result<VipConfig> MakeVipConfig(const VipParams& p) {
+  auto Bad = [](std::string_view name, std::string_view value, std::string_view why) {
+    return Status(ExitCode::kErrConfigured,
+                  fmt::format("parameter '{}' = {}: {}", name, Quote(value), why));
+  };
+  VipConfig c;
+  auto ip = IpAddress::Parse(p.ip);
+  if (!ip) return Bad("ip", p.ip, "is not an IPv4 or IPv6 address");
+  if (auto why = WhyNotUsable(*ip)) return Bad("ip", p.ip, *why);
+  c.ip = *ip;
+  if (!p.cidr_netmask.empty()) {
+    auto prefix = ParsePrefix(p.cidr_netmask, ip->family());
+    if (!prefix) {
+      return Bad("cidr_netmask", p.cidr_netmask,
+                 ip->is_v4() ? "is not a prefix length for IPv4 (1 to 32) or a netmask"
+                             : "is not a prefix length for IPv6 (1 to 128)");
+    }
+    c.prefix = *prefix;
+  }
+  if (!p.label.empty()) {
+    if (!ip->is_v4()) return Bad("label", p.label, "labels exist for IPv4 addresses only");
+    if (!p.nic.empty() && p.nic.size() + 1 + p.label.size() >= IFNAMSIZ) {
+      return Bad("label", p.label,
+                 fmt::format("'{}:{}' is longer than {} characters", p.nic, p.label,
+                             IFNAMSIZ - 1));
+    }
+  }
+  if (ip->IsLinkLocal() && !ip->is_v4() && p.nic.empty()) {
+    return Status(ExitCode::kErrConfigured,
+                  fmt::format("parameter 'nic' is required for the link-local address {}",
+                              Quote(p.ip)));
+  }
+  auto mode = ParseArpMode(p.arp_mode);
+  if (!mode) return Bad("arp_mode", p.arp_mode, "must be one of: request, reply, both");
+  if (p.preferred_lft != "forever" && p.preferred_lft != "0") {
+    return Bad("preferred_lft", p.preferred_lft, "must be one of: forever, 0");
+  }
+  if (p.preferred_lft == "0" && ip->is_v4()) {
+    // The kernel marks such an IPv4 address deprecated but still picks it
+    // as a source address: accepting it would promise what does not happen.
+    return Bad("preferred_lft", p.preferred_lft,
+               "applies to IPv6 addresses only (IPv4 source selection ignores it)");
+  }
+  c.nic = p.nic;
+  c.label = p.label;
+  c.arp_count = static_cast<int>(p.arp_count);
+  c.arp_interval = std::chrono::milliseconds(p.arp_interval_ms);
+  c.arp_mode = *mode;
+  c.arp_count_refresh = static_cast<int>(p.arp_count_refresh);
+  c.nodad = p.nodad;
+  c.noprefixroute = p.noprefixroute;
+  c.deprecated = p.preferred_lft == "0";
+  c.check_link = p.check_link;
+  c.duplicate_check = p.duplicate_check;
+  c.network_namespace = p.network_namespace;
+  return c;
+}
+
+std::optional<RouteInfo> BestRoute(const std::vector<RouteInfo>& routes, const IpAddress& ip) {
+  const RouteInfo* best = nullptr;
+  for (const RouteInfo& r : routes) {
+    // findif: only directly connected routes tell which link the address
+    // belongs on; a default route says nothing about it.
+    if (r.has_gateway || r.ifindex == 0 || r.prefix == 0) continue;
+    if (!ip.InPrefix(r.destination, r.prefix)) continue;
+    if (best == nullptr || r.prefix > best->prefix ||
+        (r.prefix == best->prefix &&
+         (r.metric < best->metric || (r.metric == best->metric && r.ifindex < best->ifindex)))) {
+      best = &r;
+    }
+  }
+  if (best == nullptr) return std::nullopt;
+  return *best;
+}
+
+std::optional<AddressInfo> BestSubnet(const std::vector<AddressInfo>& addresses,
+                                      const IpAddress& ip) {
+  const AddressInfo* best = nullptr;
+  for (const AddressInfo& a : addresses) {
+    if (!ip.InPrefix(a.address, a.prefix)) continue;
+    if (best == nullptr || a.prefix > best->prefix ||
+        (a.prefix == best->prefix && a.ifindex < best->ifindex)) {
+      best = &a;
+    }
+  }
+  if (best == nullptr) return std::nullopt;
+  return *best;
+}
+
+Result<Placement> Vip::Place(bool validating) {
+  std::optional<LinkInfo> link;
+  if (!config_.nic.empty()) {
+    auto found = net_.LinkByName(config_.nic);
+    if (!found) return found.status();
+    if (!*found) {
+      return Status(validating ? ExitCode::kErrConfigured : ExitCode::kErrInstalled,
+                    fmt::format("nic {} does not exist", Quote(config_.nic)));
+    }
+    link = **found;
+  }
+  int prefix = config_.prefix;
+  if (!link || prefix == 0) {
+    auto routes = net_.Routes(config_.ip.family(), link ? link->index : 0);
+    if (!routes) return routes.status();
+    std::optional<int> found_index, found_prefix;
+    if (auto route = BestRoute(*routes, config_.ip)) {
+      found_index = route->ifindex;
+      found_prefix = route->prefix;
+    } else {
+      auto addresses = net_.Addresses(config_.ip.family(), link ? link->index : 0);
+      if (!addresses) return addresses.status();
+      if (auto subnet = BestSubnet(*addresses, config_.ip)) {
+        found_index = subnet->ifindex;
+        found_prefix = subnet->prefix;
+      }
+    }
+    if (!link) {
+      if (!found_index) {
+        return Status(validating ? ExitCode::kErrConfigured : ExitCode::kErrGeneric,
+                      fmt::format("no route matches {}, so the nic cannot be found; set nic",
+                                  Quote(config_.ip.ToString())));
+      }
+      auto found = net_.LinkByIndex(*found_index);
+      if (!found) return found.status();
+      if (!*found) return Status(ExitCode::kErrGeneric, "the link of the matching route vanished");
+      link = **found;
+    }
+    if (prefix == 0) prefix = found_prefix.value_or(config_.ip.max_prefix());
+  }
+  if (!config_.label.empty() && link->name.size() + 1 + config_.label.size() >= IFNAMSIZ) {
+    return Status(ExitCode::kErrConfigured,
+                  fmt::format("parameter 'label' = {}: '{}:{}' is longer than {} characters",
+                              Quote(config_.label), link->name, config_.label, IFNAMSIZ - 1));
+  }
+  return Placement{*link, prefix};
+}
+
+std::string Vip::DadFailedReason(const LinkInfo& link) const {
+  return fmt::format(
+      "duplicate address detection failed for {} on {}: another host on the link holds the "
+      "address",
+      config_.ip.ToString(), Quote(link.name));
+}
+
+Status Vip::Start(const Deadline& deadline) {
+  auto placed = Place(false);
+  if (!placed) return placed.status();
+  const LinkInfo& link = placed->link;
+  const int prefix = placed->prefix;
+  std::string where = fmt::format("{} on {}", Slash(config_.ip, prefix), Quote(link.name));
+
+  auto addresses = net_.Addresses(config_.ip.family(), 0);
+  if (!addresses) return addresses.status();
+  bool present = false;
+  if (const AddressInfo* a = FindAddress(*addresses, config_.ip)) {
+    if (a->ifindex != link.index) {
+      auto other = net_.LinkByIndex(a->ifindex);
+      std::string name = other && *other ? (*other)->name : std::to_string(a->ifindex);
+      return Status(ExitCode::kErrGeneric,
+                    fmt::format("{} is already configured on {}, not on {}",
+                                config_.ip.ToString(), Quote(name), Quote(link.name)));
+    }
+    if (a->dad_failed() || a->prefix != prefix) {
+      // A leftover of an earlier failed start, or another prefix: start over.
+      log_.Info("replacing {} on {}", Slash(a->address, a->prefix), link.name);
+      Status removed = net_.DeleteAddress(a->ifindex, a->address, a->prefix);
+      if (!removed.ok())
+        return removed.Prefixed(fmt::format("cannot remove {}", Slash(a->address, a->prefix)));
+    } else {
+      present = true;
+    }
+  }
+
+  if (!present) {
+    if (config_.duplicate_check && config_.ip.is_v4()) {
+      auto taken = announcer_.Probe(link, config_.ip, 3, config_.arp_interval, deadline);
+      if (!taken) return taken.status().Prefixed("duplicate address check failed");
+      if (*taken) {
+        return Status(ExitCode::kErrGeneric,
+                      fmt::format("{} is in use by {} on {}: it answered our ARP probe",
+                                  config_.ip.ToString(), FormatMac((*taken)->data(), 6),
+                                  Quote(link.name)));
+      }
+    }
+    AddressRequest request;
+    request.ifindex = link.index;
+    request.address = config_.ip;
+    request.prefix = prefix;
+    if (config_.ip.is_v4() && prefix <= 30) request.broadcast = config_.ip.BroadcastFor(prefix);
+    if (!config_.label.empty()) request.label = fmt::format("{}:{}", link.name, config_.label);
+    request.nodad = config_.nodad;
+    request.noprefixroute = config_.noprefixroute;
+    request.deprecated = config_.deprecated;
+    Status added = net_.AddAddress(request);
+    if (!added.ok()) return added.Prefixed(fmt::format("cannot add {}", where));
+    log_.Info("added {}", where);
+  }
+
+  auto remove = [&](Status failure) {
+    Status removed = net_.DeleteAddress(link.index, config_.ip, prefix);
+    if (!removed.ok()) log_.Warn("cannot remove {} again: {}", where, removed.reason());
+    return failure;
+  };
+  if (!link.admin_up()) {
+    Status up = net_.SetLinkUp(link.index);
+    if (!up.ok()) return remove(up.Prefixed(fmt::format("cannot bring {} up", Quote(link.name))));
+  }
+  Status usable = WaitUntilUsable(link, deadline);
+  if (!usable.ok()) return remove(usable);
+  return Announce(link, config_.arp_count, deadline);
+}
+
+Status Vip::WaitUntilUsable(const LinkInfo& configured, const Deadline& deadline) {
+  Status subscribed = net_.Subscribe();
+  if (!subscribed.ok()) return subscribed;
+  for (;;) {
+    auto link = net_.LinkByIndex(configured.index);
+    if (!link) return link.status();
+    if (!*link) {
+      return Status(ExitCode::kErrGeneric, fmt::format("{} vanished", Quote(configured.name)));
+    }
+    auto addresses = net_.Addresses(config_.ip.family(), configured.index);
+    if (!addresses) return addresses.status();
+    const AddressInfo* a = FindAddress(*addresses, config_.ip);
+    if (a == nullptr) {
+      return Status(ExitCode::kErrGeneric,
+                    fmt::format("{} was removed from {} while starting", config_.ip.ToString(),
+                                Quote(configured.name)));
+    }
+    if (a->dad_failed()) return Status(ExitCode::kErrGeneric, DadFailedReason(**link));
+    std::string waiting;
+    if (!(*link)->admin_up()) {
+      waiting = fmt::format("{} did not come up", Quote(configured.name));
+    } else if (config_.check_link && !(*link)->has_carrier()) {
+      waiting = fmt::format("{} has no carrier", Quote(configured.name));
+    } else if (a->tentative() && !config_.nodad) {
+      waiting = fmt::format("duplicate address detection for {} did not finish",
+                            config_.ip.ToString());
+    }
+    if (waiting.empty()) return Status::Ok();
+    auto changed = net_.WaitForChange(deadline);
+    if (!changed) return changed.status();
+    if (!*changed) {
+      return Status(ExitCode::kErrGeneric, fmt::format("{} within the start timeout", waiting));
+    }
+  }
+}
+
+Status Vip::Announce(const LinkInfo& link, int count, const Deadline& deadline) {
+  if (count <= 0) return Status::Ok();
+  Announcement a{link, config_.ip, config_.arp_mode};
+  Status sent = announcer_.Announce(a);
+  if (!sent.ok()) log_.Warn("cannot announce {}: {}", config_.ip.ToString(), sent.reason());
+  if (count == 1) return Status::Ok();
+  Status background =
+      announcer_.AnnounceInBackground(a, count - 1, config_.arp_interval, deadline);
+  if (!background.ok()) {
+    log_.Warn("cannot announce {} from the background: {}", config_.ip.ToString(),
+              background.reason());
+  }
+  return Status::Ok();
+}
+
+Status Vip::Stop(const Deadline& deadline) {
+  // An announcer left running would keep claiming the address for this
+  // node after it has moved: stop fails rather than leave it.
+  Status ended = announcer_.StopBackground(deadline);
+  if (!ended.ok()) return ended.Prefixed("cannot end the background announcer");
+  int ifindex = 0;
+  if (!config_.nic.empty()) {
+    auto link = net_.LinkByName(config_.nic);
+    if (!link) return link.status();
+    if (!*link) return Status::Ok();  // no nic, no address
+    ifindex = (*link)->index;
+  }
+  auto addresses = net_.Addresses(config_.ip.family(), ifindex);
+  if (!addresses) return addresses.status();
+  const AddressInfo* a = FindAddress(*addresses, config_.ip);
+  if (a == nullptr) return Status::Ok();
+  Status removed = net_.DeleteAddress(a->ifindex, a->address, a->prefix);
+  if (!removed.ok()) {
+    return removed.Prefixed(fmt::format("cannot remove {}", Slash(a->address, a->prefix)));
+  }
+  log_.Info("removed {}", Slash(a->address, a->prefix));
+  return Status::Ok();
+}
+
+Result<int> Vip::ExpectedPrefix(const LinkInfo& link, int actual) {
+  if (config_.prefix != 0) return config_.prefix;
+  auto routes = net_.Routes(config_.ip.family(), link.index);
+  if (!routes) return routes.status();
+  // No route (the link is down, or noprefixroute): nothing to hold the
+  // address's prefix against.
+  auto best = BestRoute(*routes, config_.ip);
+  return best ? best->prefix : actual;
+}
+
+Status Vip::Monitor(const Deadline& deadline) {
+  std::optional<LinkInfo> link;
+  std::optional<AddressInfo> found;
+  if (!config_.nic.empty()) {
+    auto named = net_.LinkByName(config_.nic);
+    if (!named) return named.status();
+    if (!*named) {
+      log_.Debug("nic {} does not exist", Quote(config_.nic));
+      return Status(ExitCode::kNotRunning);
+    }
+    link = **named;
+  }
+  auto addresses = net_.Addresses(config_.ip.family(), link ? link->index : 0);
+  if (!addresses) return addresses.status();
+  if (const AddressInfo* a = FindAddress(*addresses, config_.ip)) found = *a;
+  if (!found) return Status(ExitCode::kNotRunning);
+  if (!link) {
+    auto indexed = net_.LinkByIndex(found->ifindex);
+    if (!indexed) return indexed.status();
+    if (!*indexed) return Status(ExitCode::kNotRunning);
+    link = **indexed;
+  }
+
+  if (found->dad_failed()) return Status(ExitCode::kErrGeneric, DadFailedReason(*link));
+  if (config_.check_link && !link->admin_up()) {
+    return Status(ExitCode::kErrGeneric,
+                  fmt::format("{} is on {}, but the link is down", config_.ip.ToString(),
+                              Quote(link->name)));
+  }
+  if (config_.check_link && !link->has_carrier()) {
+    return Status(ExitCode::kErrGeneric,
+                  fmt::format("{} is on {}, but the link has no carrier", config_.ip.ToString(),
+                              Quote(link->name)));
+  }
+  if (found->tentative() && !config_.nodad) {
+    return Status(ExitCode::kErrGeneric,
+                  fmt::format("{} on {} is tentative: duplicate address detection is running",
+                              config_.ip.ToString(), Quote(link->name)));
+  }
+  auto expected = ExpectedPrefix(*link, found->prefix);
+  if (!expected) return expected.status();
+  if (found->prefix != *expected) {
+    return Status(ExitCode::kErrGeneric,
+                  fmt::format("{} is on {} with prefix /{}, expected /{}", config_.ip.ToString(),
+                              Quote(link->name), found->prefix, *expected));
+  }
+  // An announcer still busy (since start, or an earlier monitor) is left
+  // to finish: cutting it short or adding a second helps nobody.
+  if (config_.arp_count_refresh > 0 && !announcer_.BackgroundRunning()) {
+    return Announce(*link, config_.arp_count_refresh, deadline);
+  }
+  return Status::Ok();
+}
+
+// --- the agent's actions on the real system --------------------------------
+
+namespace {
+
+enum class Action { kStart, kStop, kMonitor, kValidate };
+
+// The status for a network namespace that does not exist: where the
+// namespace is gone, so is every address in it.
+Status MissingNamespace(Action action, const Context& ctx, std::string_view name) {
+  std::string reason = fmt::format("network namespace {} does not exist (no /run/netns/{})",
+                                   Quote(name), name);
+  switch (action) {
+    case Action::kStop: return Status::Ok();
+    case Action::kMonitor:
+      return ctx.IsProbe() ? Status(ExitCode::kNotRunning) : Status(ExitCode::kErrGeneric, reason);
+    case Action::kValidate: return Status(ExitCode::kErrConfigured, reason);
+    case Action::kStart: break;
+  }
+  return Status(ExitCode::kErrGeneric, reason);
+}
+
+Status Run(Action action, const VipParams& params, Context& ctx) {
+  auto config = MakeVipConfig(params);
+  if (!config) return config.status();
+  auto announcer = MakeAnnouncer(ctx.StatePath("announcer"));
+  if (!config->network_namespace.empty()) {
+    auto entered = EnterNetworkNamespace(config->network_namespace);
+    if (!entered) return entered.status();
+    if (!*entered) {
+      // The background announcer is not tied to the namespace's existence.
+      if (action == Action::kStop) {
+        Status ended = announcer->StopBackground(ctx.deadline());
+        if (!ended.ok()) return ended;
+      }
+      return MissingNamespace(action, ctx, config->network_namespace);
+    }
+  }
+  auto net = MakeNetwork(ctx.deadline());
+  if (!net) return net.status();
+  Vip vip(*config, **net, *announcer, ctx.log());
+  switch (action) {
+    case Action::kStart: return vip.Start(ctx.deadline());
+    case Action::kStop: return vip.Stop(ctx.deadline());
+    case Action::kMonitor: return vip.Monitor(ctx.deadline());
+    case Action::kValidate: {
+      auto placed = vip.Place(true);
+      return placed ? Status::Ok() : placed.status();
+    }
+  }
+  return Status(ExitCode::kErrGeneric, "internal error: unknown action");
+}
+
+}  // namespace
+
+Status VipStart(const VipParams& params, Context& ctx) { return Run(Action::kStart, params, ctx); }
+Status VipStop(const VipParams& params, Context& ctx) { return Run(Action::kStop, params, ctx); }
+Status VipMonitor(const VipParams& params, Context& ctx) {
+  return Run(Action::kMonitor, params, ctx);
+}
+
+Status VipReload(const VipParams& params, Context& ctx) {
+  auto config = MakeVipConfig(params);
+  if (!config) return config.status();
+  // Announcement parameters are read afresh by every start and monitor.
+  ctx.log().Info("reloaded: arp_count {}, arp_interval {} ms, arp_mode {}, arp_count_refresh {}",
+                 params.arp_count, params.arp_interval_ms, params.arp_mode,
+                 params.arp_count_refresh);
+  return Status::Ok();
+}
+
+Status VipValidate(const VipParams& params, Context& ctx) {
+  if (ctx.request().action != "validate-all") {
+    auto config = MakeVipConfig(params);
+    return config ? Status::Ok() : config.status();
+  }
+  return Run(Action::kValidate, params, ctx);
+}
+
+}  // namespace pmmha

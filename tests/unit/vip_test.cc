@@ -1,0 +1,773 @@
+#include "pmmha/vip.h"
+
+#include <linux/if.h>
+#include <linux/if_addr.h>
+
+#include <functional>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+using namespace pmmha;
+
+namespace {
+
+IpAddress Ip(const char* text) { return *IpAddress::Parse(text); }
+
+constexpr unsigned kUpWithCarrier = IFF_UP | IFF_LOWER_UP;
+
+// The kernel as the VIP logic sees it: links, addresses, routes, and what
+// happens while the logic waits for a notification.
+class FakeNetwork : public Network {
+ public:
+  FakeNetwork() {
+    links = {
+        {.index = 1, .name = "lo", .flags = IFF_UP | IFF_LOWER_UP | IFF_LOOPBACK},
+        {.index = 2,
+         .name = "eth0",
+         .flags = kUpWithCarrier,
+         .mac = {2, 0, 0, 0, 0, 2},
+         .mac_len = 6},
+        {.index = 3,
+         .name = "eth1",
+         .flags = kUpWithCarrier,
+         .mac = {2, 0, 0, 0, 0, 3},
+         .mac_len = 6},
+    };
+    routes = {
+        {Ip("198.51.100.0"), 24, 2, false, 0},
+        {Ip("203.0.113.0"), 24, 3, false, 0},
+        {Ip("0.0.0.0"), 0, 2, true, 0},  // default via a gateway
+        {Ip("2001:db8:1::"), 64, 2, false, 256},
+    };
+  }
+
+  LinkInfo* Link(int index) {
+    for (auto& l : links) {
+      if (l.index == index) return &l;
+    }
+    return nullptr;
+  }
+  AddressInfo* Address(const char* ip) {
+    for (auto& a : addresses) {
+      if (a.address == Ip(ip)) return &a;
+    }
+    return nullptr;
+  }
+  void Put(const char* ip, int prefix, int ifindex, unsigned flags = IFA_F_PERMANENT) {
+    addresses.push_back({ifindex, Ip(ip), prefix, flags, {}});
+  }
+
+  Result<std::optional<LinkInfo>> LinkByName(std::string_view name) override {
+    for (auto& l : links) {
+      if (l.name == name) return std::optional<LinkInfo>(l);
+    }
+    return std::optional<LinkInfo>();
+  }
+  Result<std::optional<LinkInfo>> LinkByIndex(int index) override {
+    if (LinkInfo* l = Link(index)) return std::optional<LinkInfo>(*l);
+    return std::optional<LinkInfo>();
+  }
+  Result<std::vector<AddressInfo>> Addresses(IpFamily family, int ifindex) override {
+    std::vector<AddressInfo> out;
+    for (auto& a : addresses) {
+      if (a.address.family() == family && (ifindex == 0 || a.ifindex == ifindex)) out.push_back(a);
+    }
+    return out;
+  }
+  Result<std::vector<RouteInfo>> Routes(IpFamily family, int ifindex) override {
+    ++route_dumps;
+    std::vector<RouteInfo> out;
+    for (auto& r : routes) {
+      if (r.destination.family() == family && (ifindex == 0 || r.ifindex == ifindex)) {
+        out.push_back(r);
+      }
+    }
+    return out;
+  }
+  Status AddAddress(const AddressRequest& r) override {
+    if (add_error) return Status(ExitCode::kErrGeneric, add_error);
+    unsigned flags = IFA_F_PERMANENT;
+    if (r.nodad) flags |= IFA_F_NODAD;
+    if (!r.address.is_v4() && !r.nodad) flags |= IFA_F_TENTATIVE;
+    if (r.deprecated) flags |= IFA_F_DEPRECATED;
+    addresses.push_back({r.ifindex, r.address, r.prefix, flags, r.label});
+    requests.push_back(r);
+    return Status::Ok();
+  }
+  Status DeleteAddress(int ifindex, const IpAddress& address, int prefix) override {
+    deleted.push_back(fmt::format("{}/{}@{}", address.ToString(), prefix, ifindex));
+    std::erase_if(addresses, [&](const AddressInfo& a) {
+      return a.ifindex == ifindex && a.address == address && a.prefix == prefix;
+    });
+    return Status::Ok();
+  }
+  Status SetLinkUp(int ifindex) override {
+    set_up.push_back(ifindex);
+    Link(ifindex)->flags |= IFF_UP;
+    return Status::Ok();
+  }
+  Status Subscribe() override {
+    subscribed = true;
+    return Status::Ok();
+  }
+  Result<bool> WaitForChange(const Deadline&) override {
+    REQUIRE(subscribed);
+    ++waits;
+    if (!on_wait) return false;  // nothing happens until the deadline
+    on_wait(*this);
+    return true;
+  }
+
+  std::vector<LinkInfo> links;
+  std::vector<AddressInfo> addresses;
+  std::vector<RouteInfo> routes;
+  std::vector<AddressRequest> requests;
+  std::vector<std::string> deleted;
+  std::vector<int> set_up;
+  std::function<void(FakeNetwork&)> on_wait;
+  const char* add_error = nullptr;
+  bool subscribed = false;
+  int waits = 0;
+  int route_dumps = 0;
+};
+
+class FakeAnnouncer : public Announcer {
+ public:
+  Status Announce(const Announcement& a) override {
+    announced.push_back(fmt::format("{}@{}", a.ip.ToString(), a.link.name));
+    return Status::Ok();
+  }
+  Status AnnounceInBackground(const Announcement&, int rounds, std::chrono::milliseconds interval,
+                              const Deadline&) override {
+    background_rounds = rounds;
+    background_interval = interval;
+    running = rounds > 0;
+    return Status::Ok();
+  }
+  bool BackgroundRunning() override { return running; }
+  Status StopBackground(const Deadline&) override {
+    ++stops;
+    if (stop_error) return Status(ExitCode::kErrGeneric, "process 42 did not end in time");
+    running = false;
+    return Status::Ok();
+  }
+  Result<std::optional<MacAddress>> Probe(const LinkInfo&, const IpAddress&, int probes,
+                                          std::chrono::milliseconds,
+                                          const Deadline&) override {
+    probes_sent += probes;
+    return holder;
+  }
+
+  std::vector<std::string> announced;
+  int background_rounds = -1;
+  std::chrono::milliseconds background_interval{0};
+  bool running = false;
+  bool stop_error = false;
+  int stops = 0;
+  int probes_sent = 0;
+  std::optional<MacAddress> holder;
+};
+
+VipConfig Config(const char* ip, std::function<void(VipParams&)> adjust = {}) {
+  VipParams p;
+  p.ip = ip;
+  if (adjust) adjust(p);
+  auto c = MakeVipConfig(p);
+  REQUIRE(c.ok());
+  return *c;
+}
+
+struct Fixture {
+  FakeNetwork net;
+  FakeAnnouncer announcer;
+  Logger log;
+  Deadline deadline = Deadline::After(std::chrono::seconds(10));
+};
+
+}  // namespace
+
+// --- configuration ------------------------------------------------------------
+
+TEST_CASE("single values are checked by the table's check functions") {
+  static const struct {
+    std::optional<std::string> (*check)(std::string_view);
+    std::string value;
+    const char* error;  // nullptr: accepted
+  } cases[] = {
+      {CheckVipAddress, "198.51.100.10", nullptr},
+      {CheckVipAddress, "2001:db8::10", nullptr},
+      {CheckVipAddress, "198.51.100.300", "is not an IPv4 or IPv6 address"},
+      {CheckVipAddress, "198.51.100.10; reboot", "is not an IPv4 or IPv6 address"},
+      {CheckVipAddress, "224.0.0.5", "is a multicast address"},
+      {CheckVipAddress, "0.0.0.0", "is an unspecified address"},
+      {CheckVipAddress, "::1", "is a loopback address"},
+      {CheckNetmask, "24", nullptr},
+      {CheckNetmask, "128", nullptr},
+      {CheckNetmask, "255.255.255.0", nullptr},
+      {CheckNetmask, "0", "is not a prefix length"},
+      {CheckNetmask, "129", "is not a prefix length"},
+      {CheckNetmask, "24 ", "is not a prefix length"},
+      {CheckInterfaceName, "eth0", nullptr},
+      {CheckInterfaceName, "bond0.100", nullptr},
+      {CheckInterfaceName, "br-lan_2", nullptr},
+      {CheckInterfaceName, "averylongname123", "is not an interface name: 1 to 15"},
+      {CheckInterfaceName, "eth0:1", "is not an interface name"},
+      {CheckInterfaceName, "../eth0", "is not an interface name"},
+      {CheckInterfaceName, "..", "is not an interface name"},
+      {CheckInterfaceName, "eth0`id`", "is not an interface name"},
+      {CheckLabel, "vip", nullptr},
+      {CheckLabel, "a b", "is not a label"},
+      {CheckNamespaceName, "pmm-node1", nullptr},
+      {CheckNamespaceName, "../../etc", "is not a network namespace name"},
+      {CheckNamespaceName, "x$(id)", "is not a network namespace name"},
+      {CheckNamespaceName, std::string(65, 'n'), "1 to 64"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.value);
+    auto error = c.check(c.value);
+    if (c.error == nullptr) {
+      CHECK_FALSE(error);
+    } else {
+      REQUIRE(error);
+      CHECK_THAT(*error, Catch::Contains(c.error));
+    }
+  }
+}
+
+TEST_CASE("parameters that depend on each other are checked together") {
+  static const struct {
+    const char* what;
+    std::function<void(VipParams&)> set;
+    const char* error;
+  } cases[] = {
+      {"an IPv4 prefix beyond 32", [](VipParams& p) { p.cidr_netmask = "33"; },
+       "parameter 'cidr_netmask' = '33': is not a prefix length for IPv4 (1 to 32)"},
+      {"an IPv6 prefix beyond 128",
+       [](VipParams& p) {
+         p.ip = "2001:db8::10";
+         p.cidr_netmask = "129";
+       },
+       "parameter 'cidr_netmask' = '129': is not a prefix length for IPv6 (1 to 128)"},
+      {"a netmask for IPv6",
+       [](VipParams& p) {
+         p.ip = "2001:db8::10";
+         p.cidr_netmask = "255.255.255.0";
+       },
+       "is not a prefix length for IPv6"},
+      {"a label on IPv6",
+       [](VipParams& p) {
+         p.ip = "2001:db8::10";
+         p.label = "vip";
+       },
+       "parameter 'label' = 'vip': labels exist for IPv4 addresses only"},
+      {"a label too long for the nic",
+       [](VipParams& p) {
+         p.nic = "enp0s31f6";
+         p.label = "pmmvip";
+       },
+       "'enp0s31f6:pmmvip' is longer than 15 characters"},
+      {"a link-local address without a nic", [](VipParams& p) { p.ip = "fe80::10"; },
+       "parameter 'nic' is required for the link-local address 'fe80::10'"},
+      {"preferred_lft 0 on IPv4", [](VipParams& p) { p.preferred_lft = "0"; },
+       "parameter 'preferred_lft' = '0': applies to IPv6 addresses only"},
+      {"a broadcast address", [](VipParams& p) { p.ip = "255.255.255.255"; },
+       "parameter 'ip' = '255.255.255.255': is the limited broadcast address"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    VipParams p;
+    p.ip = "198.51.100.10";
+    c.set(p);
+    auto config = MakeVipConfig(p);
+    REQUIRE_FALSE(config.ok());
+    CHECK(config.status().code() == ExitCode::kErrConfigured);
+    CHECK_THAT(config.status().reason(), Catch::Contains(c.error));
+  }
+}
+
+TEST_CASE("a dotted netmask becomes a prefix length; preferred_lft 0 deprecates") {
+  auto c = Config("198.51.100.10", [](VipParams& p) {
+    p.cidr_netmask = "255.255.255.128";
+    p.arp_mode = "reply";
+  });
+  CHECK(c.prefix == 25);
+  CHECK_FALSE(c.deprecated);
+  CHECK(c.arp_mode == ArpMode::kReply);
+  CHECK(Config("2001:db8::10", [](VipParams& p) { p.preferred_lft = "0"; }).deprecated);
+}
+
+// --- finding the nic -----------------------------------------------------------
+
+TEST_CASE("the nic is found by the longest matching directly connected route") {
+  auto r = [](const char* dst, int prefix, int ifindex, bool gw = false, std::uint32_t metric = 0) {
+    return RouteInfo{Ip(dst), prefix, ifindex, gw, metric};
+  };
+  static const struct {
+    const char* what;
+    const char* ip;
+    std::vector<RouteInfo> routes;
+    int ifindex;  // 0: no match
+    int prefix;
+  } cases[] = {
+      {"the only match", "198.51.100.10", {r("198.51.100.0", 24, 2)}, 2, 24},
+      {"longest prefix wins", "198.51.100.10",
+       {r("198.51.0.0", 16, 2), r("198.51.100.0", 25, 3), r("198.51.100.0", 24, 4)}, 3, 25},
+      {"a route that does not contain it", "198.51.100.200", {r("198.51.100.0", 25, 3)}, 0, 0},
+      {"routes through a gateway say nothing", "198.51.100.10",
+       {r("198.51.100.0", 24, 2, true)}, 0, 0},
+      {"a default route says nothing", "198.51.100.10", {r("0.0.0.0", 0, 2)}, 0, 0},
+      {"a tie goes to the lower metric", "198.51.100.10",
+       {r("198.51.100.0", 24, 2, false, 100), r("198.51.100.0", 24, 3, false, 10)}, 3, 24},
+      {"then to the lower link index", "198.51.100.10",
+       {r("198.51.100.0", 24, 5), r("198.51.100.0", 24, 4)}, 4, 24},
+      {"IPv6", "2001:db8:1::10", {r("2001:db8::", 32, 2), r("2001:db8:1::", 64, 3)}, 3, 64},
+      {"another family never matches", "2001:db8:1::10", {r("198.51.100.0", 24, 2)}, 0, 0},
+      {"multipath routes have no single link", "198.51.100.10", {r("198.51.100.0", 24, 0)}, 0, 0},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    auto best = BestRoute(c.routes, Ip(c.ip));
+    if (c.ifindex == 0) {
+      CHECK_FALSE(best);
+    } else {
+      REQUIRE(best);
+      CHECK(best->ifindex == c.ifindex);
+      CHECK(best->prefix == c.prefix);
+    }
+  }
+}
+
+TEST_CASE("placement: the nic and prefix given, found, or missing") {
+  static const struct {
+    const char* what;
+    const char* ip;
+    const char* nic;
+    const char* netmask;
+    const char* link;   // nullptr: fails
+    int prefix;
+    ExitCode start_code;  // when it fails outside validate-all
+    const char* error;
+  } cases[] = {
+      {"both found by route", "198.51.100.10", "", "", "eth0", 24, {}, nullptr},
+      {"nic given, prefix by its route", "203.0.113.7", "eth1", "", "eth1", 24, {}, nullptr},
+      {"nic given, no route: a host prefix", "192.0.2.7", "eth1", "", "eth1", 32, {}, nullptr},
+      {"IPv6 without a route: /128", "2001:db8:9::1", "eth1", "", "eth1", 128, {}, nullptr},
+      {"prefix given, nic by route", "198.51.100.10", "", "28", "eth0", 28, {}, nullptr},
+      {"unknown nic", "198.51.100.10", "eth9", "", nullptr, 0, ExitCode::kErrInstalled,
+       "nic 'eth9' does not exist"},
+      {"no route to find the nic", "192.0.2.7", "", "", nullptr, 0, ExitCode::kErrGeneric,
+       "no route matches '192.0.2.7', so the nic cannot be found; set nic"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    Fixture f;
+    auto config = Config(c.ip, [&](VipParams& p) {
+      p.nic = c.nic;
+      p.cidr_netmask = c.netmask;
+    });
+    Vip vip(config, f.net, f.announcer, f.log);
+    auto placed = vip.Place(false);
+    auto validated = vip.Place(true);
+    if (c.link != nullptr) {
+      REQUIRE(placed.ok());
+      CHECK(placed->link.name == c.link);
+      CHECK(placed->prefix == c.prefix);
+      CHECK(validated.ok());
+    } else {
+      REQUIRE_FALSE(placed.ok());
+      CHECK(placed.status().code() == c.start_code);
+      CHECK(placed.status().reason() == c.error);
+      REQUIRE_FALSE(validated.ok());
+      CHECK(validated.status().code() == ExitCode::kErrConfigured);
+      CHECK(validated.status().reason() == c.error);
+    }
+  }
+}
+
+TEST_CASE("with the link down (routes gone) the nic and prefix come from its addresses") {
+  static const struct {
+    const char* what;
+    const char* ip;
+    std::vector<AddressInfo> addresses;
+    int ifindex;  // 0: nothing matches
+    int prefix;
+  } cases[] = {
+      {"the node's own address on the subnet", "198.51.100.10",
+       {{2, Ip("198.51.100.1"), 24, 0, {}}, {3, Ip("203.0.113.1"), 24, 0, {}}}, 2, 24},
+      {"the longest subnet wins", "198.51.100.10",
+       {{2, Ip("198.51.0.1"), 16, 0, {}}, {3, Ip("198.51.100.1"), 27, 0, {}}}, 3, 27},
+      {"the address itself, as a host address", "192.0.2.7",
+       {{3, Ip("192.0.2.7"), 32, 0, {}}}, 3, 32},
+      {"no subnet contains it", "192.0.2.7", {{2, Ip("198.51.100.1"), 24, 0, {}}}, 0, 0},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    auto best = BestSubnet(c.addresses, Ip(c.ip));
+    if (c.ifindex == 0) {
+      CHECK_FALSE(best);
+    } else {
+      REQUIRE(best);
+      CHECK(best->ifindex == c.ifindex);
+      CHECK(best->prefix == c.prefix);
+    }
+  }
+
+  Fixture f;
+  f.net.routes.clear();
+  f.net.Link(2)->flags = 0;
+  f.net.Put("198.51.100.1", 24, 2);
+  auto config = Config("198.51.100.10");
+  Vip vip(config, f.net, f.announcer, f.log);
+  auto placed = vip.Place(false);
+  REQUIRE(placed.ok());
+  CHECK(placed->link.name == "eth0");
+  CHECK(placed->prefix == 24);
+}
+
+// --- start --------------------------------------------------------------------
+
+TEST_CASE("start adds the address where the route says and announces it") {
+  Fixture f;
+  auto config = Config("198.51.100.10", [](VipParams& p) {
+    p.label = "pmm";
+    p.arp_count = 4;
+    p.arp_interval_ms = 300;
+  });
+  Vip vip(config, f.net, f.announcer, f.log);
+  REQUIRE(vip.Start(f.deadline).ok());
+  REQUIRE(f.net.requests.size() == 1);
+  const AddressRequest& r = f.net.requests[0];
+  CHECK(r.ifindex == 2);
+  CHECK(r.prefix == 24);
+  CHECK(r.label == "eth0:pmm");
+  REQUIRE(r.broadcast);
+  CHECK(r.broadcast->ToString() == "198.51.100.255");
+  CHECK_FALSE(r.deprecated);
+  CHECK(f.announcer.announced == std::vector<std::string>{"198.51.100.10@eth0"});
+  CHECK(f.announcer.background_rounds == 3);
+  CHECK(f.announcer.background_interval == std::chrono::milliseconds(300));
+  CHECK(f.net.waits == 0);
+}
+
+TEST_CASE("start flags: host prefixes have no broadcast; noprefixroute, preferred_lft") {
+  Fixture f;
+  auto config = Config("192.0.2.7", [](VipParams& p) {
+    p.nic = "eth1";
+    p.noprefixroute = true;
+  });
+  Vip vip(config, f.net, f.announcer, f.log);
+  REQUIRE(vip.Start(f.deadline).ok());
+  REQUIRE(f.net.requests.size() == 1);
+  CHECK(f.net.requests[0].prefix == 32);
+  CHECK_FALSE(f.net.requests[0].broadcast);
+  CHECK(f.net.requests[0].noprefixroute);
+  CHECK_FALSE(f.net.requests[0].deprecated);
+  CHECK(f.net.requests[0].label.empty());
+
+  Fixture f6;
+  auto config6 = Config("2001:db8:9::7", [](VipParams& p) {
+    p.nic = "eth1";
+    p.preferred_lft = "0";
+    p.nodad = true;
+  });
+  Vip vip6(config6, f6.net, f6.announcer, f6.log);
+  REQUIRE(vip6.Start(f6.deadline).ok());
+  REQUIRE(f6.net.requests.size() == 1);
+  CHECK(f6.net.requests[0].prefix == 128);
+  CHECK(f6.net.requests[0].deprecated);
+  CHECK_FALSE(f6.net.requests[0].broadcast);
+}
+
+TEST_CASE("start is idempotent: an address already there is announced again, not re-added") {
+  Fixture f;
+  f.net.Put("198.51.100.10", 24, 2);
+  auto config = Config("198.51.100.10");
+  Vip vip(config, f.net, f.announcer, f.log);
+  REQUIRE(vip.Start(f.deadline).ok());
+  CHECK(f.net.requests.empty());
+  CHECK(f.net.deleted.empty());
+  CHECK(f.announcer.announced.size() == 1);
+}
+
+TEST_CASE("start replaces the address with another prefix, or a dadfailed leftover") {
+  for (unsigned flags : {unsigned{IFA_F_PERMANENT}, unsigned{IFA_F_PERMANENT | IFA_F_DADFAILED}}) {
+    Fixture f;
+    bool dadfailed = (flags & IFA_F_DADFAILED) != 0;
+    f.net.Put("198.51.100.10", dadfailed ? 24 : 16, 2, flags);
+    auto config = Config("198.51.100.10");
+    Vip vip(config, f.net, f.announcer, f.log);
+    REQUIRE(vip.Start(f.deadline).ok());
+    CHECK(f.net.deleted == std::vector<std::string>{dadfailed ? "198.51.100.10/24@2"
+                                                              : "198.51.100.10/16@2"});
+    REQUIRE(f.net.requests.size() == 1);
+    CHECK(f.net.requests[0].prefix == 24);
+  }
+}
+
+TEST_CASE("start refuses an address configured on another link") {
+  Fixture f;
+  f.net.Put("198.51.100.10", 24, 3);
+  auto config = Config("198.51.100.10", [](VipParams& p) { p.nic = "eth0"; });
+  Vip vip(config, f.net, f.announcer, f.log);
+  Status s = vip.Start(f.deadline);
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK(s.reason() == "198.51.100.10 is already configured on 'eth1', not on 'eth0'");
+  CHECK(f.net.requests.empty());
+}
+
+TEST_CASE("start brings the link up and waits for the carrier when check_link") {
+  Fixture f;
+  f.net.Link(2)->flags = 0;  // down, no carrier
+  f.net.on_wait = [](FakeNetwork& n) { n.Link(2)->flags |= IFF_LOWER_UP; };
+  auto config = Config("198.51.100.10");
+  Vip vip(config, f.net, f.announcer, f.log);
+  REQUIRE(vip.Start(f.deadline).ok());
+  CHECK(f.net.set_up == std::vector<int>{2});
+  CHECK(f.net.waits == 1);
+}
+
+TEST_CASE("without check_link start does not wait for a carrier") {
+  Fixture f;
+  f.net.Link(2)->flags = 0;
+  auto config = Config("198.51.100.10", [](VipParams& p) { p.check_link = false; });
+  Vip vip(config, f.net, f.announcer, f.log);
+  REQUIRE(vip.Start(f.deadline).ok());
+  CHECK(f.net.waits == 0);
+}
+
+TEST_CASE("a carrier that never comes fails start and removes the address") {
+  Fixture f;
+  f.net.Link(2)->flags = IFF_UP;
+  auto config = Config("198.51.100.10");
+  Vip vip(config, f.net, f.announcer, f.log);
+  Status s = vip.Start(f.deadline);
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK(s.reason() == "'eth0' has no carrier within the start timeout");
+  CHECK(f.net.addresses.empty());
+  CHECK(f.announcer.announced.empty());
+}
+
+TEST_CASE("IPv6 start waits out duplicate address detection, then announces") {
+  Fixture f;
+  f.net.on_wait = [](FakeNetwork& n) { n.Address("2001:db8:1::10")->flags &= ~IFA_F_TENTATIVE; };
+  auto config = Config("2001:db8:1::10");
+  Vip vip(config, f.net, f.announcer, f.log);
+  REQUIRE(vip.Start(f.deadline).ok());
+  CHECK(f.net.waits == 1);
+  CHECK(f.net.requests[0].prefix == 64);
+  CHECK(f.announcer.announced == std::vector<std::string>{"2001:db8:1::10@eth0"});
+}
+
+TEST_CASE("IPv6 duplicate address: start fails naming the cause and leaves nothing") {
+  Fixture f;
+  f.net.on_wait = [](FakeNetwork& n) { n.Address("2001:db8:1::10")->flags |= IFA_F_DADFAILED; };
+  auto config = Config("2001:db8:1::10");
+  Vip vip(config, f.net, f.announcer, f.log);
+  Status s = vip.Start(f.deadline);
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK(s.reason() ==
+        "duplicate address detection failed for 2001:db8:1::10 on 'eth0': another host on the "
+        "link holds the address");
+  CHECK(f.net.addresses.empty());
+  CHECK(f.announcer.announced.empty());
+}
+
+TEST_CASE("IPv6 detection that does not finish in time fails start, leaving nothing") {
+  Fixture f;  // on_wait unset: the deadline passes
+  auto config = Config("2001:db8:1::10");
+  Vip vip(config, f.net, f.announcer, f.log);
+  Status s = vip.Start(f.deadline);
+  CHECK(s.reason() ==
+        "duplicate address detection for 2001:db8:1::10 did not finish within the start timeout");
+  CHECK(f.net.addresses.empty());
+}
+
+TEST_CASE("nodad skips the wait") {
+  Fixture f;
+  auto config = Config("2001:db8:1::10", [](VipParams& p) { p.nodad = true; });
+  Vip vip(config, f.net, f.announcer, f.log);
+  REQUIRE(vip.Start(f.deadline).ok());
+  CHECK(f.net.requests[0].nodad);
+  CHECK(f.net.waits == 0);
+}
+
+TEST_CASE("the duplicate check fails start with the MAC that answered") {
+  Fixture f;
+  f.announcer.holder = MacAddress{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+  auto config = Config("198.51.100.10", [](VipParams& p) { p.duplicate_check = true; });
+  Vip vip(config, f.net, f.announcer, f.log);
+  Status s = vip.Start(f.deadline);
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK(s.reason() ==
+        "198.51.100.10 is in use by 02:aa:bb:cc:dd:ee on 'eth0': it answered our ARP probe");
+  CHECK(f.announcer.probes_sent == 3);
+  CHECK(f.net.requests.empty());
+
+  f.announcer.holder.reset();
+  REQUIRE(vip.Start(f.deadline).ok());
+  CHECK(f.net.requests.size() == 1);
+}
+
+TEST_CASE("the kernel's refusal reaches the reason") {
+  Fixture f;
+  f.net.add_error = "Permission denied";
+  auto config = Config("198.51.100.10");
+  Vip vip(config, f.net, f.announcer, f.log);
+  Status s = vip.Start(f.deadline);
+  CHECK(s.reason() == "cannot add 198.51.100.10/24 on 'eth0': Permission denied");
+}
+
+// --- monitor ------------------------------------------------------------------
+
+TEST_CASE("monitor decides from the address, its prefix, flags and the link") {
+  static const struct {
+    const char* what;
+    std::function<void(FakeNetwork&)> state;
+    std::function<void(VipParams&)> params;
+    ExitCode code;
+    const char* reason;
+  } cases[] = {
+      {"absent", [](FakeNetwork&) {}, {}, ExitCode::kNotRunning, ""},
+      {"present, right prefix", [](FakeNetwork& n) { n.Put("198.51.100.10", 24, 2); }, {},
+       ExitCode::kSuccess, ""},
+      {"on another link than the nic", [](FakeNetwork& n) { n.Put("198.51.100.10", 24, 3); },
+       [](VipParams& p) { p.nic = "eth0"; }, ExitCode::kNotRunning, ""},
+      {"the nic does not exist (a probe on another node)", [](FakeNetwork&) {},
+       [](VipParams& p) { p.nic = "eth7"; }, ExitCode::kNotRunning, ""},
+      {"wrong prefix", [](FakeNetwork& n) { n.Put("198.51.100.10", 16, 2); }, {},
+       ExitCode::kErrGeneric, "198.51.100.10 is on 'eth0' with prefix /16, expected /24"},
+      {"prefix given", [](FakeNetwork& n) { n.Put("198.51.100.10", 28, 2); },
+       [](VipParams& p) { p.cidr_netmask = "28"; }, ExitCode::kSuccess, ""},
+      {"link down",
+       [](FakeNetwork& n) {
+         n.Put("198.51.100.10", 24, 2);
+         n.Link(2)->flags = 0;
+       },
+       {}, ExitCode::kErrGeneric, "198.51.100.10 is on 'eth0', but the link is down"},
+      {"no carrier",
+       [](FakeNetwork& n) {
+         n.Put("198.51.100.10", 24, 2);
+         n.Link(2)->flags = IFF_UP;
+       },
+       {}, ExitCode::kErrGeneric, "198.51.100.10 is on 'eth0', but the link has no carrier"},
+      {"link down without check_link",
+       [](FakeNetwork& n) {
+         n.Put("198.51.100.10", 24, 2);
+         n.Link(2)->flags = 0;
+       },
+       [](VipParams& p) { p.check_link = false; }, ExitCode::kSuccess, ""},
+      {"link down, its routes gone, without check_link",
+       [](FakeNetwork& n) {
+         n.Put("198.51.100.10", 24, 2);
+         n.Link(2)->flags = 0;
+         n.routes.clear();
+       },
+       [](VipParams& p) { p.check_link = false; }, ExitCode::kSuccess, ""},
+      {"a longer route than the address's prefix",
+       [](FakeNetwork& n) {
+         n.Put("198.51.100.10", 16, 2);
+         n.routes.push_back({Ip("198.51.0.0"), 16, 2, false, 0});
+       },
+       {}, ExitCode::kErrGeneric, "with prefix /16, expected /24"},
+      {"IPv6 tentative",
+       [](FakeNetwork& n) { n.Put("2001:db8:1::10", 64, 2, IFA_F_PERMANENT | IFA_F_TENTATIVE); },
+       [](VipParams& p) { p.ip = "2001:db8:1::10"; }, ExitCode::kErrGeneric,
+       "2001:db8:1::10 on 'eth0' is tentative: duplicate address detection is running"},
+      {"IPv6 dadfailed",
+       [](FakeNetwork& n) {
+         n.Put("2001:db8:1::10", 64, 2, IFA_F_PERMANENT | IFA_F_TENTATIVE | IFA_F_DADFAILED);
+       },
+       [](VipParams& p) { p.ip = "2001:db8:1::10"; }, ExitCode::kErrGeneric,
+       "another host on the link holds the address"},
+      {"IPv6 present", [](FakeNetwork& n) { n.Put("2001:db8:1::10", 64, 2); },
+       [](VipParams& p) { p.ip = "2001:db8:1::10"; }, ExitCode::kSuccess, ""},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    Fixture f;
+    c.state(f.net);
+    auto config = Config("198.51.100.10", c.params);
+    Vip vip(config, f.net, f.announcer, f.log);
+    Status s = vip.Monitor(f.deadline);
+    CHECK(s.code() == c.code);
+    CHECK_THAT(s.reason(), Catch::Contains(c.reason));
+    CHECK(f.announcer.announced.empty());  // arp_count_refresh is 0
+  }
+}
+
+TEST_CASE("monitor reads no routes when the prefix is given") {
+  Fixture f;
+  f.net.Put("198.51.100.10", 24, 2);
+  auto config = Config("198.51.100.10", [](VipParams& p) {
+    p.nic = "eth0";
+    p.cidr_netmask = "24";
+  });
+  Vip vip(config, f.net, f.announcer, f.log);
+  REQUIRE(vip.Monitor(f.deadline).ok());
+  CHECK(f.net.route_dumps == 0);
+}
+
+TEST_CASE("arp_count_refresh announces on each monitor, unless an announcer is busy") {
+  Fixture f;
+  f.net.Put("198.51.100.10", 24, 2);
+  auto config = Config("198.51.100.10", [](VipParams& p) { p.arp_count_refresh = 3; });
+  Vip vip(config, f.net, f.announcer, f.log);
+  REQUIRE(vip.Monitor(f.deadline).ok());
+  CHECK(f.announcer.announced.size() == 1);
+  CHECK(f.announcer.background_rounds == 2);
+  REQUIRE(vip.Monitor(f.deadline).ok());  // the background from the first one still runs
+  CHECK(f.announcer.announced.size() == 1);
+  f.announcer.running = false;
+  REQUIRE(vip.Monitor(f.deadline).ok());
+  CHECK(f.announcer.announced.size() == 2);
+}
+
+TEST_CASE("a single announcement starts no background process") {
+  Fixture f;
+  auto config = Config("198.51.100.10", [](VipParams& p) {
+    p.arp_count = 1;
+    p.arp_count_refresh = 1;
+  });
+  Vip vip(config, f.net, f.announcer, f.log);
+  REQUIRE(vip.Start(f.deadline).ok());
+  REQUIRE(vip.Monitor(f.deadline).ok());
+  CHECK(f.announcer.announced.size() == 2);
+  CHECK(f.announcer.background_rounds == -1);
+}
+
+// --- stop ---------------------------------------------------------------------
+
+TEST_CASE("stop ends the announcer and removes the address with the prefix it has") {
+  Fixture f;
+  f.net.Put("198.51.100.10", 16, 2);
+  f.net.Put("198.51.100.1", 24, 2);
+  auto config = Config("198.51.100.10");
+  Vip vip(config, f.net, f.announcer, f.log);
+  REQUIRE(vip.Stop(f.deadline).ok());
+  CHECK(f.announcer.stops == 1);
+  CHECK(f.net.deleted == std::vector<std::string>{"198.51.100.10/16@2"});
+  CHECK(f.net.addresses.size() == 1);  // the node's own address stays
+}
+
+TEST_CASE("stop succeeds when there is nothing to remove") {
+  for (const char* nic : {"", "eth0", "eth9"}) {
+    INFO("nic '" << nic << "'");
+    Fixture f;
+    auto config = Config("198.51.100.10", [&](VipParams& p) { p.nic = nic; });
+    Vip vip(config, f.net, f.announcer, f.log);
+    CHECK(vip.Stop(f.deadline).ok());
+    CHECK(f.net.deleted.empty());
+  }
+}
+
+TEST_CASE("stop fails while the announcer cannot be ended") {
+  Fixture f;
+  f.net.Put("198.51.100.10", 24, 2);
+  f.announcer.stop_error = true;
+  auto config = Config("198.51.100.10");
+  Vip vip(config, f.net, f.announcer, f.log);
+  Status s = vip.Stop(f.deadline);
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::StartsWith("cannot end the background announcer"));
+}
