@@ -1,0 +1,22 @@
+#!/bin/bash
+# deb/build.sh OUTDIR: builds pmm-ha-agents_<version>_<arch>.deb from this
+# source tree. The tree keeps its packaging in deb/; a copy of the tree gets
+# it as debian/, and dpkg-buildpackage builds there.
+set -eu
+out=$(mkdir -p "${1:?usage: $0 OUTDIR}" && cd "$1" && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+src="$work/pmm-ha-agents"
+mkdir "$src"
+# The files of the source tree, without build directories.
+(cd "$top" && git ls-files -z --cached --others --exclude-standard 2>/dev/null ||
+  find . -path ./build -prune -o -path './build-*' -prune -o -path ./.git -prune -o -type f -print0) |
+  (cd "$top" && xargs -0 cp --parents -t "$src")
+cp -r "$src/deb" "$src/debian"
+(cd "$src" && dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1) || {
+  tail -n 40 "$work/build.log" >&2
+  exit 1
+}
+cp "$work"/*.deb "$out/"
+ls "$out"/*.deb

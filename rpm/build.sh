@@ -1,0 +1,25 @@
+#!/bin/bash
+# rpm/build.sh OUTDIR: builds the binary rpm with rpmbuild from this source
+# tree. On a Debian machine (CI) the RHEL BuildRequires cannot be checked
+# against an rpm database, so they are not (--nodeps); the build itself uses
+# the Debian -dev packages.
+set -eu
+out=$(mkdir -p "${1:?usage: $0 OUTDIR}" && cd "$1" && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+version=$(sed -n 's/^Version: *//p' "$top/rpm/pmm-ha-agents.spec")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work"/{SOURCES,BUILD,RPMS,SRPMS,SPECS}
+src="$work/pmm-ha-agents-$version"
+mkdir "$src"
+(cd "$top" && git ls-files -z --cached --others --exclude-standard 2>/dev/null ||
+  find . -path ./build -prune -o -path './build-*' -prune -o -path ./.git -prune -o -type f -print0) |
+  (cd "$top" && xargs -0 cp --parents -t "$src")
+tar -C "$work" -czf "$work/SOURCES/pmm-ha-agents-$version.tar.gz" "pmm-ha-agents-$version"
+rpmbuild -bb --nodeps --define "_topdir $work" --define 'debug_package %{nil}' \
+  "$top/rpm/pmm-ha-agents.spec" >"$work/build.log" 2>&1 || {
+  tail -n 40 "$work/build.log" >&2
+  exit 1
+}
+find "$work/RPMS" -name '*.rpm' -exec cp {} "$out/" \;
+ls "$out"/*.rpm
