@@ -274,3 +274,51 @@ h_dockerd() {
   }
   echo "$sock"
 }
+
+# --- the cluster lab -----------------------------------------------------
+
+# h_lab_start N: a lab of N nodes (lab/pmmlab) named after the test, with our
+# agents installed and the PMM stand-in imported; stopped at exit. Corosync's
+# token is 1 s unless LAB_TOKEN says otherwise.
+h_lab_start() {
+  export LAB_DIR="$H_TMP/lab" LAB_NAME="$H_ID" LAB_TOKEN=${LAB_TOKEN-1000}
+  export LAB_NET=${LAB_NET:-198.51.100}
+  H_LAB="$H_SOURCE/lab/pmmlab"
+  h_defer "$H_LAB" stop
+  "$H_LAB" start "$1" || return 1
+  "$H_LAB" install "$H_BUILD" || return 1
+  "$H_LAB" import "$H_BUILD/tests/pmm-standin.tar" localhost/pmm-standin:3 || return 1
+}
+
+# lab CMD...: lab/pmmlab with this test's lab.
+lab() { "$H_LAB" "$@"; }
+
+# h_lab_clean_elsewhere NODE: nothing of the PMM group runs on any live node
+# but NODE: no VIP, no PMM container, no mount of the shared disk.
+h_lab_clean_elsewhere() {
+  local keep=$1 k vip="$LAB_NET.100"
+  for k in $(seq 1 "$(cat "$LAB_DIR/nodes")"); do
+    [ "$k" = "$keep" ] && continue
+    lab exec "$k" true 2>/dev/null || continue
+    if lab exec "$k" ip -4 -o addr show | grep -q " $vip/"; then
+      echo "node$k still has the VIP"; return 1
+    fi
+    if [ -n "$(lab exec "$k" podman ps -q 2>/dev/null)" ]; then
+      echo "node$k still runs a container"; return 1
+    fi
+    if lab exec "$k" findmnt -n "$LAB_DIR/srv" >/dev/null 2>&1; then
+      echo "node$k still has the shared disk mounted"; return 1
+    fi
+  done
+  return 0
+}
+
+# h_abort WHY: a failure the rest of the test cannot go on from.
+h_abort() {
+  h_fail "$*"
+  if [ -n "${H_LAB:-}" ]; then
+    echo "# cluster status:"
+    lab status 2>&1 | sed 's/^/#   /'
+  fi
+  h_done
+}

@@ -5,6 +5,13 @@
 set -u
 alive() { kill -0 "$1" 2>/dev/null; }
 
+# A cluster lab of a killed test: its nodes are processes in namespaces.
+for d in /tmp/pmmt[0-9]*/lab; do
+  [ -s "$d/nodes" ] || continue
+  owner=${d#/tmp/pmmt}; owner=${owner%%-*}
+  alive "$owner" && continue
+  LAB_DIR=$d LAB_NAME=pmmt$owner "$(dirname "$0")/../../lab/pmmlab" stop >/dev/null 2>&1
+done
 for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^pmmt[0-9]'); do
   pid=${ns#pmmt}; pid=${pid%%-*}
   alive "$pid" || ip netns delete "$ns"

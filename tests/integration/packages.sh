@@ -1,0 +1,75 @@
+#!/bin/bash
+# The packages: build the .deb and the .rpm, check what they hold, install
+# the .deb, use the installed agents as the cluster tools would, remove it
+# and check nothing is left.
+. "$(dirname "$0")/../harness/lib.sh"
+h_begin packages
+h_ocf_env
+out="$H_TMP/pkgs"
+if dpkg -s pmm-ha-agents >/dev/null 2>&1; then
+  h_abort "pmm-ha-agents is already installed on this machine; remove it first"
+fi
+
+# --- build --------------------------------------------------------------------
+h_expect_rc 0 "deb/build.sh builds the .deb" "$H_SOURCE/deb/build.sh" "$out"
+deb=$(ls "$out"/pmm-ha-agents_*_*.deb 2>/dev/null | head -1)
+[ -n "$deb" ] || h_abort "no .deb was built"
+h_expect_rc 0 "rpm/build.sh builds the .rpm" "$H_SOURCE/rpm/build.sh" "$out"
+rpm=$(ls "$out"/pmm-ha-agents-*.rpm 2>/dev/null | head -1)
+[ -n "$rpm" ] || h_abort "no .rpm was built"
+
+want=(/usr/lib/ocf/resource.d/percona/pmm-server /usr/lib/ocf/resource.d/percona/pmm-storage
+      /usr/lib/ocf/resource.d/percona/pmm-vip)
+deb_files=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\.||')
+rpm_files=$(rpm -qlp "$rpm" 2>/dev/null)
+for f in "${want[@]}"; do
+  h_match ".deb holds $f" "^$f$" "$deb_files"
+  h_match ".rpm holds $f" "^$f$" "$rpm_files"
+done
+for a in pmm-server pmm-storage pmm-vip; do
+  h_match ".deb holds the man page of $a" "^/usr/share/man/man7/ocf_percona_$a\.7\.gz$" "$deb_files"
+  h_match ".rpm holds the man page of $a" "^/usr/share/man/man7/ocf_percona_$a\.7" "$rpm_files"
+done
+h_match ".deb holds the README" "^/usr/share/doc/pmm-ha-agents/README.md" "$deb_files"
+h_match ".deb holds the crm-examples" "^/usr/share/doc/pmm-ha-agents/examples/pmm-podman.pcs.sh" "$deb_files"
+h_match ".rpm holds the crm-examples" "/crm-examples/pmm-podman.crm$" "$rpm_files"
+h_nomatch ".deb holds nothing under /usr/local" "^/usr/local" "$deb_files"
+h_match ".deb depends on the libraries it links" "libcurl4" "$(dpkg-deb -f "$deb" Depends)"
+h_match ".deb recommends pacemaker and an engine" "pacemaker, podman \| docker.io" "$(dpkg-deb -f "$deb" Recommends)"
+h_expect_rc 0 "lintian finds no errors or warnings" lintian --fail-on error,warning "$deb"
+[ "$H_RC" = 0 ] || printf '%s\n' "$H_OUT" | sed 's/^/#   /'
+
+# --- install and use ------------------------------------------------------------
+h_defer dpkg --purge pmm-ha-agents
+h_expect_rc 0 "dpkg -i installs it" dpkg -i "$deb"
+for a in pmm-server pmm-storage pmm-vip; do
+  h_expect_rc 0 "crm_resource --show-metadata ocf:percona:$a" crm_resource --show-metadata "ocf:percona:$a"
+  h_expect_rc 0 "pcs resource describe ocf:percona:$a" pcs resource describe "ocf:percona:$a"
+  h_match "... shows its parameters" "Resource options:" "$H_OUT"
+  h_expect_rc 0 "man -l renders ocf_percona_$a(7)" man -l "/usr/share/man/man7/ocf_percona_$a.7.gz"
+  h_match "... with its name and parameters" "ocf_percona_$a.*SUPPORTED PARAMETERS" "$(printf '%s' "$H_OUT" | tr '\n' ' ')"
+done
+
+# ocf-tester against the installed pmm-vip (in a namespace of our own) and
+# pmm-storage (on a loop device).
+ns=$(h_netns pkg)
+nsb=$(h_netns pkgb)
+h_veth "$ns" eth0 "$nsb" eth0
+ip -n "$ns" addr add 192.0.2.1/24 dev eth0
+h_expect_rc 0 "ocf-tester passes on the installed pmm-vip" \
+  ocf-tester -n pkgvip -o ip=192.0.2.50 -o network_namespace="$ns" /usr/lib/ocf/resource.d/percona/pmm-vip
+dev=$(h_loop 64 ext4)
+mkdir -p "$H_TMP/mnt"
+h_expect_rc 0 "ocf-tester passes on the installed pmm-storage" \
+  ocf-tester -n pkgfs -o device="$dev" -o directory="$H_TMP/mnt" -o fstype=ext4 \
+  /usr/lib/ocf/resource.d/percona/pmm-storage
+h_expect_rc 6 "the installed pmm-server validates its parameters" \
+  env OCF_RESKEY_image=x OCF_RESKEY_data_dir=relative /usr/lib/ocf/resource.d/percona/pmm-server validate-all
+
+# --- remove ---------------------------------------------------------------------
+h_expect_rc 0 "dpkg --purge removes it" dpkg --purge pmm-ha-agents
+h_check "the agents are gone" test ! -e /usr/lib/ocf/resource.d/percona
+h_check "the man pages are gone" sh -c '! ls /usr/share/man/man7/ocf_percona_* 2>/dev/null'
+h_check "the documentation is gone" test ! -e /usr/share/doc/pmm-ha-agents
+h_check "crm_resource no longer finds the agent" sh -c "! crm_resource --show-metadata ocf:percona:pmm-server"
+h_done
