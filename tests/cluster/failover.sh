@@ -53,12 +53,13 @@ lab wait-ready 60 >/dev/null
 lab exec "$b" sh -c "echo 500 > $srv/standin/mode"
 degraded=no
 for i in $(seq 1 60); do
-  lab exec "$b" crm_mon -1 2>&1 | grep -q "pmm-server .*monitor.*returned 'OCF_DEGRADED' (PMM Server is not ready (1 of 3)" &&
+  lab exec "$b" crm_mon -1 --output-as=xml 2>&1 |
+    grep -q 'op_key="pmm-server_monitor_10000".*exitstatus="OCF_DEGRADED".*PMM Server is not ready' &&
     { degraded=yes; break; }
   sleep 0.5
 done
 [ $degraded = yes ] && h_pass "PMM not ready: the cluster shows pmm-server degraded" ||
-  h_fail "pmm-server never shown degraded: $(lab exec "$b" crm_mon -1 | grep pmm-server)"
+  h_fail "pmm-server never shown degraded: $(lab exec "$b" crm_mon -1 --output-as=xml | grep -E 'pmm-server|failure')"
 h_expect_rc 0 "after health_failures monitors the cluster counts a failure and recovers" \
   h_wait_for 90 sh -c "'$H_LAB' exec $b crm_mon -1 --failcounts 2>&1 | grep -q 'pmm-server.*fail-count='"
 lab exec "$b" sh -c "echo ok > $srv/standin/mode"
