@@ -16,7 +16,7 @@
 # node names. Pick ONE of the two methods.
 set -e
 
-# --- Method 1: the nodes' BMCs over IPMI (fence_ipmilan) ---------------------
+# Method 1: the nodes' BMCs over IPMI (fence_ipmilan)
 # One device per node; a node is never fenced by its own device.
 pcs stonith create fence-node1 fence_ipmilan ip=192.0.2.201 username=fenceuser \
     password=change-me lanplus=1 pcmk_host_list=node1 op monitor interval=60s
@@ -28,7 +28,7 @@ pcs constraint location fence-node1 avoids node1
 pcs constraint location fence-node2 avoids node2
 pcs constraint location fence-node3 avoids node3
 
-# --- Method 2: SBD on a small shared disk (poison pill) -----------------------
+# Method 2: SBD on a small shared disk (poison pill)
 # Needs the sbd daemon with a hardware watchdog on every node, set up with
 #   pcs stonith sbd enable --device=/dev/disk/by-id/wwn-0x6001405fedcba9876543210fedcba987
 # (which needs the cluster stopped), then:
