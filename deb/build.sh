@@ -14,7 +14,7 @@ mkdir "$src"
   find . -path ./build -prune -o -path './build-*' -prune -o -path ./.git -prune -o -type f -print0) |
   (cd "$top" && xargs -0 cp --parents -t "$src")
 cp -r "$src/deb" "$src/debian"
-(cd "$src" && dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1) || {
+(cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1) || {
   tail -n 40 "$work/build.log" >&2
   exit 1
 }
