@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "owned_fd.h"
 #include "pmmha/param.h"
 
 extern char** environ;
@@ -24,29 +25,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(o.release()) {}
-  Fd& operator=(Fd&& o) noexcept {
-    reset(o.release());
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
 struct Pipe {
-  Fd read, write;
+  OwnedFd read, write;
 };
 
 bool MakePipe(Pipe& p) {
@@ -196,7 +176,7 @@ class Waiter {
   }
 
   pid_t pid_;
-  Fd pidfd_;
+  OwnedFd pidfd_;
   int fds_[2];
   const ProcessOptions& options_;
   ProcessResult& result_;
