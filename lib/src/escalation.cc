@@ -45,6 +45,9 @@ Status Escalate(std::string_view what, const EscalationStep& step, ProcessContro
     Attempt attempt = step.attempt();
     if (attempt.kind == Attempt::Kind::kDone) return Status::Ok();
     if (attempt.kind == Attempt::Kind::kFailed) {
+      // An attempt cut short by the deadline says less than who holds the
+      // mount: report that instead.
+      if (deadline.HasExpired()) break;
       return Status(ExitCode::kErrGeneric, fmt::format("{} failed: {}", what, attempt.error));
     }
     if (deadline.HasExpired()) break;

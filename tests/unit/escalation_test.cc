@@ -174,6 +174,28 @@ TEST_CASE("a failed attempt ends the escalation at once") {
   CHECK(w.sent.empty());
 }
 
+TEST_CASE("an attempt cut short by the deadline reports who holds the mount") {
+  // The last try before the deadline fails only because no time was left:
+  // the reason must name the user, not the timed-out try.
+  FakeWorld w;
+  w.users[42] = {"sleep", Reaction::kNeverDies};
+  auto begin = Clock::now();
+  EscalationStep step = w.Step();
+  auto busy_then_late = step.attempt;
+  step.attempt = [&]() {
+    if (Clock::now() - begin < milliseconds(300)) return busy_then_late();
+    std::this_thread::sleep_for(milliseconds(150));  // runs past the 400 ms deadline
+    return Attempt::Failed("no answer within 0 ms (hung filesystem?)");
+  };
+  EscalationPolicy policy;
+  policy.force = ForceUnmount::kNo;
+  Status s = Escalate("unmount of '/srv'", step, w, policy, Deadline::After(milliseconds(400)),
+                      Logger());
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::Contains("still used by 42 (sleep: cwd) (force_unmount=false)"));
+  CHECK_THAT(s.reason(), !Catch::Contains("no answer"));
+}
+
 TEST_CASE("force_unmount values") {
   CHECK(ParseForceUnmount("true") == ForceUnmount::kYes);
   CHECK(ParseForceUnmount("safe") == ForceUnmount::kSafe);
