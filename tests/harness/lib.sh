@@ -185,11 +185,18 @@ h_umount_below() {
     while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
 }
 
-# h_agent NAME: path of a built agent binary.
+# h_agent NAME: a built agent binary, copied to H_TMP: ocf-tester runs it as
+# "nobody" too, which may not be able to reach the build tree.
 h_agent() {
   local p
   for p in "$H_BUILD/agents/$1" "$H_BUILD/tests/$1"; do
-    [ -x "$p" ] && { echo "$p"; return 0; }
+    if [ -x "$p" ]; then
+      mkdir -p "$H_TMP/bin"
+      chmod 755 "$H_TMP/bin"
+      [ -x "$H_TMP/bin/$1" ] || install -m 755 "$p" "$H_TMP/bin/$1"
+      echo "$H_TMP/bin/$1"
+      return 0
+    fi
   done
   echo "agent $1 not built in $H_BUILD" >&2
   return 1
