@@ -9,7 +9,7 @@
 set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
-export LAB_DIR=${LAB_DIR:-/tmp/pmmlab} LAB_NAME=${LAB_NAME:-pmmlab}
+export LAB_DIR=${LAB_DIR:-/tmp/pmmlab} LAB_NAME=${LAB_NAME:-pmmlab} LAB_NET=${LAB_NET:-198.51.100}
 # A tuned token (1 s) as a production cluster on a good network would use;
 # LAB_TOKEN= (empty) shows corosync's default of 3 s + 650 ms per node.
 export LAB_TOKEN=${LAB_TOKEN-1000}
@@ -19,7 +19,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say "Installing Debian packages (scripts/debian-packages.txt)"
 scripts/setup-debian
 say "Building the agents"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)" >/dev/null
 [ -e "/run/netns/$LAB_NAME-hub" ] && { say "Stopping the previous lab"; "$lab" stop; }
 

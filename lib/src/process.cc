@@ -122,7 +122,7 @@ class Waiter {
       if (Reap(false)) return true;
       pollfd p[3];
       int n = 0;
-      int idx[3];
+      int idx[3] = {0, 0, 0};
       for (int i = 0; i < 2; ++i) {
         if (fds_[i] >= 0) {
           p[n] = {fds_[i], POLLIN, 0};
