@@ -50,6 +50,17 @@ h_cleanup() {
   return $rc
 }
 
+# h_subreaper "$0" "$@": re-runs the test as a child subreaper, so that the
+# processes agents leave running on purpose (pmm-vip's announcer) are reaped
+# when they end: this machine's PID 1 does not reap orphans (a real init does).
+h_subreaper() {
+  [ -n "${H_SUBREAPER:-}" ] && return 0
+  export H_SUBREAPER=1
+  exec /usr/bin/python3 -c 'import ctypes, os, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER, kept across exec
+os.execvp(sys.argv[1], sys.argv[1:])' bash "$@"
+}
+
 # h_skip REASON: the whole test is skipped (CTest sees exit 77).
 h_skip() {
   echo "SKIP: $*"

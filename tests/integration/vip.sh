@@ -7,13 +7,8 @@
 # The background announcer outlives the agent by design; this machine's PID 1
 # does not reap orphans, so the test makes itself their reaper (a subreaper
 # that bash then reaps like any child).
-if [ -z "${VIP_SUBREAPER:-}" ]; then
-  export VIP_SUBREAPER=1
-  exec /usr/bin/python3 -c 'import ctypes, os, sys
-ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER, kept across exec
-os.execvp(sys.argv[1], sys.argv[1:])' bash "$0" "$@"
-fi
 . "$(dirname "$0")/../harness/lib.sh"
+h_subreaper "$0" "$@"
 . "$(dirname "$0")/vip_lib.sh"
 h_begin vip
 vip_setup

@@ -3,13 +3,8 @@
 # another host holding the address, a start killed half-way, a stale
 # announcer record, and bad values in every parameter. Same two-namespace
 # set-up as vip.sh (see vip_lib.sh).
-if [ -z "${VIP_SUBREAPER:-}" ]; then
-  export VIP_SUBREAPER=1
-  exec /usr/bin/python3 -c 'import ctypes, os, sys
-ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER, kept across exec
-os.execvp(sys.argv[1], sys.argv[1:])' bash "$0" "$@"
-fi
 . "$(dirname "$0")/../harness/lib.sh"
+h_subreaper "$0" "$@"
 . "$(dirname "$0")/vip_lib.sh"
 h_begin vip_faults
 vip_setup
