@@ -276,8 +276,16 @@ Result<Setup> Resolve(const Context& ctx) {
   return s;
 }
 
+// The validation and the action of one run need the same Setup: resolve it
+// once (PATH search, socket stat, splitting env and run_opts), not twice on
+// every monitor. One process runs one action, so one Setup per process.
+const Result<Setup>& Resolved(const Context& ctx) {
+  static const Result<Setup> setup = Resolve(ctx);
+  return setup;
+}
+
 Status Validate(Context& ctx) {
-  auto setup = Resolve(ctx);
+  const auto& setup = Resolved(ctx);
   if (!setup) return setup.status();
   const std::string& env_file = setup->config.env_file;
   if (!env_file.empty() && !ctx.IsProbe() && access(env_file.c_str(), R_OK) != 0) {
@@ -290,7 +298,7 @@ Status Validate(Context& ctx) {
 // The engine, HTTP client and host checks for one action.
 class Server {
  public:
-  explicit Server(const Context& ctx) : setup_(Resolve(ctx)) {
+  explicit Server(const Context& ctx) : setup_(Resolved(ctx)) {
     if (!setup_) return;
     runner_ = MakeProcessRunner();
     http_ = MakeHttpClient();
@@ -307,7 +315,7 @@ class Server {
   PmmServer* operator->() { return &*server_; }
 
  private:
-  Result<Setup> setup_;
+  const Result<Setup>& setup_;  // the one Resolved() keeps
   std::unique_ptr<ProcessRunner> runner_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<ContainerEngine> engine_;
