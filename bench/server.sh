@@ -30,11 +30,7 @@ heartbeat=/usr/lib/ocf/resource.d/heartbeat/podman
 NS=$(h_netns bench)
 image=$(h_standin_image podman)
 sock=$(h_podman_service "$NS")
-dev=$(h_loop 64 ext4)
-data="$H_TMP/srv"
-mkdir -p "$data"
-mount "$dev" "$data"
-h_umount_at_exit "$data"
+data=$(h_mounted_dir 64) || exit 1
 name="$H_ID-pmm"
 h_defer podman rm -f "$name"
 export OCF_RESOURCE_INSTANCE="$name" OCF_RESKEY_CRM_meta_interval=10000 OCF_RESKEY_CRM_meta_timeout=30000

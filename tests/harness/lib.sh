@@ -196,6 +196,17 @@ h_umount_below() {
     while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
 }
 
+# h_mounted_dir SIZE_MB: a fresh ext4 loop device mounted at H_TMP/srv (a
+# data_dir that is a real mount); prints the directory. Unmounted at exit.
+h_mounted_dir() {
+  local dev dir="$H_TMP/srv"
+  dev=$(h_loop "$1" ext4) || return 1
+  mkdir -p "$dir"
+  mount "$dev" "$dir" || return 1
+  h_umount_at_exit "$dir"
+  echo "$dir"
+}
+
 # h_agent NAME: a built agent binary, copied to H_TMP: ocf-tester runs it as
 # "nobody" too, which may not be able to reach the build tree.
 h_agent() {

@@ -25,11 +25,7 @@ case $engine in
     ;;
 esac
 
-dev=$(h_loop 64 ext4)
-data="$H_TMP/srv"
-mkdir -p "$data"
-mount "$dev" "$data"
-h_umount_at_exit "$data"
+data=$(h_mounted_dir 64) || exit 1
 
 name="$H_ID-pmm"
 h_defer "$engine" rm -f "$name"

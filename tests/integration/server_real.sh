@@ -17,11 +17,7 @@ if [ "$engine" = docker ]; then
   sock=$(h_dockerd "$NS") || exit 1
   export DOCKER_HOST="unix://$sock"
 fi
-dev=$(h_loop 10240 ext4)
-data="$H_TMP/srv"
-mkdir -p "$data"
-mount "$dev" "$data"
-h_umount_at_exit "$data"
+data=$(h_mounted_dir 10240) || exit 1
 chown 1000:1000 "$data"   # PMM 3 runs as uid 1000
 name="$H_ID-pmm"
 h_defer "$engine" rm -f "$name"
