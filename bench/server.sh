@@ -49,8 +49,8 @@ done
 
 echo "== monitor, same running container"
 in_ns "${ours[@]}" OCF_RESKEY_env=STANDIN_WARMUP_MS=0 "$agent" start
-in_ns python3 "$here/measure.py" -n "$runs" --expect-rc 0 \
-  --case "heartbeat podman monitor" env OCF_RESKEY_image="$image" OCF_RESKEY_name="$name" "$heartbeat" monitor \
-  --case "pmm-server monitor, API backend" "${ours[@]}" OCF_RESKEY_backend=api "$agent" monitor \
-  --case "pmm-server monitor, CLI backend" "${ours[@]}" OCF_RESKEY_backend=cli "$agent" monitor
+in_ns python3 "$here/measure.py" -n "$runs" --expect-rc 0 --settle 300 \
+  --case "heartbeat podman monitor" OCF_RESKEY_image="$image" OCF_RESKEY_name="$name" "$heartbeat" monitor \
+  --case "pmm-server monitor, API backend" "${ours[@]:1}" OCF_RESKEY_backend=api "$agent" monitor \
+  --case "pmm-server monitor, CLI backend" "${ours[@]:1}" OCF_RESKEY_backend=cli "$agent" monitor
 in_ns "${ours[@]}" "$agent" stop
