@@ -1,96 +1,92 @@
 #include "pmmha/http.h"
 
-#include <curl/curl.h>
+#include <arpa/inet.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include <fmt/format.h>
 
+#include "http_transport.h"
+
 namespace pmmha {
+
+Result<HttpUrl> ParseHttpUrl(const std::string& url) {
+  HttpUrl u;
+  auto sep = url.find("://");
+  if (sep == std::string::npos) return Status(ExitCode::kErrConfigured, "not an absolute URL");
+  u.scheme = url.substr(0, sep);
+  if (u.scheme != "http" && u.scheme != "https") {
+    return Status(ExitCode::kErrConfigured, fmt::format("unsupported scheme '{}'", u.scheme));
+  }
+  auto rest = std::string_view(url).substr(sep + 3);
+  auto slash = rest.find_first_of("/?");
+  auto authority = rest.substr(0, slash);
+  if (slash == std::string_view::npos) {
+    u.target = "/";
+  } else {
+    u.target = rest[slash] == '?' ? "/" : "";
+    u.target.append(rest.substr(slash));
+  }
+  if (authority.find('@') != std::string_view::npos) {
+    return Status(ExitCode::kErrConfigured, "user information in the URL is not supported");
+  }
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return Status(ExitCode::kErrConfigured, "unclosed '['");
+    u.host = std::string(authority.substr(1, close - 1));
+    auto after = authority.substr(close + 1);
+    if (!after.empty() && after.front() != ':') {
+      return Status(ExitCode::kErrConfigured, "junk after ']'");
+    }
+    if (!after.empty()) port = after.substr(1);
+  } else {
+    auto colon = authority.rfind(':');
+    u.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (u.host.empty()) return Status(ExitCode::kErrConfigured, "no host");
+  u.port = u.scheme == "https" ? 443 : 80;
+  if (!port.empty()) {
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), u.port);
+    if (ec != std::errc() || end != port.data() + port.size() || u.port < 1 || u.port > 65535) {
+      return Status(ExitCode::kErrConfigured, fmt::format("bad port '{}'", port));
+    }
+  }
+  return u;
+}
 
 namespace {
 
-struct Sink {
-  std::string* body;
-  std::size_t cap;
-};
-
-std::size_t Collect(char* data, std::size_t size, std::size_t n, void* user) {
-  auto* sink = static_cast<Sink*>(user);
-  std::size_t len = size * n;
-  std::size_t room = sink->cap > sink->body->size() ? sink->cap - sink->body->size() : 0;
-  sink->body->append(data, std::min(len, room));
-  return len;  // keep reading; the excess is dropped, not an error
+bool IsIpLiteral(const std::string& host) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
-class CurlClient final : public HttpClient {
+class Client final : public HttpClient {
  public:
-  CurlClient() {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    handle_ = curl_easy_init();
-  }
-  ~CurlClient() override {
-    if (handle_ != nullptr) curl_easy_cleanup(handle_);
-  }
-
   Result<HttpResponse> Send(const HttpRequest& request, const Deadline& deadline) override {
-    if (handle_ == nullptr) return Status(ExitCode::kErrGeneric, "libcurl initialisation failed");
+    auto url = ParseHttpUrl(request.url);
+    if (!url) return url.status().Prefixed(fmt::format("'{}'", request.url));
     auto budget = std::min(request.timeout, deadline.Remaining());
     if (budget.count() <= 0) {
       return Status(ExitCode::kErrGeneric,
                     fmt::format("{} {}: no time left", request.method, request.url));
     }
-    HttpResponse response;
-    Sink sink{&response.body, request.body_cap};
-    CURL* h = handle_;
-    curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM games in the agent
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(budget.count()));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(budget.count()));
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85: the string form; older ones only have the mask
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");  // a proxy must never see health checks
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, request.tls_verify ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, request.tls_verify ? 2L : 0L);
-    if (!request.unix_socket.empty()) {
-      curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, request.unix_socket.c_str());
-    }
-    if (request.method == "HEAD") {
-      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    } else if (request.method != "GET") {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.c_str());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
-    }
-    curl_slist* headers = nullptr;
-    for (const auto& header : request.headers) headers = curl_slist_append(headers, header.c_str());
-    if (headers != nullptr) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    CURLcode rc = curl_easy_perform(h);
-    if (headers != nullptr) curl_slist_free_all(headers);
-    if (rc != CURLE_OK) {
-      std::string what = rc == CURLE_OPERATION_TIMEDOUT
-                             ? fmt::format("timed out after {} ms", budget.count())
-                             : std::string(curl_easy_strerror(rc));
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("{} {}: {}", request.method, request.url, what));
-    }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
-    return response;
+    bool plain = !request.unix_socket.empty() || (url->scheme == "http" && IsIpLiteral(url->host));
+    auto& transport = plain ? beast_ : curl_;
+    if (!transport) transport = plain ? MakeBeastTransport() : MakeCurlTransport();
+    return transport->Send(request, *url, budget);
   }
 
  private:
-  CURL* handle_ = nullptr;
+  std::unique_ptr<HttpTransport> beast_;
+  std::unique_ptr<HttpTransport> curl_;
 };
 
 }  // namespace
 
-std::unique_ptr<HttpClient> MakeHttpClient() { return std::make_unique<CurlClient>(); }
+std::unique_ptr<HttpClient> MakeHttpClient() { return std::make_unique<Client>(); }
 
 }  // namespace pmmha

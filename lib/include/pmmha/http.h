@@ -1,6 +1,7 @@
-// HTTP requests through libcurl: PMM's readiness endpoints over TCP and the
-// container engines' APIs over their unix sockets. Only agents that need HTTP
-// link this (libcurl costs ~3 ms of start-up for its shared libraries).
+// HTTP requests: PMM's readiness endpoints over TCP and the container
+// engines' APIs over their unix sockets. Plain HTTP to an IP address and unix
+// sockets go through Boost.Beast; https and host names through libcurl,
+// loaded on first use (see lib/src/http_transport.h for why).
 #pragma once
 
 #include <chrono>
@@ -38,8 +39,7 @@ class HttpClient {
   virtual Result<HttpResponse> Send(const HttpRequest& request, const Deadline& deadline) = 0;
 };
 
-// A libcurl client; it keeps its connection open between requests to the
-// same server (one process, several API calls).
+// The client agents use. Each request opens its own connection.
 std::unique_ptr<HttpClient> MakeHttpClient();
 
 }  // namespace pmmha
