@@ -1,6 +1,7 @@
 // ocf:percona:pmm-server: PMM Server in a Podman or Docker container, started
 // and monitored by readiness, stopped with the grace PMM needs.
 #include <sys/stat.h>
+#include <sys/utsname.h>
 
 #include <fmt/format.h>
 
@@ -177,10 +178,89 @@ const ParamSpec kRunOpts{
     .check = CheckRunOpts,
 };
 
+const ParamSpec kHa{
+    .name = "ha",
+    .type = ParamType::kBoolean,
+    .default_value = "false",
+    .shortdesc = "PMM 3 HA: PMM elects its own leader",
+    .longdesc = "true: run as one of several PMM 3 Servers that share external PostgreSQL, "
+                "ClickHouse and VictoriaMetrics and elect a leader with Raft (PMM_HA_*). Run "
+                "the resource as a promotable clone with promoted-max=1: every node runs its "
+                "PMM Server, and the promoted instance (and a VIP colocated with it) follows "
+                "PMM's leader. The agent never chooses the leader: monitors ask PMM's "
+                "/v1/server/leaderHealthCheck and set the promotion score, 1000 where PMM "
+                "leads; a promoted instance whose PMM stopped leading keeps 1, so it stays "
+                "promoted until PMM names a new leader; other instances have none and are "
+                "never promoted. While there is no leader nothing changes; when the leader's "
+                "node fails, no instance is promoted (and the VIP is down) until PMM elects "
+                "a new leader and that node's next monitor sees it. A promotable clone with "
+                "ha=false is refused: two PMM Servers on one data set corrupt it.",
+};
+const ParamSpec kHaPeers{
+    .name = "ha_peers",
+    .shortdesc = "All PMM Servers of the HA cluster",
+    .longdesc = "Comma-separated NODE=ADDRESS entries, one per cluster node that runs PMM "
+                "(NODE: the cluster node name; ADDRESS: the address PMM advertises there), "
+                "e.g. 'node1=10.0.0.11,node2=10.0.0.12,node3=10.0.0.13'. The addresses become "
+                "PMM_HA_PEERS; this node's entry gives its advertise address. Plain addresses "
+                "are accepted with ha_advertise_address. The first entry's node bootstraps the "
+                "Raft cluster (PMM_HA_BOOTSTRAP).",
+    .check = CheckHaPeers,
+};
+const ParamSpec kHaNodeId{
+    .name = "ha_node_id",
+    .shortdesc = "PMM_HA_NODE_ID",
+    .longdesc = "This PMM Server's id in the HA cluster. Default: the cluster node name, "
+                "which differs on every node as it must.",
+    .check = CheckContainerName,
+};
+const ParamSpec kHaAdvertiseAddress{
+    .name = "ha_advertise_address",
+    .shortdesc = "PMM_HA_ADVERTISE_ADDRESS",
+    .longdesc = "The address the other PMM Servers reach this one at. Default: this node's "
+                "entry in ha_peers. A clone has one value for all nodes: leave it unset "
+                "unless every node has its own rule-based value.",
+    .check = CheckHaAddress,
+};
+const ParamSpec kHaRaftPort{
+    .name = "ha_raft_port",
+    .type = ParamType::kInteger,
+    .default_value = "9097",
+    .shortdesc = "PMM_HA_RAFT_PORT (TCP)",
+    .min = 1,
+    .max = 65535,
+};
+const ParamSpec kHaGossipPort{
+    .name = "ha_gossip_port",
+    .type = ParamType::kInteger,
+    .default_value = "9096",
+    .shortdesc = "PMM_HA_GOSSIP_PORT (TCP and UDP)",
+    .min = 1,
+    .max = 65535,
+};
+const ParamSpec kHaGrafanaGossipPort{
+    .name = "ha_grafana_gossip_port",
+    .type = ParamType::kInteger,
+    .default_value = "9094",
+    .shortdesc = "PMM_HA_GRAFANA_GOSSIP_PORT",
+    .min = 1,
+    .max = 65535,
+};
+const ParamSpec kHaKeyFile{
+    .name = "ha_key_file",
+    .shortdesc = "The encryption key all PMM Servers share",
+    .longdesc = "Host path of the encryption key file, the same on every node (PMM encrypts "
+                "secrets in its database with it). Mounted read-only into the container and "
+                "named by PMM_ENCRYPTION_KEY_PATH.",
+    .check = CheckDataDir,
+};
+
 const ParamTable kParams{&kImage,      &kName,       &kRuntime,  &kBackend,       &kApiSocket,
                          &kDataDir,    &kRequireMount, &kNetwork, &kPublish,      &kEnv,
                          &kEnvFile,    &kHealthUrl,  &kPmmVersion, &kHealthTimeout, &kHealthFailures,
-                         &kTlsVerify,  &kStopGrace,  &kPull,     &kReuse,         &kRunOpts};
+                         &kTlsVerify,  &kStopGrace,  &kPull,     &kReuse,         &kRunOpts,
+                         &kHa,         &kHaPeers,    &kHaNodeId, &kHaAdvertiseAddress,
+                         &kHaRaftPort, &kHaGossipPort, &kHaGrafanaGossipPort, &kHaKeyFile};
 
 // Everything an action needs, resolved from the parameters once.
 struct Setup {
@@ -188,7 +268,54 @@ struct Setup {
   EngineKind kind = EngineKind::kPodman;
   std::string binary;
   std::string socket;  // non-empty: use the API
+  std::string crm_attribute;  // promotable: sets the promotion score
 };
+
+// The node name Pacemaker uses, or the kernel's when run by hand.
+std::string NodeName(const Request& request) {
+  if (!request.node_name.empty()) return request.node_name;
+  struct utsname u;
+  if (uname(&u) != 0) return {};
+  std::string name = u.nodename;
+  return name.substr(0, name.find('.'));
+}
+
+// The HA settings, or why they do not add up.
+Result<HaSettings> ResolveHa(const Params& p, const Request& request) {
+  auto bad = [](std::string why) { return Status(ExitCode::kErrConfigured, std::move(why)); };
+  if (request.meta.promotable && request.meta.promoted_max > 1) {
+    return bad(fmt::format("promoted-max={}: PMM has one leader, set promoted-max=1",
+                           request.meta.promoted_max));
+  }
+  if (!p.IsSet(kHaPeers)) return bad("ha=true needs ha_peers, the PMM Servers of the cluster");
+  auto peers = ParseHaPeers(p.String(kHaPeers));
+  if (!peers) return peers.status().Prefixed("parameter 'ha_peers'");
+  HaSettings ha;
+  const std::string node = NodeName(request);
+  ha.node_id = p.IsSet(kHaNodeId) ? p.String(kHaNodeId) : node;
+  if (p.IsSet(kHaAdvertiseAddress)) {
+    ha.advertise_address = p.String(kHaAdvertiseAddress);
+  } else {
+    for (const auto& peer : *peers) {
+      if (peer.node == node) ha.advertise_address = peer.address;
+    }
+    if (ha.advertise_address.empty()) {
+      return bad(fmt::format("ha_peers names no address for this node {}: write it as "
+                             "NODE=ADDRESS entries or set ha_advertise_address",
+                             Quote(node)));
+    }
+  }
+  for (const auto& peer : *peers) {
+    if (!ha.peers.empty()) ha.peers += ',';
+    ha.peers += peer.address;
+  }
+  ha.bootstrap = ha.advertise_address == peers->front().address;
+  ha.raft_port = static_cast<int>(p.Integer(kHaRaftPort));
+  ha.gossip_port = static_cast<int>(p.Integer(kHaGossipPort));
+  ha.grafana_gossip_port = static_cast<int>(p.Integer(kHaGrafanaGossipPort));
+  ha.key_file = p.String(kHaKeyFile);
+  return ha;
+}
 
 Result<Setup> Resolve(const Context& ctx) {
   const Params& p = ctx.params();
@@ -272,7 +399,33 @@ Result<Setup> Resolve(const Context& ctx) {
   auto opts = SplitWords(p.String(kRunOpts));
   if (!opts) return opts.status().Prefixed("parameter 'run_opts'");
   c.run_opts = std::move(*opts);
-  c.failure_counter_path = ctx.StatePath("failures");
+  // Named after the resource, not the clone instance: the number may change.
+  const Request& rq = ctx.request();
+  auto state_path = [&](std::string_view suffix) {
+    return fmt::format("{}/pmm-server-{}.{}", rq.rsc_tmp, ResourceNameOf(rq.instance), suffix);
+  };
+  c.failure_counter_path = state_path("failures");
+  c.promotable = rq.meta.promotable;
+  if (p.Boolean(kHa)) {
+    auto ha = ResolveHa(p, rq);
+    if (!ha) return ha.status();
+    c.ha = std::move(*ha);
+    c.leader_url = LeaderCheckUrl(c.health_url);
+  } else if (c.promotable) {
+    return Status(ExitCode::kErrConfigured,
+                  "a promotable clone needs ha=true (PMM 3 HA on external databases): without "
+                  "it every instance would run its own PMM on one data set and corrupt it");
+  }
+  if (c.promotable) {
+    c.promoted_path = state_path("promoted");
+    auto crm_attribute = FindExecutable("crm_attribute", path);
+    if (!crm_attribute) {
+      return Status(ExitCode::kErrInstalled,
+                    "crm_attribute (Pacemaker) is needed to set promotion scores");
+    }
+    s.crm_attribute = *crm_attribute;
+    s.config.promotion_cache_path = state_path("score");
+  }
   return s;
 }
 
@@ -307,7 +460,11 @@ class Server {
       engine_ = MakeApiEngine(setup_->kind, setup_->socket, *http_, std::move(engine_));
     }
     host_ = MakeServerHost();
-    server_.emplace(setup_->config, *engine_, *http_, *host_, ctx.log());
+    if (!setup_->crm_attribute.empty()) {
+      promotion_ = MakeCrmPromotionScore(*runner_, setup_->crm_attribute,
+                                         setup_->config.promotion_cache_path);
+    }
+    server_.emplace(setup_->config, *engine_, *http_, *host_, ctx.log(), promotion_.get());
     ctx.log().Debug("using the {}", engine_->Describe());
   }
   Status status() const { return setup_.status(); }
@@ -320,6 +477,7 @@ class Server {
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<ContainerEngine> engine_;
   std::unique_ptr<ServerHost> host_;
+  std::unique_ptr<PromotionScore> promotion_;
   std::optional<PmmServer> server_;
 };
 
@@ -341,6 +499,18 @@ Status Monitor(Context& ctx) {
   return server->Monitor(ctx.deadline(), ctx.IsProbe(), ctx.request().check_level);
 }
 
+Status Promote(Context& ctx) {
+  Server server(ctx);
+  if (!server.status().ok()) return server.status();
+  return server->Promote(ctx.deadline());
+}
+
+Status Demote(Context& ctx) {
+  Server server(ctx);
+  if (!server.status().ok()) return server.status();
+  return server->Demote(ctx.deadline());
+}
+
 const AgentSpec kAgent{
     .name = "pmm-server",
     .version = "0.1.0",
@@ -352,7 +522,8 @@ const AgentSpec kAgent{
         "(degraded for health_failures monitors before a failure); stop gives PMM the time "
         "its databases need to shut down, then kills, then removes the container, never "
         "the data. With require_mount (default) PMM never starts on a data_dir that is not "
-        "a mounted filesystem.",
+        "a mounted filesystem. With ha=true (PMM 3 HA) it runs as a promotable clone whose "
+        "promoted instance follows the leader PMM elects.",
     .params = kParams,
     .actions =
         {
@@ -362,6 +533,8 @@ const AgentSpec kAgent{
              .depth = 0},
             {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 60,
              .depth = 10},
+            {.name = "promote", .timeout_s = 30, .handler = Promote},
+            {.name = "demote", .timeout_s = 30, .handler = Demote},
         },
     .validate = Validate,
 };

@@ -66,15 +66,50 @@ Readiness PmmServer::CheckReady(const Deadline& deadline) {
   return {false, fmt::format("HTTP {} {}", r->status, OneLine(r->body, 100))};
 }
 
+Leadership PmmServer::CheckLeader(const Deadline& deadline) {
+  HttpRequest request;
+  request.url = config_.leader_url;
+  request.tls_verify = config_.tls_verify;
+  request.timeout = config_.health_timeout;
+  request.body_cap = 512;
+  auto r = http_.Send(request, deadline);
+  if (!r) {
+    log_.Debug("leader check: {}", r.status().reason());
+    return Leadership::kUnknown;
+  }
+  if (r->status == 200) return Leadership::kLeader;
+  if (r->status == 400) return Leadership::kFollower;
+  log_.Debug("leader check: HTTP {} {}", r->status, OneLine(r->body, 100));
+  return Leadership::kUnknown;
+}
+
 std::string PmmServer::EnvFileContent() const {
   std::string content;
-  bool updates_set = false;
-  for (const auto& e : config_.env) {
-    if (e.rfind("PMM_ENABLE_UPDATES=", 0) == 0) updates_set = true;
-    content += e + "\n";
-  }
+  auto is_set = [this](std::string_view name) {
+    return std::any_of(config_.env.begin(), config_.env.end(), [name](const std::string& e) {
+      return e.size() > name.size() && e.compare(0, name.size(), name) == 0 &&
+             e[name.size()] == '=';
+    });
+  };
+  // What the agent adds never overrides what the user set in env.
+  auto add = [&](std::string_view name, const std::string& value) {
+    if (!is_set(name)) content += fmt::format("{}={}\n", name, value);
+  };
   // Under a cluster manager PMM must not update itself behind its back.
-  if (!updates_set) content = "PMM_ENABLE_UPDATES=0\n" + content;
+  add("PMM_ENABLE_UPDATES", "0");
+  if (config_.ha) {
+    const HaSettings& ha = *config_.ha;
+    add("PMM_HA_ENABLE", "1");
+    add("PMM_HA_NODE_ID", ha.node_id);
+    add("PMM_HA_ADVERTISE_ADDRESS", ha.advertise_address);
+    add("PMM_HA_PEERS", ha.peers);
+    add("PMM_HA_RAFT_PORT", std::to_string(ha.raft_port));
+    add("PMM_HA_GOSSIP_PORT", std::to_string(ha.gossip_port));
+    add("PMM_HA_GRAFANA_GOSSIP_PORT", std::to_string(ha.grafana_gossip_port));
+    add("PMM_HA_BOOTSTRAP", ha.bootstrap ? "1" : "0");
+    if (!ha.key_file.empty()) add("PMM_ENCRYPTION_KEY_PATH", kHaKeyInContainer);
+  }
+  for (const auto& e : config_.env) content += e + "\n";
   return content;
 }
 
@@ -89,6 +124,10 @@ std::vector<std::string> PmmServer::RunArguments(const std::string& env_file_pat
   };
   if (!config_.env_file.empty()) {
     args.insert(args.end(), {"--env-file", config_.env_file});
+  }
+  if (config_.ha && !config_.ha->key_file.empty()) {
+    args.insert(args.end(),
+                {"--volume", fmt::format("{}:{}:ro", config_.ha->key_file, kHaKeyInContainer)});
   }
   if (config_.host_network) {
     args.insert(args.end(), {"--network", "host"});
@@ -122,6 +161,39 @@ void PmmServer::WriteFailures(int count) const {
     std::fclose(f);
     std::rename(tmp.c_str(), config_.failure_counter_path.c_str());
   }
+}
+
+bool PmmServer::IsPromoted() const {
+  return !config_.promoted_path.empty() && access(config_.promoted_path.c_str(), F_OK) == 0;
+}
+
+void PmmServer::SetPromoted(bool promoted) const {
+  if (config_.promoted_path.empty()) return;
+  if (!promoted) {
+    unlink(config_.promoted_path.c_str());
+    return;
+  }
+  int fd = open(config_.promoted_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) close(fd);
+}
+
+void PmmServer::UpdatePromotionScore(const Deadline& deadline) {
+  if (promotion_ == nullptr) return;
+  Status s;
+  switch (CheckLeader(deadline)) {
+    case Leadership::kLeader:
+      s = promotion_->Set(kLeaderScore, deadline);
+      break;
+    case Leadership::kFollower:
+      s = IsPromoted() ? promotion_->Set(kFormerLeaderScore, deadline)
+                       : promotion_->Clear(deadline);
+      break;
+    case Leadership::kUnknown:
+      // An election under way or a slow answer: change nothing, so the
+      // promoted role does not flap on a missed check.
+      return;
+  }
+  if (!s.ok()) log_.Warn("{}", s.reason());
 }
 
 Status PmmServer::ExitedReason(std::string_view when, const ContainerInfo& info,
@@ -226,6 +298,14 @@ Status PmmServer::WaitReady(const Deadline& deadline) {
 }
 
 Status PmmServer::Start(const Deadline& deadline) {
+  // A started instance is unpromoted until Pacemaker promotes it.
+  SetPromoted(false);
+  Status started = StartContainer(deadline);
+  if (started.ok() && config_.ha) UpdatePromotionScore(deadline);
+  return started;
+}
+
+Status PmmServer::StartContainer(const Deadline& deadline) {
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) return info.status();
   if (info->state == ContainerState::kRunning) {
@@ -254,6 +334,13 @@ Status PmmServer::Start(const Deadline& deadline) {
 
 Status PmmServer::Stop(const Deadline& deadline) {
   WriteFailures(0);
+  SetPromoted(false);
+  if (promotion_ != nullptr) {
+    // A stopped instance must never be chosen for promotion.
+    if (Status s = promotion_->Clear(deadline.Within(milliseconds(5000))); !s.ok()) {
+      log_.Warn("{}", s.reason());
+    }
+  }
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) return info.status();
   if (info->state == ContainerState::kAbsent) return Status::Ok();
@@ -320,24 +407,60 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
                                 Quote(config_.data_dir)));
     }
   }
+  // The role is the one Pacemaker gave: reporting PMM's own leadership here
+  // instead would make every Raft election a monitor failure. Leadership
+  // reaches Pacemaker through the promotion score.
+  const bool promoted = config_.promotable && IsPromoted();
   Readiness ready = CheckReady(deadline);
   if (ready.ready) {
     WriteFailures(0);
-    return Status::Ok();
+    if (config_.ha) UpdatePromotionScore(deadline);
+    return Status(promoted ? ExitCode::kRunningPromoted : ExitCode::kSuccess);
   }
+  const ExitCode degraded = promoted ? ExitCode::kDegradedPromoted : ExitCode::kDegraded;
   if (probe) {
-    return Status(ExitCode::kDegraded, fmt::format("PMM Server is not ready: {}", ready.detail));
+    return Status(degraded, fmt::format("PMM Server is not ready: {}", ready.detail));
   }
   int failures = ReadFailures() + 1;
   WriteFailures(failures);
   if (failures < config_.health_failures) {
-    return Status(ExitCode::kDegraded, fmt::format("PMM Server is not ready ({} of {}): {}",
-                                                   failures, config_.health_failures,
-                                                   ready.detail));
+    return Status(degraded, fmt::format("PMM Server is not ready ({} of {}): {}", failures,
+                                        config_.health_failures, ready.detail));
   }
-  return Status(ExitCode::kErrGeneric,
+  return Status(promoted ? ExitCode::kFailedPromoted : ExitCode::kErrGeneric,
                 fmt::format("PMM Server has not been ready for {} monitors: {}", failures,
                             ready.detail));
+}
+
+Status PmmServer::Promote(const Deadline& deadline) {
+  auto info = engine_.Inspect(config_.name, deadline);
+  if (!info) return info.status();
+  if (info->state != ContainerState::kRunning) {
+    return Status(ExitCode::kNotRunning, fmt::format("cannot promote: container {} is {}",
+                                                     Quote(config_.name), info->state_text));
+  }
+  SetPromoted(true);
+  if (config_.ha) {
+    // Nothing is forced: PMM keeps electing its leader, the score follows it.
+    bool leads = CheckLeader(deadline) == Leadership::kLeader;
+    log_.Info("promoted{}", leads ? ": PMM leads on this node"
+                                  : " while PMM's leader is elsewhere or being elected; the "
+                                    "promoted role follows PMM's leader");
+    UpdatePromotionScore(deadline);
+  }
+  return Status::Ok();
+}
+
+Status PmmServer::Demote(const Deadline& deadline) {
+  SetPromoted(false);
+  auto info = engine_.Inspect(config_.name, deadline);
+  if (!info) return info.status();
+  if (info->state != ContainerState::kRunning) {
+    return Status(ExitCode::kNotRunning, fmt::format("demoted: container {} is {}",
+                                                     Quote(config_.name), info->state_text));
+  }
+  if (config_.ha) UpdatePromotionScore(deadline);
+  return Status::Ok();
 }
 
 namespace {

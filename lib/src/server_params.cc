@@ -185,12 +185,84 @@ std::optional<std::string> CheckDataDir(std::string_view v) {
   return std::nullopt;
 }
 
-std::string ContainerNameFor(std::string_view instance) {
-  std::string name(instance);
-  for (char& c : name) {
-    if (c == ':') c = '-';
+std::string ResourceNameOf(std::string_view instance) {
+  auto colon = instance.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == instance.size()) {
+    return std::string(instance);
   }
-  return name;
+  for (char c : instance.substr(colon + 1)) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return std::string(instance);
+  }
+  return std::string(instance.substr(0, colon));
+}
+
+std::string ContainerNameFor(std::string_view instance) { return ResourceNameOf(instance); }
+
+Result<std::vector<HaPeer>> ParseHaPeers(std::string_view value) {
+  auto bad = [](std::string why) { return Status(ExitCode::kErrConfigured, std::move(why)); };
+  std::vector<HaPeer> peers;
+  std::size_t pos = 0;
+  while (pos <= value.size()) {
+    auto end = value.find(',', pos);
+    if (end == std::string_view::npos) end = value.size();
+    auto entry = value.substr(pos, end - pos);
+    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+    while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+    pos = end + 1;
+    if (entry.empty()) {
+      if (end == value.size() && !peers.empty()) break;  // a trailing comma
+      return bad("an empty entry");
+    }
+    HaPeer peer;
+    auto eq = entry.find('=');
+    if (eq != std::string_view::npos) {
+      peer.node = std::string(entry.substr(0, eq));
+      entry.remove_prefix(eq + 1);
+      if (peer.node.empty()) return bad("an entry without a node name before '='");
+    }
+    peer.address = std::string(entry);
+    unsigned char buf[16];
+    bool ip = inet_pton(AF_INET, peer.address.c_str(), buf) == 1 ||
+              inet_pton(AF_INET6, peer.address.c_str(), buf) == 1;
+    bool name = !peer.address.empty() && peer.address.size() <= 253 &&
+                peer.address.find_first_not_of(
+                    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") ==
+                    std::string::npos;
+    if (!ip && !name) {
+      return bad(fmt::format("{} is not an IP address or host name (no ports: they are "
+                             "ha_raft_port and the gossip ports)",
+                             Quote(peer.address)));
+    }
+    for (const auto& other : peers) {
+      if (other.address == peer.address) return bad(fmt::format("{} twice", Quote(peer.address)));
+      if (!peer.node.empty() && other.node == peer.node) {
+        return bad(fmt::format("node {} twice", Quote(peer.node)));
+      }
+    }
+    peers.push_back(std::move(peer));
+  }
+  if (peers.empty()) return bad("no peers");
+  return peers;
+}
+
+std::optional<std::string> CheckHaPeers(std::string_view value) {
+  auto peers = ParseHaPeers(value);
+  if (!peers) return peers.status().reason();
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckHaAddress(std::string_view value) {
+  if (value.find_first_of(",=") != std::string_view::npos) {
+    return std::string("one address, without a node name");
+  }
+  return CheckHaPeers(value);
+}
+
+std::string LeaderCheckUrl(std::string_view health_url) {
+  auto scheme = health_url.find("://");
+  auto path = scheme == std::string_view::npos ? std::string_view::npos
+                                                : health_url.find_first_of("/?", scheme + 3);
+  return fmt::format("{}/v1/server/leaderHealthCheck", health_url.substr(0, path));
 }
 
 int PmmMajorFromImage(std::string_view image) {

@@ -113,20 +113,39 @@ class FakeEngine : public ContainerEngine {
   }
 };
 
-// Answers readiness requests from a script; the last answer repeats.
+// Answers readiness requests from a script, and leader checks from another;
+// the last answer of each repeats.
 class FakeHttp : public HttpClient {
  public:
   std::deque<Result<HttpResponse>> answers{HttpResponse{200, "{}"}};
+  std::deque<Result<HttpResponse>> leader{HttpResponse{400, "{}"}};
   int requests = 0;
+  int leader_requests = 0;
   HttpRequest last;
 
   Result<HttpResponse> Send(const HttpRequest& request, const Deadline&) override {
-    ++requests;
-    last = request;
-    auto a = answers.front();
-    if (answers.size() > 1) answers.pop_front();
+    bool is_leader = request.url.find("leaderHealthCheck") != std::string::npos;
+    auto& script = is_leader ? leader : answers;
+    ++(is_leader ? leader_requests : requests);
+    if (!is_leader) last = request;
+    auto a = script.front();
+    if (script.size() > 1) script.pop_front();
     return a;
   }
+};
+
+class FakePromotion : public PromotionScore {
+ public:
+  std::vector<std::string> calls;
+  Status Set(int score, const Deadline&) override {
+    calls.push_back("set " + std::to_string(score));
+    return Status::Ok();
+  }
+  Status Clear(const Deadline&) override {
+    calls.push_back("clear");
+    return Status::Ok();
+  }
+  std::string Last() const { return calls.empty() ? "" : calls.back(); }
 };
 
 class FakeHost : public ServerHost {
@@ -153,7 +172,8 @@ struct Fixture {
   FakeHttp http;
   FakeHost host;
   Logger log;
-  PmmServer server{config, engine, http, host, log};
+  FakePromotion promotion;
+  PmmServer server{config, engine, http, host, log, &promotion};
 
   Fixture() {
     config.name = "pmm";
@@ -166,7 +186,24 @@ struct Fixture {
         "/tmp/pmmha-unit-failures-" + std::to_string(getpid());
     unlink(config.failure_counter_path.c_str());
   }
-  ~Fixture() { unlink(config.failure_counter_path.c_str()); }
+  ~Fixture() {
+    unlink(config.failure_counter_path.c_str());
+    if (!config.promoted_path.empty()) unlink(config.promoted_path.c_str());
+  }
+
+  // A PMM 3 HA instance of a promotable clone on node2 of three.
+  void MakeHa() {
+    HaSettings ha;
+    ha.node_id = "node2";
+    ha.advertise_address = "10.0.0.12";
+    ha.peers = "10.0.0.11,10.0.0.12,10.0.0.13";
+    ha.key_file = "/etc/pmm/ha.key";
+    config.ha = ha;
+    config.promotable = true;
+    config.leader_url = "http://127.0.0.1:8080/v1/server/leaderHealthCheck";
+    config.promoted_path = "/tmp/pmmha-unit-promoted-" + std::to_string(getpid());
+    unlink(config.promoted_path.c_str());
+  }
 
   Deadline Soon(long ms = 5000) { return Deadline::After(milliseconds(ms)); }
 };
@@ -482,4 +519,106 @@ TEST_CASE("the readiness request follows the configuration") {
   CHECK(f.http.last.tls_verify);
   CHECK(f.http.last.timeout == milliseconds(2000));
   CHECK(f.http.last.unix_socket.empty());
+}
+
+TEST_CASE("HA: the container gets PMM_HA_* and the shared key; the user's settings win") {
+  Fixture f;
+  f.MakeHa();
+  f.config.env = {"PMM_HA_RAFT_PORT=19097"};
+  std::string env = f.server.EnvFileContent();
+  for (const char* line :
+       {"PMM_HA_ENABLE=1\n", "PMM_HA_NODE_ID=node2\n", "PMM_HA_ADVERTISE_ADDRESS=10.0.0.12\n",
+        "PMM_HA_PEERS=10.0.0.11,10.0.0.12,10.0.0.13\n", "PMM_HA_GOSSIP_PORT=9096\n",
+        "PMM_HA_GRAFANA_GOSSIP_PORT=9094\n", "PMM_HA_BOOTSTRAP=0\n",
+        "PMM_ENCRYPTION_KEY_PATH=/etc/pmm-ha/encryption.key\n", "PMM_HA_RAFT_PORT=19097\n"}) {
+    CHECK_THAT(env, Catch::Contains(line));
+  }
+  CHECK_THAT(env, !Catch::Contains("PMM_HA_RAFT_PORT=9097"));
+  auto args = f.server.RunArguments("/tmp/x.env");
+  CHECK(std::find(args.begin(), args.end(), "/etc/pmm/ha.key:/etc/pmm-ha/encryption.key:ro") !=
+        args.end());
+
+  Fixture plain;
+  CHECK_THAT(plain.server.EnvFileContent(), !Catch::Contains("PMM_HA"));
+}
+
+TEST_CASE("HA monitor: the role Pacemaker gave, the score from PMM's leader") {
+  Fixture f;
+  f.MakeHa();
+  f.engine.SetRunning();
+  static const struct {
+    bool promoted;
+    Result<HttpResponse> leader;
+    ExitCode rc;
+    const char* score;  // the promotion call made, "" for none
+  } cases[] = {
+      {false, HttpResponse{200, "{}"}, ExitCode::kSuccess, "set 1000"},
+      {false, HttpResponse{400, "{}"}, ExitCode::kSuccess, "clear"},
+      {true, HttpResponse{200, "{}"}, ExitCode::kRunningPromoted, "set 1000"},
+      // Promoted, but PMM leads elsewhere or is electing: stay promoted, token score.
+      {true, HttpResponse{400, "{}"}, ExitCode::kRunningPromoted, "set 1"},
+      // No clear answer: the score is left alone, nothing flaps.
+      {true, HttpResponse{503, "{}"}, ExitCode::kRunningPromoted, ""},
+      {false, Status(ExitCode::kErrGeneric, "timed out after 5000 ms"), ExitCode::kSuccess, ""},
+  };
+  for (const auto& c : cases) {
+    INFO("promoted " << c.promoted << ", leader check " << (c.leader ? c.leader->status : 0));
+    if (c.promoted) {
+      REQUIRE(f.server.Promote(f.Soon()).ok());
+    } else {
+      REQUIRE(f.server.Demote(f.Soon()).ok());
+    }
+    f.http.leader = {c.leader};
+    f.promotion.calls.clear();
+    for (bool probe : {false, true}) {
+      CHECK(f.server.Monitor(f.Soon(), probe, 0).code() == c.rc);
+      CHECK(f.promotion.Last() == c.score);
+    }
+  }
+}
+
+TEST_CASE("HA promote and demote record the role and never depend on leadership") {
+  Fixture f;
+  f.MakeHa();
+  f.engine.SetRunning();
+  f.http.leader = {HttpResponse{400, "{}"}};  // PMM's leader is elsewhere
+  CHECK(f.server.Promote(f.Soon()).ok());
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
+  CHECK(f.server.Demote(f.Soon()).ok());
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+
+  f.engine.SetExited();
+  CHECK(f.server.Promote(f.Soon()).code() == ExitCode::kNotRunning);
+  CHECK(f.server.Demote(f.Soon()).code() == ExitCode::kNotRunning);
+  f.engine.info = ContainerInfo{};
+  CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+}
+
+TEST_CASE("HA: a promoted PMM that is not ready is degraded-promoted, then failed-promoted") {
+  Fixture f;
+  f.MakeHa();
+  f.config.health_failures = 2;
+  f.engine.SetRunning();
+  REQUIRE(f.server.Promote(f.Soon()).ok());
+  f.http.answers = {NotReady()};
+  f.promotion.calls.clear();
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegradedPromoted);
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kFailedPromoted);
+  CHECK(f.promotion.calls.empty());  // a PMM that is not ready says nothing about leadership
+}
+
+TEST_CASE("HA start leaves the instance unpromoted and scores it; stop clears both") {
+  Fixture f;
+  f.MakeHa();
+  f.engine.SetRunning();
+  REQUIRE(f.server.Promote(f.Soon()).ok());
+  f.http.leader = {HttpResponse{200, "{}"}};
+  CHECK(f.server.Start(f.Soon()).ok());
+  CHECK(f.promotion.Last() == "set 1000");
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+  REQUIRE(f.server.Promote(f.Soon()).ok());
+  CHECK(f.server.Stop(f.Soon()).ok());
+  CHECK(f.promotion.Last() == "clear");
+  f.engine.SetRunning();
+  CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kSuccess);
 }

@@ -60,8 +60,51 @@ TEST_CASE("container names follow the engines' rule") {
   CHECK(CheckContainerName("pmm/x").has_value());
   CHECK(CheckContainerName("pmm:0").has_value());
   CHECK(CheckContainerName(std::string(129, 'a')).has_value());
-  CHECK(ContainerNameFor("pmm:1") == "pmm-1");
+  // One instance per node, whatever number Pacemaker gives it.
+  CHECK(ContainerNameFor("pmm:1") == "pmm");
+  CHECK(ContainerNameFor("pmm-server:12") == "pmm-server");
   CHECK(ContainerNameFor("pmm") == "pmm");
+  CHECK(ResourceNameOf("a:b") == "a:b");
+  CHECK(ResourceNameOf("pmm:") == "pmm:");
+}
+
+TEST_CASE("ha_peers: named or plain addresses, no ports, no duplicates") {
+  auto named = ParseHaPeers("node1=10.0.0.11, node2=10.0.0.12,node3=pmm3.example");
+  REQUIRE(named.ok());
+  REQUIRE(named->size() == 3);
+  CHECK((*named)[0].node == "node1");
+  CHECK((*named)[0].address == "10.0.0.11");
+  CHECK((*named)[2].address == "pmm3.example");
+  auto plain = ParseHaPeers("10.0.0.11,fd00::12,");
+  REQUIRE(plain.ok());
+  REQUIRE(plain->size() == 2);
+  CHECK((*plain)[1].node.empty());
+  CHECK((*plain)[1].address == "fd00::12");
+
+  static const char* const bad[] = {
+      "",       ",",         "10.0.0.1,,10.0.0.2", "=10.0.0.1", "n1=",
+      "10.0.0.1:9097",       "n1=10.0.0.1,n2=10.0.0.1",  "n1=10.0.0.1,n1=10.0.0.2",
+      "10.0.0.1;reboot",     "a b"};
+  for (const char* v : bad) {
+    INFO(v);
+    CHECK(CheckHaPeers(v).has_value());
+  }
+}
+
+TEST_CASE("ha_advertise_address is one address") {
+  CHECK_FALSE(CheckHaAddress("10.0.0.12").has_value());
+  CHECK_FALSE(CheckHaAddress("pmm2.example").has_value());
+  CHECK(CheckHaAddress("10.0.0.12,10.0.0.13").has_value());
+  CHECK(CheckHaAddress("node2=10.0.0.12").has_value());
+  CHECK(CheckHaAddress("10.0.0.12:9097").has_value());
+}
+
+TEST_CASE("the leader check sits next to the readiness URL") {
+  CHECK(LeaderCheckUrl("http://127.0.0.1:8080/v1/server/readyz") ==
+        "http://127.0.0.1:8080/v1/server/leaderHealthCheck");
+  CHECK(LeaderCheckUrl("https://[::1]:8443/v1/readyz?x") ==
+        "https://[::1]:8443/v1/server/leaderHealthCheck");
+  CHECK(LeaderCheckUrl("http://10.0.0.1") == "http://10.0.0.1/v1/server/leaderHealthCheck");
 }
 
 TEST_CASE("data_dir must be an absolute path that is not / and not volume syntax") {

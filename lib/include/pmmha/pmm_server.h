@@ -13,11 +13,28 @@
 #include "pmmha/deadline.h"
 #include "pmmha/http.h"
 #include "pmmha/log.h"
+#include "pmmha/promotion.h"
 #include "pmmha/status.h"
 
 namespace pmmha {
 
 enum class PullPolicy { kNever, kMissing, kAlways };
+
+// PMM 3 HA: several PMM Servers on external databases elect a leader among
+// themselves with Raft. Becomes PMM_HA_* in the container's environment.
+struct HaSettings {
+  std::string node_id;
+  std::string advertise_address;
+  std::string peers;  // comma-separated addresses, PMM_HA_PEERS
+  int raft_port = 9097;
+  int gossip_port = 9096;
+  int grafana_gossip_port = 9094;
+  bool bootstrap = false;  // this node bootstraps the Raft cluster (the first peer)
+  std::string key_file;    // host path of the shared encryption key; may be empty
+};
+
+// Where the in-container path of the shared HA encryption key is.
+inline constexpr const char* kHaKeyInContainer = "/etc/pmm-ha/encryption.key";
 
 struct ServerConfig {
   std::string name;                 // container name
@@ -39,7 +56,22 @@ struct ServerConfig {
   bool reuse = false;
   std::vector<std::string> run_opts;
   std::string failure_counter_path;       // in HA_RSCTMP
+  std::optional<HaSettings> ha;           // PMM 3 HA mode
+  bool promotable = false;                // an instance of a promotable clone
+  std::string leader_url;                 // PMM's leaderHealthCheck (HA mode)
+  std::string promoted_path;              // in HA_RSCTMP: Pacemaker promoted us
+  std::string promotion_cache_path;       // in HA_RSCTMP: the score last set
 };
+
+// Promotion scores: where PMM leads, Pacemaker must promote.
+inline constexpr int kLeaderScore = 1000;
+// A promoted instance whose PMM no longer leads keeps a token score: it stays
+// promoted (and the VIP where it is) until PMM names a new leader, instead of
+// leaving no instance promoted during every election.
+inline constexpr int kFormerLeaderScore = 1;
+
+// What PMM's leaderHealthCheck said.
+enum class Leadership { kLeader, kFollower, kUnknown };
 
 // Host-side checks that touch filesystems, which may hang: the real one runs
 // them in a bounded child (RunBounded).
@@ -64,9 +96,11 @@ struct Readiness {
 
 class PmmServer {
  public:
+  // `promotion` may be null unless config.ha is set.
   PmmServer(const ServerConfig& config, ContainerEngine& engine, HttpClient& http,
-            ServerHost& host, const Logger& log)
-      : config_(config), engine_(engine), http_(http), host_(host), log_(log) {}
+            ServerHost& host, const Logger& log, PromotionScore* promotion = nullptr)
+      : config_(config), engine_(engine), http_(http), host_(host), log_(log),
+        promotion_(promotion) {}
 
   // Start: idempotent; returns when PMM answers ready. A container of the
   // same name that is not running is removed first (reuse=false) or
@@ -78,9 +112,16 @@ class PmmServer {
   // Monitor: 7 absent or exited; 0 running and ready; 190 running, not
   // ready, fewer than health_failures times in a row; 1 after that. A probe
   // does not count failures. depth >= 10 also checks /srv is data_dir.
+  // A promoted instance answers 8 / 191 / 9 instead of 0 / 190 / 1. In HA
+  // mode it also asks PMM who leads and sets the promotion score from it.
   Status Monitor(const Deadline& deadline, bool probe, int depth);
+  // Promote and demote only record the role Pacemaker gave (PMM's leader is
+  // PMM's choice): 0 while the container runs, 7 when it does not.
+  Status Promote(const Deadline& deadline);
+  Status Demote(const Deadline& deadline);
 
   Readiness CheckReady(const Deadline& deadline);
+  Leadership CheckLeader(const Deadline& deadline);
   // The words after "run" that create the container. The env values go to
   // `env_file_path`, which the caller writes (never on the command line).
   std::vector<std::string> RunArguments(const std::string& env_file_path) const;
@@ -88,6 +129,7 @@ class PmmServer {
   std::string EnvFileContent() const;
 
  private:
+  Status StartContainer(const Deadline& deadline);
   Status PrepareImage(const Deadline& deadline);
   Status RemoveStale(const ContainerInfo& info, const Deadline& deadline);
   Status CreateContainer(const Deadline& deadline);
@@ -96,12 +138,17 @@ class PmmServer {
                       const Deadline& deadline);
   int ReadFailures() const;
   void WriteFailures(int count) const;
+  bool IsPromoted() const;
+  void SetPromoted(bool promoted) const;
+  // Observes leadership and sets the promotion score from it.
+  void UpdatePromotionScore(const Deadline& deadline);
 
   const ServerConfig& config_;
   ContainerEngine& engine_;
   HttpClient& http_;
   ServerHost& host_;
   const Logger& log_;
+  PromotionScore* promotion_;
 };
 
 // Splits a stop budget: the grace for the graceful stop, leaving a reserve

@@ -24,9 +24,30 @@ std::vector<std::string> SplitPublish(std::string_view value);
 // "A=1 B='x y'" -> {"A=1", "B=x y"} (shell quoting, no shell).
 Result<std::vector<std::string>> ParseEnvList(std::string_view value);
 
-// The container name for a resource instance: "pmm" stays, the ":N" of an
-// anonymous clone instance becomes "-N".
+// The resource name of an instance: the ":N" of an anonymous clone instance
+// is dropped. One instance runs per node and Pacemaker may give it another
+// number after a restart; the container and the state files must still be
+// found, so they are named after this.
+std::string ResourceNameOf(std::string_view instance);
+// The container name for a resource instance: its resource name.
 std::string ContainerNameFor(std::string_view instance);
+
+// One entry of ha_peers: "NODE=ADDRESS" or "ADDRESS".
+struct HaPeer {
+  std::string node;     // the cluster node name; empty when not given
+  std::string address;  // an IP address or a host name, no port
+};
+// "node1=10.0.0.11, node2=10.0.0.12" or "10.0.0.11,10.0.0.12". Fails with
+// kErrConfigured on an empty list, an empty or malformed entry, a port, or a
+// node or address given twice.
+Result<std::vector<HaPeer>> ParseHaPeers(std::string_view value);
+std::optional<std::string> CheckHaPeers(std::string_view value);
+// One address (IP or host name) as ha_peers takes them, without a node name.
+std::optional<std::string> CheckHaAddress(std::string_view value);
+
+// PMM's leader check next to its readiness URL: the same scheme, host and
+// port, path /v1/server/leaderHealthCheck.
+std::string LeaderCheckUrl(std::string_view health_url);
 
 // The PMM major version an image tag implies: 2 for "...:2", "...:2.41.0";
 // 3 otherwise (the current major, also for "latest" or a digest).

@@ -1,0 +1,34 @@
+// The promotion score of this node's instance of a promotable clone: how an
+// agent tells Pacemaker where to promote. pmm-server cannot choose PMM's Raft
+// leader, so it reports where the leader is through this score.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "pmmha/deadline.h"
+#include "pmmha/process.h"
+#include "pmmha/status.h"
+
+namespace pmmha {
+
+class PromotionScore {
+ public:
+  virtual ~PromotionScore() = default;
+  // Sets this node's score for the resource (a transient node attribute).
+  virtual Status Set(int score, const Deadline& deadline) = 0;
+  // Removes it: the instance here must not be promoted.
+  virtual Status Clear(const Deadline& deadline) = 0;
+};
+
+// `crm_attribute --promotion` (Pacemaker 2.1+; the resource is taken from
+// OCF_RESOURCE_INSTANCE in the environment, the node is the local one). The
+// last value written is remembered in `cache_path` and not written again
+// while it is fresh (60 s): a monitor then forks nothing, and an attribute
+// the cluster dropped (a node that left and came back) is restored within a
+// minute.
+std::unique_ptr<PromotionScore> MakeCrmPromotionScore(ProcessRunner& runner,
+                                                      std::string crm_attribute,
+                                                      std::string cache_path);
+
+}  // namespace pmmha
