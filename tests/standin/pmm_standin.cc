@@ -5,18 +5,44 @@
 //                                      200 {} when ready
 //   GET /ping                          as readyz
 //   GET /v1/server/leaderHealthCheck   200 when HA is off or this node leads,
-//                                      400 on a follower
+//                                      400 {"code":9,...} on a follower
 // It keeps its state in /srv/standin like PMM keeps everything under /srv:
 //   boots          a boot counter, incremented at every start (data marker)
 //   mode           written by tests to inject failures, read on every request:
 //                  ok | 500 | 503 | hang | crash
 //   clean-stop     written when a SIGTERM shutdown completed
 //   started-at     epoch milliseconds of this boot's start (ready = + warm-up)
-//   leader         (HA mode) the node id that leads; see STANDIN_HA_NODE_ID
+//   stepdown       (HA) written by tests: while it exists this node is not
+//                  eligible, so a leader steps down and a follower never leads
+//   leader-view    (HA) "leader=<id or empty> self=<id> eligible=0|1", this
+//                  node's view, rewritten when it changes (for debugging)
 // Environment: STANDIN_PORTS (comma list, default "80,8080"), STANDIN_WARMUP_MS
 // (2000), STANDIN_STOP_DELAY_MS (0: how long SIGTERM shutdown takes, like
 // VictoriaMetrics flushing), STANDIN_IGNORE_TERM (1: ignore SIGTERM),
-// PMM_HA_ENABLE / PMM_HA_NODE_ID (leader mode), STANDIN_SRV (/srv).
+// STANDIN_SRV (/srv), and for HA like PMM 3: PMM_HA_ENABLE (1 or true),
+// PMM_HA_NODE_ID, PMM_HA_ADVERTISE_ADDRESS (this node's IPv4 address),
+// PMM_HA_PEERS (the IPv4 addresses of all nodes, this one included, in the
+// same order on every node) and PMM_HA_RAFT_PORT (9097).
+//
+// HA: real PMM 3 elects its leader with Raft; the stand-ins elect one among
+// themselves with a much smaller protocol, enough for tests to move the
+// leadership and crash the leader's node:
+//   - Each node listens on ADVERTISE_ADDRESS:RAFT_PORT and answers every
+//     connection with one line "<node id> <eligible 0|1> <leader 0|1>".
+//   - Every 250 ms each node asks all its peers at once (150 ms for connect
+//     and answer; a peer that does not answer in time does not count).
+//     Eligible means warmed up, not shutting down and no stepdown file.
+//   - A leader stays leader unless it is not eligible, or a peer that comes
+//     earlier in PMM_HA_PEERS also claims leadership. There is no quorum: a
+//     leader cut off from all its peers keeps leading, and when the partition
+//     heals the earlier of the two leaders wins.
+//   - A follower follows any peer that claims leadership. After 2 rounds
+//     without one (the election timeout) it takes the leadership if it is
+//     eligible and the first eligible node in PMM_HA_PEERS order among itself
+//     and the peers that answered. So leadership is sticky: a node that comes
+//     back follows the working leader even when it comes first in the order.
+//   - On SIGTERM a leader gives up the leadership at once, before the
+//     shutdown delay, like a PMM leader that is stopping.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -27,10 +53,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +73,29 @@ std::string state_dir;
 Clock::time_point started;
 long warmup_ms = 2000;
 std::atomic<bool> terminating{false};
+
+// HA mode: this node's place among its peers, from the environment.
+struct HaConfig {
+  bool enabled = false;
+  std::string node_id;
+  std::vector<sockaddr_in> peers;  // PMM_HA_PEERS, in their order
+  std::size_t self = 0;            // this node's index in peers
+  int port = 9097;
+};
+HaConfig ha;
+
+// What this node tells its peers; written by the election, read by the
+// listener and the HTTP handler.
+std::atomic<bool> leading{false};
+std::atomic<bool> eligible{false};
+// Serialises an election round's decision with SIGTERM's step-down, so that
+// a round that began before the signal cannot claim the leadership after it.
+std::mutex election_mutex;
+std::string last_view;  // guarded by election_mutex
+
+constexpr auto kElectionInterval = std::chrono::milliseconds(250);
+constexpr auto kProbeTimeout = std::chrono::milliseconds(150);
+constexpr int kElectionTimeoutRounds = 2;
 
 std::string Env(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
@@ -94,10 +146,7 @@ void Send(int fd, int code, const char* reason, const std::string& body) {
   }
 }
 
-bool IsLeader() {
-  if (Env("PMM_HA_ENABLE", "0") != "1" && Env("PMM_HA_ENABLE", "0") != "true") return true;
-  return ReadFile(state_dir + "/leader") == Env("PMM_HA_NODE_ID", "");
-}
+bool IsLeader() { return !ha.enabled || leading; }
 
 void Serve(int fd) {
   std::string request;
@@ -183,6 +232,244 @@ void Listen(int port) {
   }).detach();
 }
 
+// --- HA: leader election among the stand-ins ---------------------------------
+
+std::optional<sockaddr_in> Ipv4(const std::string& text, int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, text.c_str(), &addr.sin_addr) != 1) return std::nullopt;
+  return addr;
+}
+
+// Reads the HA environment; false (and a log line) when it does not add up:
+// a node that cannot place itself among its peers must not elect anyone.
+bool ConfigureHa() {
+  std::string enable = Env("PMM_HA_ENABLE", "0");
+  ha.enabled = enable == "1" || enable == "true";
+  if (!ha.enabled) return true;
+  ha.node_id = Env("PMM_HA_NODE_ID", "");
+  ha.port = std::atoi(Env("PMM_HA_RAFT_PORT", "9097").c_str());
+  std::string self = Env("PMM_HA_ADVERTISE_ADDRESS", "");
+  std::string peers = Env("PMM_HA_PEERS", "");
+  if (ha.node_id.empty() || ha.node_id.find_first_of(" \t\n") != std::string::npos) {
+    Log("PMM_HA_NODE_ID must be set, without blanks");
+    return false;
+  }
+  if (ha.port <= 0 || ha.port > 65535) {
+    Log("PMM_HA_RAFT_PORT is not a port: " + Env("PMM_HA_RAFT_PORT", ""));
+    return false;
+  }
+  bool found = false;
+  for (std::size_t pos = 0; pos < peers.size();) {
+    std::size_t comma = peers.find(',', pos);
+    if (comma == std::string::npos) comma = peers.size();
+    std::string peer = peers.substr(pos, comma - pos);
+    auto addr = Ipv4(peer, ha.port);
+    if (!addr) {
+      Log("PMM_HA_PEERS: not an IPv4 address: '" + peer + "'");
+      return false;
+    }
+    if (peer == self) {
+      ha.self = ha.peers.size();
+      found = true;
+    }
+    ha.peers.push_back(*addr);
+    pos = comma + 1;
+  }
+  if (!found) {
+    Log("PMM_HA_ADVERTISE_ADDRESS '" + self + "' is not in PMM_HA_PEERS '" + peers + "'");
+    return false;
+  }
+  return true;
+}
+
+// The election port: one line with this node's state per connection. Short
+// enough to write from the accept loop; the peer closes after 150 ms anyway.
+void ListenElection() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr = ha.peers[ha.self];
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 64) != 0) {
+    Log("cannot listen on the election port " + std::to_string(ha.port) + ": " +
+        std::strerror(errno));
+    _exit(2);
+  }
+  std::thread([fd] {
+    for (;;) {
+      int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (c < 0) continue;
+      std::string line = ha.node_id + (eligible ? " 1" : " 0") + (leading ? " 1\n" : " 0\n");
+      send(c, line.data(), line.size(), MSG_NOSIGNAL);
+      close(c);
+    }
+  }).detach();
+}
+
+// One peer's answer to a round.
+struct PeerState {
+  std::size_t index;  // in PMM_HA_PEERS
+  std::string id;
+  bool eligible;
+  bool leader;
+};
+
+// A question in flight to one peer.
+struct Probe {
+  std::size_t index;
+  int fd;
+  bool connected = false;
+  std::string reply;
+};
+
+void Finish(Probe& p) {
+  close(p.fd);
+  p.fd = -1;
+}
+
+// Advances a probe whose socket poll() reported ready.
+void Step(Probe& p) {
+  if (!p.connected) {
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) return Finish(p);
+    p.connected = true;
+    return;
+  }
+  char buf[256];
+  ssize_t n = recv(p.fd, buf, sizeof buf, 0);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n > 0) p.reply.append(buf, static_cast<std::size_t>(n));
+  if (n <= 0 || p.reply.find('\n') != std::string::npos) Finish(p);
+}
+
+std::optional<PeerState> ParseReply(std::size_t index, const std::string& reply) {
+  if (reply.find('\n') == std::string::npos) return std::nullopt;  // cut short
+  char id[128];
+  int is_eligible = 0, is_leader = 0;
+  if (std::sscanf(reply.c_str(), "%127s %d %d", id, &is_eligible, &is_leader) != 3) {
+    return std::nullopt;
+  }
+  return PeerState{index, id, is_eligible == 1, is_leader == 1};
+}
+
+// Asks every other peer at once, so that dead peers cost one timeout per
+// round, not one each. Returns those that answered, in PMM_HA_PEERS order.
+std::vector<PeerState> AskPeers() {
+  std::vector<Probe> probes;
+  for (std::size_t i = 0; i < ha.peers.size(); ++i) {
+    if (i == ha.self) continue;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    const sockaddr_in& addr = ha.peers[i];
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 &&
+        errno != EINPROGRESS) {
+      close(fd);
+      continue;
+    }
+    probes.push_back(Probe{i, fd, false, {}});
+  }
+  auto deadline = Clock::now() + kProbeTimeout;
+  for (;;) {
+    std::vector<pollfd> fds;
+    std::vector<Probe*> owners;
+    for (auto& p : probes) {
+      if (p.fd < 0) continue;
+      fds.push_back(pollfd{p.fd, static_cast<short>(p.connected ? POLLIN : POLLOUT), 0});
+      owners.push_back(&p);
+    }
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    if (fds.empty() || left.count() <= 0) break;
+    if (poll(fds.data(), fds.size(), static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+    for (std::size_t k = 0; k < fds.size(); ++k) {
+      if (fds[k].revents != 0) Step(*owners[k]);
+    }
+  }
+  std::vector<PeerState> answered;
+  for (auto& p : probes) {
+    if (p.fd >= 0) Finish(p);
+    if (auto state = ParseReply(p.index, p.reply)) answered.push_back(*state);
+  }
+  return answered;
+}
+
+// Rewrites leader-view when this node's view changed. Caller holds
+// election_mutex.
+void WriteView(const std::string& leader_id) {
+  std::string view = "leader=" + leader_id + " self=" + ha.node_id +
+                     " eligible=" + (eligible ? "1" : "0") + "\n";
+  if (view == last_view) return;
+  last_view = view;
+  WriteFileSync(state_dir + "/leader-view", view);
+}
+
+// Whether no eligible peer that answered comes before this node.
+bool FirstEligible(const std::vector<PeerState>& answered) {
+  for (const auto& p : answered) {
+    if (p.eligible && p.index < ha.self) return false;
+  }
+  return true;
+}
+
+// One round's decision, from the peers' answers. leaderless_rounds counts the
+// rounds in a row in which this follower saw no leader at all.
+void Decide(const std::vector<PeerState>& answered, int& leaderless_rounds) {
+  std::lock_guard<std::mutex> lock(election_mutex);
+  // Checked here, not before asking: SIGTERM may have come during the round.
+  eligible = Ready() && access((state_dir + "/stepdown").c_str(), F_OK) != 0;
+  const PeerState* claimant = nullptr;  // the earliest peer that claims to lead
+  for (const auto& p : answered) {
+    if (p.leader) {
+      claimant = &p;
+      break;
+    }
+  }
+  if (leading && !eligible) {
+    leading = false;
+    Log("HA: stepping down, no longer eligible");
+  } else if (leading && claimant != nullptr && claimant->index < ha.self) {
+    leading = false;
+    Log("HA: stepping down, " + claimant->id + " leads too and comes first");
+  }
+  if (!leading) {
+    if (claimant != nullptr) {
+      leaderless_rounds = 0;
+    } else if (++leaderless_rounds >= kElectionTimeoutRounds && eligible &&
+               FirstEligible(answered)) {
+      leading = true;
+      leaderless_rounds = 0;
+      Log("HA: elected leader among " + std::to_string(answered.size() + 1) + " reachable nodes");
+    }
+  }
+  WriteView(leading ? ha.node_id : claimant != nullptr ? claimant->id : "");
+}
+
+void StartElection() {
+  ListenElection();
+  std::thread([] {
+    int leaderless_rounds = 0;
+    auto next = Clock::now();
+    for (;;) {
+      Decide(AskPeers(), leaderless_rounds);
+      next += kElectionInterval;
+      std::this_thread::sleep_until(next);
+    }
+  }).detach();
+}
+
+// SIGTERM: give up the leadership before the shutdown delay, so that another
+// node can take over while this one is still flushing.
+void StepDownForShutdown() {
+  std::lock_guard<std::mutex> lock(election_mutex);
+  terminating = true;
+  if (!ha.enabled) return;
+  bool was_leading = leading.exchange(false);
+  eligible = false;
+  if (was_leading) Log("HA: stepping down, shutting down");
+  WriteView("");
+}
+
 }  // namespace
 
 int main() {
@@ -192,6 +479,7 @@ int main() {
   warmup_ms = std::atol(Env("STANDIN_WARMUP_MS", "2000").c_str());
   long stop_delay_ms = std::atol(Env("STANDIN_STOP_DELAY_MS", "0").c_str());
   bool ignore_term = Env("STANDIN_IGNORE_TERM", "0") == "1";
+  if (!ConfigureHa()) return 2;
 
   mkdir(state_dir.c_str(), 0755);
   long boots = std::atol(ReadFile(state_dir + "/boots").c_str()) + 1;
@@ -220,6 +508,7 @@ int main() {
     Listen(std::atoi(ports.substr(pos, comma - pos).c_str()));
     pos = comma + 1;
   }
+  if (ha.enabled) StartElection();
 
   for (;;) {
     int sig = 0;
@@ -230,10 +519,12 @@ int main() {
     }
     break;
   }
-  terminating = true;
+  StepDownForShutdown();
   Log("SIGTERM: flushing for " + std::to_string(stop_delay_ms) + " ms");
   std::this_thread::sleep_for(std::chrono::milliseconds(stop_delay_ms));
   WriteFileSync(state_dir + "/clean-stop", std::to_string(boots) + "\n");
   Log("stopped cleanly");
-  return 0;
+  // Not return: the detached threads (HTTP, election) still use the globals
+  // that static destruction would tear down under them.
+  _exit(0);
 }

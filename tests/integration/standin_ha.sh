@@ -1,0 +1,242 @@
+#!/bin/bash
+# The PMM stand-in's HA leader election (pmm-standin with PMM_HA_ENABLE=1) on
+# the real kernel, without containers: three stand-ins, each in a network
+# namespace of its own with its own STANDIN_SRV, plugged by veth pairs into a
+# bridge in a fourth namespace (the switch). Only 198.51.100.0/24, only inside
+# the namespaces this test creates.
+. "$(dirname "$0")/../harness/lib.sh"
+h_begin standin_ha
+
+standin="$H_BUILD/tests/pmm-standin"
+[ -x "$standin" ] || { echo "pmm-standin not built in $H_BUILD" >&2; exit 1; }
+port=8080
+raft_port=9097
+net=198.51.100
+peers="$net.11,$net.12,$net.13"
+nodes=(1 2 3)
+declare -A node_ns pid
+
+now_ms() { date +%s%3N; }
+
+# --- the network: n1, n2, n3 on a bridge in sw ------------------------------
+sw=$(h_netns sw) || exit 1
+ip -n "$sw" link add br0 type bridge || exit 1
+ip -n "$sw" link set br0 up
+for n in "${nodes[@]}"; do
+  node_ns[$n]=$(h_netns "n$n") || exit 1
+  h_veth "${node_ns[$n]}" eth0 "$sw" "p$n" || exit 1
+  ip -n "$sw" link set "p$n" master br0
+  ip -n "${node_ns[$n]}" addr add "$net.1$n/24" dev eth0
+  mkdir -p "$H_TMP/n$n"
+done
+
+# --- the stand-ins -----------------------------------------------------------
+# start N: stand-in N in its namespace (nsenter and env exec it: $! is its pid).
+start() {
+  local n=$1
+  nsenter --net="/run/netns/${node_ns[$n]}" -- env STANDIN_SRV="$H_TMP/n$n" \
+    STANDIN_PORTS=$port STANDIN_WARMUP_MS=300 STANDIN_STOP_DELAY_MS=4000 \
+    PMM_HA_ENABLE=1 PMM_HA_NODE_ID="node$n" PMM_HA_ADVERTISE_ADDRESS="$net.1$n" \
+    PMM_HA_PEERS="$peers" PMM_HA_RAFT_PORT=$raft_port \
+    "$standin" >>"$H_TMP/n$n.log" 2>&1 &
+  pid[$n]=$!
+}
+
+# gone N: stand-in N has exited (a zombie until reaped: kill -0 still works).
+gone() { ! ps -o stat= -p "${pid[$1]}" | grep -qv '^Z'; }
+
+running() { ! gone "$1"; }
+
+# reap N: waits for stand-in N, which has exited or is about to.
+reap() {
+  h_wait_for 10 gone "$1" || return 1
+  wait "${pid[$1]}" 2>/dev/null
+  unset "pid[$1]"
+}
+
+# At exit: the stand-ins still running (only our own unreaped children, so no
+# pid can have been reused), before their namespaces go.
+stop_all() {
+  local n
+  for n in "${!pid[@]}"; do kill -9 "${pid[$n]}" 2>/dev/null; done
+  for n in "${!pid[@]}"; do wait "${pid[$n]}" 2>/dev/null; done
+}
+h_defer stop_all
+
+# status N: node N's leaderHealthCheck status code, 000 when it does not answer.
+status() {
+  h_nsx "${node_ns[$1]}" curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
+    "http://127.0.0.1:$port/v1/server/leaderHealthCheck"
+}
+
+# leader_of N...: prints the one node among N... that answers 200 while all
+# the others answer 400; fails when that is not so.
+leader_of() {
+  local n found=
+  for n in "$@"; do
+    case $(status "$n") in
+      200) [ -z "$found" ] || return 1; found=$n ;;
+      400) ;;
+      *) return 1 ;;
+    esac
+  done
+  [ -n "$found" ] && echo "$found"
+}
+
+# wait_leader SECONDS N...: waits until exactly one of N... leads, the same one
+# for 600 ms (more than two election rounds: no earlier claimant about to win);
+# sets LEADER and ELAPSED (ms).
+wait_leader() {
+  local deadline t0 l prev='' since=0
+  t0=$(now_ms)
+  deadline=$((t0 + $1 * 1000))
+  shift
+  LEADER=
+  while [ "$(now_ms)" -lt "$deadline" ]; do
+    l=$(leader_of "$@") || l=
+    if [ -n "$l" ] && [ "$l" = "$prev" ]; then
+      if [ $(($(now_ms) - since)) -ge 600 ]; then
+        LEADER=$l ELAPSED=$(($(now_ms) - t0))
+        return 0
+      fi
+    else
+      prev=$l since=$(now_ms)
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# keeps_leader MS L N...: L stays the one leader of N... in every sample for MS.
+keeps_leader() {
+  local end=$(($(now_ms) + $1)) want=$2
+  shift 2
+  while [ "$(now_ms)" -lt "$end" ]; do
+    [ "$(leader_of "$@")" = "$want" ] || return 1
+    sleep 0.1
+  done
+}
+
+status_is() { [ "$(status "$1")" = "$2" ]; }
+
+view() { cat "$H_TMP/n$1/standin/leader-view" 2>/dev/null; }
+view_is() { [ "$(view "$1")" = "$2" ]; }
+
+# election_line FROM TO: what node TO answers on its election port, asked from
+# node FROM's namespace.
+election_line() {
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  h_nsx "${node_ns[$1]}" timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" && cat <&3' \
+    "$net.1$2" "$raft_port"
+}
+
+# abort WHY: what the stand-ins said, then stop.
+abort() {
+  local n
+  for n in "${nodes[@]}"; do
+    echo "# node$n: $(view "$n")"
+    tail -n 15 "$H_TMP/n$n.log" 2>/dev/null | sed 's/^/#   /'
+  done
+  h_abort "$*"
+}
+
+others() {
+  local n
+  for n in "${nodes[@]}"; do [ "$n" = "$1" ] || printf '%s ' "$n"; done
+}
+
+# --- a leader emerges --------------------------------------------------------
+for n in "${nodes[@]}"; do start "$n"; done
+wait_leader 10 1 2 3 || abort "no single leader within 10 s"
+h_pass "exactly one leader emerges: node$LEADER, 200 on it and 400 on the others ($ELAPSED ms)"
+first=$LEADER
+for n in "${nodes[@]}"; do
+  h_check "node$n's leader-view names node$first, eligible" \
+    h_wait_for 2 view_is "$n" "leader=node$first self=node$n eligible=1"
+done
+follower=$(others "$first" | awk '{print $1}')
+h_match "the election port answers '<id> <eligible> <leader>' (leader, from node$follower)" \
+  "^node$first 1 1\$" "$(election_line "$follower" "$first")"
+h_match "... and on a follower" "^node$follower 1 0\$" "$(election_line "$first" "$follower")"
+h_expect_rc 2 "a stand-in that is not in PMM_HA_PEERS does not start" \
+  h_nsx "${node_ns[1]}" env STANDIN_SRV="$H_TMP/bad" STANDIN_PORTS=1 PMM_HA_ENABLE=1 \
+  PMM_HA_NODE_ID=x PMM_HA_ADVERTISE_ADDRESS="$net.19" PMM_HA_PEERS="$peers" timeout 5 "$standin"
+h_match "... saying why" "is not in PMM_HA_PEERS" "$H_ERR"
+
+# --- stepdown moves the leadership, and it does not come back -----------------
+# The leadership goes to node1 first, the first in PMM_HA_PEERS: once it has
+# moved on from there, node1's return is the one that could take it back.
+stepdown() { touch "$H_TMP/n$1/standin/stepdown"; }
+stepdown_off() { rm "$H_TMP/n$1/standin/stepdown"; }
+if [ "$LEADER" != 1 ]; then
+  stepdown 2
+  stepdown 3
+  if ! wait_leader 5 1 2 3 || [ "$LEADER" != 1 ]; then
+    abort "stepdown on node2 and node3 did not move the leadership to node1"
+  fi
+  h_pass "stepdown on node2 and node3 moves the leadership to node1 ($ELAPSED ms)"
+  stepdown_off 2
+  stepdown_off 3
+  h_check "node2 and node3 are eligible again, following node1" \
+    h_wait_for 2 eval 'view_is 2 "leader=node1 self=node2 eligible=1" &&
+      view_is 3 "leader=node1 self=node3 eligible=1"'
+fi
+stepdown 1
+if ! wait_leader 5 1 2 3 || [ "$LEADER" != 2 ]; then
+  abort "stepdown on node1 did not move the leadership to node2, the first eligible"
+fi
+h_pass "stepdown on leader node1 moves the leadership to node2, the first eligible ($ELAPSED ms)"
+h_check "node1's leader-view: follows node2, not eligible" \
+  h_wait_for 2 view_is 1 "leader=node2 self=node1 eligible=0"
+stepdown_off 1
+h_check "node1 is eligible again once its stepdown file is gone" \
+  h_wait_for 2 view_is 1 "leader=node2 self=node1 eligible=1"
+h_check "... and the leadership stays on node2, though node1 comes first (sticky)" \
+  keeps_leader 1500 2 1 2 3
+
+# --- SIGTERM: the leader gives up at once, before its shutdown delay -----------
+old=$LEADER
+kill -TERM "${pid[$old]}"
+h_check "node$old answers 400 right after SIGTERM, while stopping" \
+  h_wait_for 1 status_is "$old" 400
+# shellcheck disable=SC2046
+wait_leader 5 $(others "$old") || abort "no single leader after SIGTERM on node$old"
+h_pass "node$LEADER takes over ($ELAPSED ms)"
+h_check "... while node$old is still in its 4 s shutdown delay" running "$old"
+h_check "... which does not claim the leadership again" status_is "$old" 400
+reap "$old" || abort "node$old did not stop"
+h_check "node$old stopped cleanly" test -s "$H_TMP/n$old/standin/clean-stop"
+start "$old"
+h_check "node$old, restarted, joins as a follower of node$LEADER" \
+  h_wait_for 5 view_is "$old" "leader=node$LEADER self=node$old eligible=1"
+h_check "... with the leadership still on node$LEADER" keeps_leader 1000 "$LEADER" 1 2 3
+
+# --- SIGKILL on the leader -----------------------------------------------------
+old=$LEADER
+kill -KILL "${pid[$old]}"
+reap "$old" || abort "node$old did not die"
+# shellcheck disable=SC2046
+wait_leader 5 $(others "$old") || abort "no single leader after SIGKILL on node$old"
+h_pass "SIGKILL on leader node$old: node$LEADER leads ($ELAPSED ms)"
+start "$old"
+h_check "node$old, restarted, warms up as a follower of node$LEADER" \
+  h_wait_for 5 view_is "$old" "leader=node$LEADER self=node$old eligible=1"
+h_check "... answers 400, and node$LEADER stays the one leader" keeps_leader 1000 "$LEADER" 1 2 3
+
+# --- the leader's link goes down ----------------------------------------------
+old=$LEADER
+ip -n "$sw" link set "p$old" down
+# shellcheck disable=SC2046
+wait_leader 5 $(others "$old") || abort "no single leader after node$old's link went down"
+h_pass "link down on leader node$old: node$LEADER leads among the others ($ELAPSED ms)"
+# No quorum in this protocol: cut off, node$old cannot tell it is alone.
+h_log "node$old, cut off, answers $(status "$old") ($(view "$old"))"
+ip -n "$sw" link set "p$old" up
+wait_leader 5 1 2 3 || abort "no single leader after node$old's link came back"
+h_pass "link back up: exactly one leader again, node$LEADER ($ELAPSED ms)"
+for n in "${nodes[@]}"; do
+  h_check "node$n's leader-view names node$LEADER" \
+    h_wait_for 2 view_is "$n" "leader=node$LEADER self=node$n eligible=1"
+done
+
+h_done
