@@ -100,7 +100,9 @@ Result<Request> ParseRequest(const Environment& env, std::string_view action) {
   if (!*promoted_max) promoted_max = MetaNumber(env, "master_max");  // Pacemaker < 2.1
   if (!promoted_max) return promoted_max.status();
   r.meta.promoted_max = static_cast<int>(promoted_max->value_or(0));
-  r.meta.promotable = MetaTrue(env, "promotable");
+  // Pacemaker (2.1.5 at least) does not pass CRM_meta_promotable; it passes
+  // promoted_max (and master_max) for promotable clones only.
+  r.meta.promotable = MetaTrue(env, "promotable") || promoted_max->has_value();
   r.meta.notify = MetaTrue(env, "notify");
   r.meta.notify_type = env.Meta("notify_type").value_or("");
   r.meta.notify_operation = env.Meta("notify_operation").value_or("");

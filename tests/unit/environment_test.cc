@@ -92,6 +92,27 @@ TEST_CASE("the pre-2.1 master_max name is understood") {
   auto r = ParseRequest(Env({{"OCF_RESKEY_CRM_meta_master_max", "1"}}), "monitor");
   REQUIRE(r.ok());
   CHECK(r->meta.promoted_max == 1);
+  CHECK(r->meta.promotable);
+}
+
+TEST_CASE("a promotable clone is known by promoted_max, as Pacemaker passes it") {
+  // What Pacemaker 2.1.5 gives a promotable clone's monitor: no promotable.
+  auto r = ParseRequest(Env({{"OCF_RESKEY_CRM_meta_clone", "2"},
+                             {"OCF_RESKEY_CRM_meta_clone_max", "3"},
+                             {"OCF_RESKEY_CRM_meta_master_max", "1"},
+                             {"OCF_RESKEY_CRM_meta_promoted_max", "1"},
+                             {"OCF_RESKEY_CRM_meta_promoted_node_max", "1"},
+                             {"OCF_RESKEY_CRM_meta_role", "Unpromoted"}}),
+                        "monitor");
+  REQUIRE(r.ok());
+  CHECK(r->meta.promotable);
+  // A plain clone gets no promoted_max.
+  r = ParseRequest(Env({{"OCF_RESKEY_CRM_meta_clone", "2"},
+                        {"OCF_RESKEY_CRM_meta_clone_max", "3"}}),
+                   "monitor");
+  REQUIRE(r.ok());
+  CHECK(r->meta.clone);
+  CHECK_FALSE(r->meta.promotable);
 }
 
 TEST_CASE("malformed numbers are argument errors that name the value") {

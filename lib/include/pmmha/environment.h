@@ -47,7 +47,7 @@ struct MetaAttributes {
   std::chrono::milliseconds interval{0};             // CRM_meta_interval
   bool clone = false;        // CRM_meta_clone present: an instance of a clone
   int clone_max = 0;         // CRM_meta_clone_max, 0 when not a clone
-  bool promotable = false;   // CRM_meta_promotable
+  bool promotable = false;   // CRM_meta_promotable, or promoted_max present
   int promoted_max = 0;      // CRM_meta_promoted_max (or the older master_max)
   bool notify = false;       // CRM_meta_notify
   std::string notify_type;       // CRM_meta_notify_type: pre | post
