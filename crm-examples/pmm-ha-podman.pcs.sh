@@ -1,0 +1,55 @@
+#!/bin/sh
+# PMM 3 HA: a PMM Server on every node, the VIP on the one PMM elects as its
+# leader, with Podman (pcs).
+#
+# PMM 3 HA runs several PMM Servers against external PostgreSQL, ClickHouse
+# and VictoriaMetrics; they elect a leader among themselves (Raft). Pacemaker
+# cannot choose that leader, so it does not try:
+#   pmm-server-clone  a promotable clone: every node runs its PMM Server; the
+#                     agent asks PMM who leads (/v1/server/leaderHealthCheck)
+#                     and sets the promotion score, so Pacemaker promotes the
+#                     instance where PMM leads
+#   pmm-vip           the address users and clients connect to, kept with the
+#                     promoted instance
+# When PMM elects another leader, the next monitor on that node sees it and
+# the promoted role and the VIP move there. While PMM has no leader nothing
+# moves; when the leader's node fails, the VIP is down until PMM has elected a
+# new leader and that node's next monitor (every 6 s here) has seen it.
+#
+# Before use, change: the node names and addresses in ha_peers (one
+# NODE=ADDRESS per cluster node that runs PMM; NODE is the cluster node name),
+# the external databases in env, the key file, the VIP (192.0.2.100/24) and
+# the image tag. Put the database passwords in an env_file (root-only,
+# env_file=/etc/pmm-ha/pmm.env) rather than in the CIB. Every node needs the
+# resource agents (pmm-ha-agents package), podman, the image, the same
+# encryption key file, and the HA ports open between the nodes (TCP 9097
+# Raft, TCP+UDP 9096 and 9094 gossip). Fencing must be configured first: see
+# fencing.pcs.sh. Run this once, on any one node of a running cluster.
+set -e
+
+pcs resource defaults update resource-stickiness=100 migration-threshold=3 failure-timeout=10min
+
+# PMM Server on every node. /srv/pmm-ha is each node's own directory (PMM's
+# databases are external; /srv keeps the node's HA state and certificates),
+# so require_mount=false. The monitors of the two roles need different
+# intervals; the unpromoted one is what notices a new leader.
+pcs resource create pmm-server ocf:percona:pmm-server \
+    image=percona/pmm-server:3 data_dir=/srv/pmm-ha require_mount=false \
+    runtime=podman network=host health_failures=3 \
+    ha=true ha_peers=node1=192.0.2.11,node2=192.0.2.12,node3=192.0.2.13 \
+    ha_key_file=/etc/pmm-ha/encryption.key \
+    env="PMM_DISABLE_BUILTIN_POSTGRES=1 PMM_POSTGRES_ADDR=192.0.2.21:5432 PMM_DISABLE_BUILTIN_CLICKHOUSE=1 PMM_CLICKHOUSE_ADDR=192.0.2.22:9000 PMM_VM_URL=http://192.0.2.23:8428" \
+    op start timeout=300s \
+    op stop timeout=330s \
+    op promote timeout=30s \
+    op demote timeout=30s \
+    op monitor interval=5s role=Promoted timeout=30s \
+    op monitor interval=6s role=Unpromoted timeout=30s \
+    promotable promoted-max=1 promoted-node-max=1 clone-node-max=1
+
+# The VIP, only where PMM leads, and only once that instance is promoted.
+pcs resource create pmm-vip ocf:percona:pmm-vip \
+    ip=192.0.2.100 cidr_netmask=24 arp_count=5 \
+    op monitor interval=10s timeout=20s
+pcs constraint colocation add pmm-vip with Promoted pmm-server-clone INFINITY
+pcs constraint order promote pmm-server-clone then start pmm-vip
