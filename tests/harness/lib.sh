@@ -261,13 +261,16 @@ h_standin_image() {
 
 # h_wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds.
 h_wait_for() {
-  local limit=$1 i
+  local limit=$1 end
   shift
-  for ((i = 0; i < limit * 20; i++)); do
+  # A deadline on the clock, not a count of tries: a slow command must not
+  # stretch the wait.
+  end=$((${EPOCHREALTIME/./} / 1000 + limit * 1000))
+  while :; do
     "$@" >/dev/null 2>&1 && return 0
+    [ $((${EPOCHREALTIME/./} / 1000)) -lt "$end" ] || return 1
     sleep 0.05
   done
-  return 1
 }
 
 # h_podman_service NS: "podman system service" on a socket in H_TMP, in network
