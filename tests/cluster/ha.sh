@@ -9,42 +9,18 @@
 h_begin cluster-ha
 h_lab_start 3 || h_abort "the lab did not start"
 local_srv="$LAB_DIR/srv-local"
-check="/v1/server/leaderHealthCheck"
 
-now_ms() { date +%s%3N; }
-code() { lab client curl -s -o /dev/null -w '%{http_code}' --max-time 0.5 "http://$1:8080$check" 2>/dev/null; }
-# The live nodes whose PMM says it leads, as seen from the client.
-leaders() {
-  local k out=
-  for k in 1 2 3; do
-    [ "$(code "$LAB_NET.1$k")" = 200 ] && out="$out$k"
-  done
-  echo "$out"
-}
-vip_on_leader() { [ "$(code "$LAB_NET.100")" = 200 ]; }
-# wait_until S CMD...: poll CMD every 50 ms for S seconds.
-wait_until() { h_wait_for "$@"; }
 promoted() { lab exec "$1" crm_mon -1 2>/dev/null | sed -n 's/.*Promoted: \[ *\(node[0-9]\) *\].*/\1/p'; }
-# follow_leader OLD WHAT: right after WHAT, waits until one live node other
-# than OLD leads and the VIP answers on it; NEW is that node. Prints how long
-# PMM took to elect it and how much longer the VIP took to follow.
+# follow_leader OLD WHAT: h_follow_leader as a test step; prints the times.
 follow_leader() {
-  local old=$1 what=$2 t0 t_lead t_vip
-  t0=$(now_ms)
-  other_leader() { local l; l=$(leaders); [ ${#l} = 1 ] && [ "$l" != "$old" ]; }
-  h_expect_rc 0 "PMM elects another leader: $what" wait_until 60 other_leader
-  t_lead=$(now_ms)
-  NEW=$(leaders)
-  vip_follows() { vip_on_leader && [ "$(lab where pmm-vip)" = "$NEW" ]; }
-  h_expect_rc 0 "the VIP follows PMM's leader to node$NEW" wait_until 120 vip_follows
-  t_vip=$(now_ms)
-  echo "# $what: PMM elected node$NEW in $((t_lead - t0)) ms; the VIP answered there $((t_vip - t_lead)) ms later"
+  h_expect_rc 0 "PMM elects another leader and the VIP follows it: $2" h_follow_leader "$1"
+  echo "# $2: PMM elected node$H_NEW in $H_ELECT_MS ms; the VIP answered there $H_VIP_MS ms later"
 }
 no_failures() { ! lab exec "$1" crm_mon -1 2>/dev/null | grep -q 'Failed Resource Actions'; }
 
 h_expect_rc 0 "crm-examples/pmm-ha-podman.pcs.sh applies" lab apply "$H_SOURCE/crm-examples/pmm-ha-podman.pcs.sh"
 [ "$H_RC" = 0 ] || h_abort "the example did not apply"
-h_expect_rc 0 "the VIP reaches PMM's leader" wait_until 180 vip_on_leader
+h_expect_rc 0 "the VIP reaches PMM's leader" h_wait_for 180 h_vip_on_leader
 [ "$H_RC" = 0 ] || { lab status; h_abort "no leader on the VIP"; }
 h_expect_rc 0 "crm_verify -L is clean" lab exec 1 crm_verify -L -V
 h_nomatch "... without warnings" 'warning|error' "$H_OUT$H_ERR"
@@ -56,7 +32,7 @@ h_match "node2's PMM is node2, advertised at its address" \
   "PMM_HA_NODE_ID=node2" "$env2"
 h_match "... with all three peers" "PMM_HA_PEERS=$LAB_NET.11,$LAB_NET.12,$LAB_NET.13" "$env2"
 h_match "... and the shared key" "PMM_ENCRYPTION_KEY_PATH=/etc/pmm-ha/encryption.key" "$env2"
-a=$(leaders)
+a=$(h_leaders)
 h_match "exactly one PMM leads" '^[123]$' "$a"
 h_match "the VIP is on the leader's node" "^$a$" "$(lab where pmm-vip)"
 h_match "the leader's instance is the promoted one" "^node$a$" "$(promoted 1)"
@@ -64,28 +40,28 @@ h_match "the leader's instance is the promoted one" "^node$a$" "$(promoted 1)"
 # --- PMM moves its leadership: the promoted role and the VIP follow ------------
 lab exec "$a" touch "$local_srv/standin/stepdown"
 follow_leader "$a" "node$a stepped down"
-b=$NEW
+b=$H_NEW
 h_match "node$b's instance is promoted" "^node$b$" "$(promoted "$b")"
 lab exec "$a" rm -f "$local_srv/standin/stepdown"
 # Three unpromoted monitor intervals: nothing moves back, nothing fails.
 sleep 18
-h_match "leadership stays on node$b (PMM's choice)" "^$b$" "$(leaders)"
+h_match "leadership stays on node$b (PMM's choice)" "^$b$" "$(h_leaders)"
 h_match "the VIP stays on node$b: no flapping" "^$b$" "$(lab where pmm-vip)"
 h_expect_rc 0 "no failed actions after the move" no_failures "$b"
 
 # --- the leader's node crashes ---------------------------------------------------
 lab crash "$b"
 follow_leader "$b" "node$b crashed (token ${LAB_TOKEN:-default})"
-c=$NEW
+c=$H_NEW
 h_match "node$c's instance is promoted" "^node$c$" "$(promoted "$c")"
 
 lab start-node "$b" >/dev/null 2>&1
 h_expect_rc 0 "node$b rejoins" lab wait-online 60
-rejoined() { lab exec "$b" podman ps --format '{{.Names}}' | grep -qx pmm-server && [ "$(code "$LAB_NET.1$b")" = 400 ]; }
-h_expect_rc 0 "node$b runs its PMM Server again, as a follower" wait_until 120 rejoined
+rejoined() { lab exec "$b" podman ps --format '{{.Names}}' | grep -qx pmm-server && [ "$(h_leader_code "$LAB_NET.1$b")" = 400 ]; }
+h_expect_rc 0 "node$b runs its PMM Server again, as a follower" h_wait_for 120 rejoined
 sleep 7
 h_match "the VIP stays on node$c" "^$c$" "$(lab where pmm-vip)"
-h_match "and PMM's leader too" "^$c$" "$(leaders)"
+h_match "and PMM's leader too" "^$c$" "$(h_leaders)"
 
 # --- refused configurations --------------------------------------------------------
 agent=/usr/lib/ocf/resource.d/percona/pmm-server
@@ -105,12 +81,12 @@ h_expect_rc 0 "the pcs example's clone stops" lab exec 1 pcs resource disable pm
 lab exec 1 pcs resource delete pmm-server-clone >/dev/null 2>&1
 lab exec 1 cibadmin --replace -o rsc_defaults -X '<rsc_defaults/>' >/dev/null
 gone() { for k in 1 2 3; do [ -z "$(lab exec "$k" podman ps -q 2>/dev/null)" ] || return 1; done; }
-h_expect_rc 0 "no PMM container is left" wait_until 60 gone
+h_expect_rc 0 "no PMM container is left" h_wait_for 60 gone
 h_expect_rc 0 "crm-examples/pmm-ha-podman.crm loads" lab apply "$H_SOURCE/crm-examples/pmm-ha-podman.crm"
-h_expect_rc 0 "crm: the VIP reaches PMM's leader" wait_until 180 vip_on_leader
+h_expect_rc 0 "crm: the VIP reaches PMM's leader" h_wait_for 180 h_vip_on_leader
 h_expect_rc 0 "crm: crm_verify -L is clean" lab exec 1 crm_verify -L -V
 h_nomatch "... without warnings" 'warning|error' "$H_OUT$H_ERR"
-l=$(leaders)
+l=$(h_leaders)
 h_match "crm: the VIP is on the leader's node" "^$l$" "$(lab where pmm-vip)"
 h_match "crm: the leader's instance is promoted" "^node$l$" "$(promoted "$l")"
 h_done
