@@ -64,7 +64,7 @@ done
 
 echo "== medians (ms; token ${LAB_TOKEN:-default})"
 for kind in move crash; do
-  awk -v k="$kind" '$1 == k { e[n] = $2; v[n] = $3; t[n] = $2 + $3; n++ }
+  awk -v k="$kind" 'BEGIN { n = 0 } $1 == k { e[n] = $2 + 0; v[n] = $3 + 0; t[n] = $2 + $3; n++ }
     function med(a, n,   i, j, x) { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }
       return n % 2 ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }
     END { if (n) printf "%-5s election %6d   VIP after the election %6d   total %6d   (%d rounds)\n", k, med(e, n), med(v, n), med(t, n), n }' "$results"
