@@ -440,6 +440,8 @@ const Result<Setup>& Resolved(const Context& ctx) {
 Status Validate(Context& ctx) {
   const auto& setup = Resolved(ctx);
   if (!setup) return setup.status();
+  // https or a host name in health_url needs libcurl, loaded at run time.
+  if (Status s = CheckHttpSupport(setup->config.health_url); !s.ok()) return s;
   const std::string& env_file = setup->config.env_file;
   if (!env_file.empty() && !ctx.IsProbe() && access(env_file.c_str(), R_OK) != 0) {
     return Status(ExitCode::kErrInstalled,

@@ -64,6 +64,19 @@ bool IsIpLiteral(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
+}  // namespace
+
+bool IsPlainHttp(const HttpUrl& url) { return url.scheme == "http" && IsIpLiteral(url.host); }
+
+Status CheckHttpSupport(const std::string& url) {
+  auto u = ParseHttpUrl(url);
+  if (!u) return u.status().Prefixed(fmt::format("'{}'", url));
+  if (IsPlainHttp(*u)) return Status::Ok();
+  return LoadLibcurl();
+}
+
+namespace {
+
 class Client final : public HttpClient {
  public:
   Result<HttpResponse> Send(const HttpRequest& request, const Deadline& deadline) override {
@@ -74,7 +87,7 @@ class Client final : public HttpClient {
       return Status(ExitCode::kErrGeneric,
                     fmt::format("{} {}: no time left", request.method, request.url));
     }
-    bool plain = !request.unix_socket.empty() || (url->scheme == "http" && IsIpLiteral(url->host));
+    bool plain = !request.unix_socket.empty() || IsPlainHttp(*url);
     auto& transport = plain ? beast_ : curl_;
     if (!transport) transport = plain ? MakeBeastTransport() : MakeCurlTransport();
     return transport->Send(request, *url, budget);

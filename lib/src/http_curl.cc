@@ -66,6 +66,15 @@ Result<const Curl*> LoadCurl() {
   return &curl;
 }
 
+}  // namespace
+
+Status LoadLibcurl() {
+  auto loaded = LoadCurl();
+  return loaded ? Status::Ok() : loaded.status();
+}
+
+namespace {
+
 struct Sink {
   std::string* body;
   std::size_t cap;

@@ -39,5 +39,9 @@ std::unique_ptr<HttpTransport> MakeBeastTransport();
 // libcurl, dlopen()ed on the first Send(); that fails with the loader's
 // reason when libcurl is not installed.
 std::unique_ptr<HttpTransport> MakeCurlTransport();
+// Loads libcurl now (once per process): Ok, or kErrInstalled and why not.
+Status LoadLibcurl();
+// Whether Beast carries requests to `url` (plain HTTP to an IP address).
+bool IsPlainHttp(const HttpUrl& url);
 
 }  // namespace pmmha

@@ -271,6 +271,13 @@ TEST_CASE("a large body is cut at the cap the caller set") {
   CHECK(r->body == std::string(100, 'x'));
 }
 
+TEST_CASE("what a URL needs is checked before any request") {
+  CHECK(CheckHttpSupport("http://127.0.0.1:8080/v1/server/readyz").ok());
+  CHECK(CheckHttpSupport("http://[::1]:8080/ping").ok());
+  CHECK(CheckHttpSupport("https://127.0.0.1:8443/v1/server/readyz").ok());  // libcurl is here
+  CHECK(CheckHttpSupport("ftp://x/").code() == ExitCode::kErrConfigured);
+}
+
 TEST_CASE("a host name goes through libcurl and gets the same answer") {
   CannedServer s("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
   auto r = Get("http://localhost:" + std::to_string(s.port()) + "/ping");

@@ -39,6 +39,12 @@ class HttpClient {
   virtual Result<HttpResponse> Send(const HttpRequest& request, const Deadline& deadline) = 0;
 };
 
+// Whether requests to `url` can be made here: Ok for plain HTTP to an IP
+// address; for https and host names, whether libcurl loads (kErrInstalled
+// with the loader's reason when it does not). For validation, so that a
+// missing libcurl is a configuration error, not a PMM that never gets ready.
+Status CheckHttpSupport(const std::string& url);
+
 // The client agents use. Each request opens its own connection.
 std::unique_ptr<HttpClient> MakeHttpClient();
 
