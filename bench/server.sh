@@ -2,7 +2,8 @@
 # pmm-server against ocf:heartbeat:podman on the same container, same run:
 #   - monitor: heartbeat podman (podman exec NAME /bin/true, no PMM check)
 #     vs pmm-server with the API backend and with the CLI backend (both
-#     including the in-process readiness probe);
+#     including the in-process readiness probe), and the floor of any CLI
+#     backend: one podman container inspect, and podman doing nothing;
 #   - start: how long after the PMM stand-in turned ready start returned.
 #
 #   bench/server.sh [-n RUNS] [-b BUILD_DIR]
@@ -52,5 +53,7 @@ in_ns "${ours[@]}" OCF_RESKEY_env=STANDIN_WARMUP_MS=0 "$agent" start
 in_ns python3 "$here/measure.py" -n "$runs" --expect-rc 0 --settle 300 \
   --case "heartbeat podman monitor" OCF_RESKEY_image="$image" OCF_RESKEY_name="$name" "$heartbeat" monitor \
   --case "pmm-server monitor, API backend" "${ours[@]:1}" OCF_RESKEY_backend=api "$agent" monitor \
-  --case "pmm-server monitor, CLI backend" "${ours[@]:1}" OCF_RESKEY_backend=cli "$agent" monitor
+  --case "pmm-server monitor, CLI backend" "${ours[@]:1}" OCF_RESKEY_backend=cli "$agent" monitor \
+  --case "podman container inspect alone" podman container inspect "$name" \
+  --case "podman --help alone" podman --help
 in_ns "${ours[@]}" "$agent" stop
