@@ -483,34 +483,18 @@ class Server {
   std::optional<PmmServer> server_;
 };
 
-Status Start(Context& ctx) {
+// An action that is one PmmServer call with the operation's deadline.
+template <Status (PmmServer::*kAction)(const Deadline&)>
+Status ServerAction(Context& ctx) {
   Server server(ctx);
   if (!server.status().ok()) return server.status();
-  return server->Start(ctx.deadline());
-}
-
-Status Stop(Context& ctx) {
-  Server server(ctx);
-  if (!server.status().ok()) return server.status();
-  return server->Stop(ctx.deadline());
+  return ((*server).*kAction)(ctx.deadline());
 }
 
 Status Monitor(Context& ctx) {
   Server server(ctx);
   if (!server.status().ok()) return server.status();
   return server->Monitor(ctx.deadline(), ctx.IsProbe(), ctx.request().check_level);
-}
-
-Status Promote(Context& ctx) {
-  Server server(ctx);
-  if (!server.status().ok()) return server.status();
-  return server->Promote(ctx.deadline());
-}
-
-Status Demote(Context& ctx) {
-  Server server(ctx);
-  if (!server.status().ok()) return server.status();
-  return server->Demote(ctx.deadline());
 }
 
 const AgentSpec kAgent{
@@ -529,14 +513,14 @@ const AgentSpec kAgent{
     .params = kParams,
     .actions =
         {
-            {.name = "start", .timeout_s = 300, .handler = Start},
-            {.name = "stop", .timeout_s = 300, .handler = Stop},
+            {.name = "start", .timeout_s = 300, .handler = ServerAction<&PmmServer::Start>},
+            {.name = "stop", .timeout_s = 300, .handler = ServerAction<&PmmServer::Stop>},
             {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 10,
              .depth = 0},
             {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 60,
              .depth = 10},
-            {.name = "promote", .timeout_s = 30, .handler = Promote},
-            {.name = "demote", .timeout_s = 30, .handler = Demote},
+            {.name = "promote", .timeout_s = 30, .handler = ServerAction<&PmmServer::Promote>},
+            {.name = "demote", .timeout_s = 30, .handler = ServerAction<&PmmServer::Demote>},
         },
     .validate = Validate,
 };

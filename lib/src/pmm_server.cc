@@ -54,25 +54,24 @@ seconds StopGrace(milliseconds budget, std::optional<seconds> requested) {
   return grace;
 }
 
-Readiness PmmServer::CheckReady(const Deadline& deadline) {
+Result<HttpResponse> PmmServer::Probe(const std::string& url, const Deadline& deadline) {
   HttpRequest request;
-  request.url = config_.health_url;
+  request.url = url;
   request.tls_verify = config_.tls_verify;
   request.timeout = config_.health_timeout;
   request.body_cap = 512;
-  auto r = http_.Send(request, deadline);
+  return http_.Send(request, deadline);
+}
+
+Readiness PmmServer::CheckReady(const Deadline& deadline) {
+  auto r = Probe(config_.health_url, deadline);
   if (!r) return {false, r.status().reason()};
   if (r->status == 200) return {true, "HTTP 200"};
   return {false, fmt::format("HTTP {} {}", r->status, OneLine(r->body, 100))};
 }
 
 Leadership PmmServer::CheckLeader(const Deadline& deadline) {
-  HttpRequest request;
-  request.url = config_.leader_url;
-  request.tls_verify = config_.tls_verify;
-  request.timeout = config_.health_timeout;
-  request.body_cap = 512;
-  auto r = http_.Send(request, deadline);
+  auto r = Probe(config_.leader_url, deadline);
   if (!r) {
     log_.Debug("leader check: {}", r.status().reason());
     return Leadership::kUnknown;

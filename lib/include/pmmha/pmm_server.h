@@ -129,6 +129,8 @@ class PmmServer {
   std::string EnvFileContent() const;
 
  private:
+  // One GET of a PMM endpoint with the configured TLS and timeout.
+  Result<HttpResponse> Probe(const std::string& url, const Deadline& deadline);
   Status StartContainer(const Deadline& deadline);
   Status PrepareImage(const Deadline& deadline);
   Status RemoveStale(const ContainerInfo& info, const Deadline& deadline);
