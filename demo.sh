@@ -6,7 +6,12 @@
 #   then crashes the node running PMM and shows where PMM came back and how
 #   long it took. The lab keeps running; the last lines say how to look
 #   around and how to stop it.
+# ./demo.sh ha: PMM 3 HA instead (crm-examples/pmm-ha-podman.pcs.sh): a PMM
+#   stand-in on every node, electing its leader; the VIP follows the leader
+#   when PMM moves its leadership and when the leader's node crashes.
 set -eu
+mode=${1:-}
+case $mode in ""|ha) ;; *) echo "usage: $0 [ha]" >&2; exit 2 ;; esac
 cd "$(dirname "$0")"
 top=$(pwd)
 export LAB_DIR=${LAB_DIR:-/tmp/pmmlab} LAB_NAME=${LAB_NAME:-pmmlab} LAB_NET=${LAB_NET:-198.51.100}
@@ -15,6 +20,68 @@ export LAB_DIR=${LAB_DIR:-/tmp/pmmlab} LAB_NAME=${LAB_NAME:-pmmlab} LAB_NET=${LA
 export LAB_TOKEN=${LAB_TOKEN-1000}
 lab="$top/lab/pmmlab"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+# --- ./demo.sh ha ---------------------------------------------------------------
+leader_check() { "$lab" client curl -s -o /dev/null -w '%{http_code}' --max-time 0.5 "http://$1:8080/v1/server/leaderHealthCheck"; }
+leaders() { local k; for k in 1 2 3; do [ "$(leader_check "$LAB_NET.1$k")" = 200 ] && printf '%s' "$k"; done; true; }
+# vip_at K: wait (120 s) until the VIP answers as PMM's leader from node K.
+vip_at() {
+  local t0=$(date +%s%3N)
+  while [ $(($(date +%s%3N) - t0)) -lt 120000 ]; do
+    [ "$(leader_check "$LAB_NET.100")" = 200 ] && [ "$("$lab" where pmm-vip)" = "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# new_leader OLD: wait (60 s) until one node other than OLD leads; print it.
+new_leader() {
+  local t0=$(date +%s%3N) l
+  while [ $(($(date +%s%3N) - t0)) -lt 60000 ]; do
+    l=$(leaders)
+    [ ${#l} = 1 ] && [ "$l" != "$1" ] && { echo "$l"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+demo_ha() {
+  say "Configuring PMM 3 HA with crm-examples/pmm-ha-podman.pcs.sh (a PMM Server on every node)"
+  "$lab" apply crm-examples/pmm-ha-podman.pcs.sh
+  local a b c t0
+  t0=$(date +%s)
+  while [ -z "$(leaders)" ] || ! vip_at "$(leaders)"; do
+    [ $(($(date +%s) - t0)) -lt 180 ] || { "$lab" status; echo "no leader on the VIP" >&2; exit 1; }
+  done
+  a=$(leaders)
+  echo "PMM elected node$a; the VIP $LAB_NET.100 answers there as the leader"
+  "$lab" status | sed -n '/Node List/,$p'
+
+  say "PMM moves its leadership away from node$a (its stand-in steps down)"
+  "$lab" exec "$a" touch "$LAB_DIR/srv-local/standin/stepdown"
+  t0=$(date +%s%3N)
+  b=$(new_leader "$a") || { echo "no new leader" >&2; exit 1; }
+  echo "PMM elected node$b after $(($(date +%s%3N) - t0)) ms"
+  vip_at "$b" || { "$lab" status; echo "the VIP did not follow" >&2; exit 1; }
+  echo "the promoted instance and the VIP followed: $(($(date +%s%3N) - t0)) ms from the step-down"
+  "$lab" exec "$a" rm -f "$LAB_DIR/srv-local/standin/stepdown"
+
+  say "Crashing node$b, PMM's leader"
+  "$lab" crash "$b"
+  t0=$(date +%s%3N)
+  c=$(new_leader "$b") || { echo "no new leader" >&2; exit 1; }
+  vip_at "$c" || { "$lab" status; echo "the VIP did not follow" >&2; exit 1; }
+  say "PMM leads on node$c and the VIP answers there: $(($(date +%s%3N) - t0)) ms from the crash"
+  "$lab" status | sed -n '/Node List/,$p'
+  cat <<TXT
+
+The lab is still running. Look around:
+  $lab status                       cluster status (crm_mon)
+  $lab exec $c crm_mon -1 -A            promotion scores (master-pmm-server)
+  $lab start-node $b                  bring node$b back (its PMM rejoins as a follower)
+  $lab exec $c touch $LAB_DIR/srv-local/standin/stepdown   move PMM's leadership again
+Stop it and remove everything:
+  $lab stop
+TXT
+}
 
 say "Installing Debian packages (scripts/debian-packages.txt)"
 scripts/setup-debian
@@ -27,6 +94,7 @@ say "Starting a 3-node cluster (Corosync 3 + Pacemaker 2.1, one namespace set pe
 "$lab" start 3
 "$lab" install build
 "$lab" import build/tests/pmm-standin.tar localhost/pmm-standin:3
+[ "$mode" = ha ] && { demo_ha; exit 0; }
 disk=$("$lab" disk)
 echo "shared disk: $disk (ext4), seen by every node"
 
