@@ -22,54 +22,31 @@ lab="$top/lab/pmmlab"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 # --- ./demo.sh ha ---------------------------------------------------------------
-leader_check() { "$lab" client curl -s -o /dev/null -w '%{http_code}' --max-time 0.5 "http://$1:8080/v1/server/leaderHealthCheck"; }
-leaders() { local k; for k in 1 2 3; do [ "$(leader_check "$LAB_NET.1$k")" = 200 ] && printf '%s' "$k"; done; true; }
-# vip_at K: wait (120 s) until the VIP answers as PMM's leader from node K.
-vip_at() {
-  local t0=$(date +%s%3N)
-  while [ $(($(date +%s%3N) - t0)) -lt 120000 ]; do
-    [ "$(leader_check "$LAB_NET.100")" = 200 ] && [ "$("$lab" where pmm-vip)" = "$1" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-# new_leader OLD: wait (60 s) until one node other than OLD leads; print it.
-new_leader() {
-  local t0=$(date +%s%3N) l
-  while [ $(($(date +%s%3N) - t0)) -lt 60000 ]; do
-    l=$(leaders)
-    [ ${#l} = 1 ] && [ "$l" != "$1" ] && { echo "$l"; return 0; }
-    sleep 0.1
-  done
-  return 1
-}
 demo_ha() {
+  # The lab helpers the HA cluster test uses: h_leaders, h_follow_leader.
+  export PMMHA_BUILD_DIR="$top/build"
+  . "$top/tests/harness/lib.sh"
+  H_LAB=$lab
+  local a b c
   say "Configuring PMM 3 HA with crm-examples/pmm-ha-podman.pcs.sh (a PMM Server on every node)"
   "$lab" apply crm-examples/pmm-ha-podman.pcs.sh
-  local a b c t0
-  t0=$(date +%s)
-  while [ -z "$(leaders)" ] || ! vip_at "$(leaders)"; do
-    [ $(($(date +%s) - t0)) -lt 180 ] || { "$lab" status; echo "no leader on the VIP" >&2; exit 1; }
-  done
-  a=$(leaders)
+  h_wait_for 180 h_vip_on_leader || { "$lab" status; echo "no leader on the VIP" >&2; exit 1; }
+  a=$(h_leaders)
   echo "PMM elected node$a; the VIP $LAB_NET.100 answers there as the leader"
   "$lab" status | sed -n '/Node List/,$p'
 
   say "PMM moves its leadership away from node$a (its stand-in steps down)"
   "$lab" exec "$a" touch "$LAB_DIR/srv-local/standin/stepdown"
-  t0=$(date +%s%3N)
-  b=$(new_leader "$a") || { echo "no new leader" >&2; exit 1; }
-  echo "PMM elected node$b after $(($(date +%s%3N) - t0)) ms"
-  vip_at "$b" || { "$lab" status; echo "the VIP did not follow" >&2; exit 1; }
-  echo "the promoted instance and the VIP followed: $(($(date +%s%3N) - t0)) ms from the step-down"
+  h_follow_leader "$a" || { "$lab" status; echo "the VIP did not follow PMM's leader" >&2; exit 1; }
+  b=$H_NEW
+  echo "PMM elected node$b after $H_ELECT_MS ms; the promoted instance and the VIP followed $H_VIP_MS ms later"
   "$lab" exec "$a" rm -f "$LAB_DIR/srv-local/standin/stepdown"
 
   say "Crashing node$b, PMM's leader"
   "$lab" crash "$b"
-  t0=$(date +%s%3N)
-  c=$(new_leader "$b") || { echo "no new leader" >&2; exit 1; }
-  vip_at "$c" || { "$lab" status; echo "the VIP did not follow" >&2; exit 1; }
-  say "PMM leads on node$c and the VIP answers there: $(($(date +%s%3N) - t0)) ms from the crash"
+  h_follow_leader "$b" || { "$lab" status; echo "the VIP did not follow PMM's leader" >&2; exit 1; }
+  c=$H_NEW
+  say "PMM leads on node$c ($H_ELECT_MS ms after the crash) and the VIP answers there $H_VIP_MS ms later"
   "$lab" status | sed -n '/Node List/,$p'
   cat <<TXT
 

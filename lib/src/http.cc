@@ -57,14 +57,10 @@ Result<HttpUrl> ParseHttpUrl(const std::string& url) {
   return u;
 }
 
-namespace {
-
 bool IsIpLiteral(const std::string& host) {
   unsigned char buf[16];
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
-
-}  // namespace
 
 bool IsPlainHttp(const HttpUrl& url) { return url.scheme == "http" && IsIpLiteral(url.host); }
 

@@ -26,6 +26,9 @@ struct HttpUrl {
 // Fails with the reason when `url` is not an absolute http(s) URL.
 Result<HttpUrl> ParseHttpUrl(const std::string& url);
 
+// Whether `host` is an IPv4 or IPv6 address (without brackets).
+bool IsIpLiteral(const std::string& host);
+
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;

@@ -176,10 +176,11 @@ void PmmServer::SetPromoted(bool promoted) const {
   if (fd >= 0) close(fd);
 }
 
-void PmmServer::UpdatePromotionScore(const Deadline& deadline) {
-  if (promotion_ == nullptr) return;
+Leadership PmmServer::UpdatePromotionScore(const Deadline& deadline) {
+  if (promotion_ == nullptr) return Leadership::kUnknown;
+  const Leadership seen = CheckLeader(deadline);
   Status s;
-  switch (CheckLeader(deadline)) {
+  switch (seen) {
     case Leadership::kLeader:
       s = promotion_->Set(kLeaderScore, deadline);
       break;
@@ -190,9 +191,10 @@ void PmmServer::UpdatePromotionScore(const Deadline& deadline) {
     case Leadership::kUnknown:
       // An election under way or a slow answer: change nothing, so the
       // promoted role does not flap on a missed check.
-      return;
+      return seen;
   }
   if (!s.ok()) log_.Warn("{}", s.reason());
+  return seen;
 }
 
 Status PmmServer::ExitedReason(std::string_view when, const ContainerInfo& info,
@@ -441,11 +443,10 @@ Status PmmServer::Promote(const Deadline& deadline) {
   SetPromoted(true);
   if (config_.ha) {
     // Nothing is forced: PMM keeps electing its leader, the score follows it.
-    bool leads = CheckLeader(deadline) == Leadership::kLeader;
+    bool leads = UpdatePromotionScore(deadline) == Leadership::kLeader;
     log_.Info("promoted{}", leads ? ": PMM leads on this node"
                                   : " while PMM's leader is elsewhere or being elected; the "
                                     "promoted role follows PMM's leader");
-    UpdatePromotionScore(deadline);
   }
   return Status::Ok();
 }

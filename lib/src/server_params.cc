@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "http_transport.h"
 #include "pmmha/param.h"
 #include "pmmha/words.h"
 
@@ -221,9 +222,7 @@ Result<std::vector<HaPeer>> ParseHaPeers(std::string_view value) {
       if (peer.node.empty()) return bad("an entry without a node name before '='");
     }
     peer.address = std::string(entry);
-    unsigned char buf[16];
-    bool ip = inet_pton(AF_INET, peer.address.c_str(), buf) == 1 ||
-              inet_pton(AF_INET6, peer.address.c_str(), buf) == 1;
+    bool ip = IsIpLiteral(peer.address);
     bool name = !peer.address.empty() && peer.address.size() <= 253 &&
                 peer.address.find_first_not_of(
                     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") ==

@@ -142,8 +142,9 @@ class PmmServer {
   void WriteFailures(int count) const;
   bool IsPromoted() const;
   void SetPromoted(bool promoted) const;
-  // Observes leadership and sets the promotion score from it.
-  void UpdatePromotionScore(const Deadline& deadline);
+  // Observes leadership, sets the promotion score from it and returns what
+  // it saw (kUnknown, without asking, when there is no score to set).
+  Leadership UpdatePromotionScore(const Deadline& deadline);
 
   const ServerConfig& config_;
   ContainerEngine& engine_;
