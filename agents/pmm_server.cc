@@ -5,10 +5,10 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/agent.h"
-#include "pmmha/pmm_server.h"
-#include "pmmha/server_params.h"
-#include "pmmha/words.h"
+#include "pmmha/core/agent.h"
+#include "pmmha/server/pmm_server.h"
+#include "pmmha/server/server_params.h"
+#include "pmmha/core/words.h"
 
 namespace {
 

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/agent.h"
-#include "pmmha/storage.h"
+#include "pmmha/core/agent.h"
+#include "pmmha/storage/storage.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // ocf:percona:pmm-vip: the virtual IP clients use to reach PMM Server.
 // The parameter table and the action table; the work is in pmmha/vip.h.
-#include "pmmha/agent.h"
-#include "pmmha/vip.h"
+#include "pmmha/core/agent.h"
+#include "pmmha/net/vip.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // The dispatcher: from argv and the environment to one action and one exit code.
-#include "pmmha/agent.h"
+#include "pmmha/core/agent.h"
 
 #include <cstdio>
 #include <exception>

@@ -1,4 +1,4 @@
-#include "pmmha/bounded.h"
+#include "pmmha/core/bounded.h"
 
 #include <poll.h>
 #include <signal.h>

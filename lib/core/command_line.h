@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "pmmha/agent.h"
+#include "pmmha/core/agent.h"
 
 namespace pmmha {
 

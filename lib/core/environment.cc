@@ -1,8 +1,8 @@
-#include "pmmha/environment.h"
+#include "pmmha/core/environment.h"
 
 #include <fmt/format.h>
 
-#include "pmmha/param.h"
+#include "pmmha/core/param.h"
 
 extern char** environ;
 

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/agent.h"
+#include "pmmha/core/agent.h"
 
 namespace pmmha {
 

@@ -1,4 +1,4 @@
-#include "pmmha/param.h"
+#include "pmmha/core/param.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "pmmha/process.h"
+#include "pmmha/core/process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,8 +14,8 @@
 
 #include <fmt/format.h>
 
-#include "owned_fd.h"
-#include "pmmha/param.h"
+#include "pmmha/core/owned_fd.h"
+#include "pmmha/core/param.h"
 
 extern char** environ;
 

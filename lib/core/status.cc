@@ -1,4 +1,4 @@
-#include "pmmha/status.h"
+#include "pmmha/core/status.h"
 
 #include <fmt/format.h>
 

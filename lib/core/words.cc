@@ -1,4 +1,4 @@
-#include "pmmha/words.h"
+#include "pmmha/core/words.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "pmmha/announce.h"
+#include "pmmha/net/announce.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -19,8 +19,8 @@
 
 #include <fmt/format.h>
 
-#include "owned_fd.h"
-#include "pmmha/tracked_process.h"
+#include "pmmha/core/owned_fd.h"
+#include "pmmha/net/tracked_process.h"
 
 namespace pmmha {
 

@@ -1,4 +1,4 @@
-#include "pmmha/ip_address.h"
+#include "pmmha/net/ip_address.h"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "pmmha/param.h"
+#include "pmmha/core/param.h"
 
 namespace pmmha {
 

@@ -1,5 +1,5 @@
 // rtnetlink spoken directly; see netlink.h for why not libnl.
-#include "pmmha/netlink.h"
+#include "pmmha/net/netlink.h"
 
 #include <fcntl.h>
 #include <linux/if_addr.h>
@@ -18,8 +18,8 @@
 
 #include <fmt/format.h>
 
-#include "owned_fd.h"
-#include "pmmha/param.h"
+#include "pmmha/core/owned_fd.h"
+#include "pmmha/core/param.h"
 
 // Older UAPI headers lack these; the values are fixed by the kernel ABI.
 #ifndef NETLINK_EXT_ACK

@@ -1,4 +1,4 @@
-#include "pmmha/vip.h"
+#include "pmmha/net/vip.h"
 
 #include <net/if.h>
 
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/param.h"
+#include "pmmha/core/param.h"
 
 namespace pmmha {
 

@@ -2,7 +2,7 @@
 // connection serves every call of an agent run.
 #include <fmt/format.h>
 
-#include "pmmha/container.h"
+#include "pmmha/server/container.h"
 
 namespace pmmha {
 

@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/container.h"
-#include "pmmha/param.h"
+#include "pmmha/server/container.h"
+#include "pmmha/core/param.h"
 
 namespace pmmha {
 

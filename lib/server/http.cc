@@ -1,4 +1,4 @@
-#include "pmmha/http.h"
+#include "pmmha/server/http.h"
 
 #include <arpa/inet.h>
 

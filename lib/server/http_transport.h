@@ -1,4 +1,4 @@
-// The two ways an HttpClient reaches a server. Private to lib/src.
+// The two ways an HttpClient reaches a server. Private to lib/server.
 //
 // Boost.Beast carries the requests an agent makes on every monitor: plain
 // HTTP to an IP address (PMM's readiness endpoint) and the engines' APIs on
@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "pmmha/http.h"
+#include "pmmha/server/http.h"
 
 namespace pmmha {
 

@@ -1,4 +1,4 @@
-#include "pmmha/pmm_server.h"
+#include "pmmha/server/pmm_server.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/bounded.h"
-#include "pmmha/param.h"
+#include "pmmha/core/bounded.h"
+#include "pmmha/core/param.h"
 
 namespace pmmha {
 

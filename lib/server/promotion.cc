@@ -1,4 +1,4 @@
-#include "pmmha/promotion.h"
+#include "pmmha/server/promotion.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "pmmha/server_params.h"
+#include "pmmha/server/server_params.h"
 
 #include <arpa/inet.h>
 
@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 
 #include "http_transport.h"
-#include "pmmha/param.h"
-#include "pmmha/words.h"
+#include "pmmha/core/param.h"
+#include "pmmha/core/words.h"
 
 namespace pmmha {
 

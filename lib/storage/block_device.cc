@@ -1,4 +1,4 @@
-#include "pmmha/block_device.h"
+#include "pmmha/storage/block_device.h"
 
 #include <blkid/blkid.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/param.h"
+#include "pmmha/core/param.h"
 
 namespace pmmha {
 

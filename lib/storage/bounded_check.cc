@@ -1,4 +1,4 @@
-#include "pmmha/bounded_check.h"
+#include "pmmha/storage/bounded_check.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/bounded.h"
-#include "pmmha/param.h"
+#include "pmmha/core/bounded.h"
+#include "pmmha/core/param.h"
 
 namespace pmmha {
 

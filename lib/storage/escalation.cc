@@ -1,4 +1,4 @@
-#include "pmmha/escalation.h"
+#include "pmmha/storage/escalation.h"
 
 #include <poll.h>
 #include <signal.h>

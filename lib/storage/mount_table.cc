@@ -1,4 +1,4 @@
-#include "pmmha/mount_table.h"
+#include "pmmha/storage/mount_table.h"
 
 #include <libmount/libmount.h>
 
@@ -9,8 +9,8 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/param.h"
-#include "pmmha/storage_params.h"
+#include "pmmha/core/param.h"
+#include "pmmha/storage/storage_params.h"
 
 namespace pmmha {
 

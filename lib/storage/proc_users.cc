@@ -1,4 +1,4 @@
-#include "pmmha/proc_users.h"
+#include "pmmha/storage/proc_users.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -13,9 +13,9 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/mount_table.h"
-#include "pmmha/param.h"
-#include "pmmha/storage_params.h"
+#include "pmmha/storage/mount_table.h"
+#include "pmmha/core/param.h"
+#include "pmmha/storage/storage_params.h"
 
 namespace pmmha {
 

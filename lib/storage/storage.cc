@@ -1,11 +1,11 @@
-#include "pmmha/storage.h"
+#include "pmmha/storage/storage.h"
 
 #include <algorithm>
 #include <array>
 
 #include <fmt/format.h>
 
-#include "pmmha/param.h"
+#include "pmmha/core/param.h"
 
 namespace pmmha {
 

@@ -1,11 +1,11 @@
-#include "pmmha/storage_params.h"
+#include "pmmha/storage/storage_params.h"
 
 #include <algorithm>
 #include <limits>
 
 #include <fmt/format.h>
 
-#include "pmmha/param.h"
+#include "pmmha/core/param.h"
 
 namespace pmmha {
 

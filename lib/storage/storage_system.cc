@@ -20,10 +20,10 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/block_device.h"
-#include "pmmha/bounded_check.h"
-#include "pmmha/param.h"
-#include "pmmha/storage.h"
+#include "pmmha/storage/block_device.h"
+#include "pmmha/storage/bounded_check.h"
+#include "pmmha/core/param.h"
+#include "pmmha/storage/storage.h"
 
 namespace pmmha {
 

@@ -16,11 +16,11 @@
 #include <string_view>
 #include <vector>
 
-#include "pmmha/deadline.h"
-#include "pmmha/environment.h"
-#include "pmmha/log.h"
-#include "pmmha/param.h"
-#include "pmmha/status.h"
+#include "pmmha/core/deadline.h"
+#include "pmmha/core/environment.h"
+#include "pmmha/core/log.h"
+#include "pmmha/core/param.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

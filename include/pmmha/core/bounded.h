@@ -6,8 +6,8 @@
 
 #include <functional>
 
-#include "pmmha/deadline.h"
-#include "pmmha/status.h"
+#include "pmmha/core/deadline.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "pmmha/status.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/environment.h"
+#include "pmmha/core/environment.h"
 
 namespace pmmha {
 

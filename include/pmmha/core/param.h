@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "pmmha/environment.h"
-#include "pmmha/status.h"
+#include "pmmha/core/environment.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "pmmha/deadline.h"
-#include "pmmha/status.h"
+#include "pmmha/core/deadline.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

@@ -16,10 +16,10 @@
 #include <string_view>
 #include <vector>
 
-#include "pmmha/deadline.h"
-#include "pmmha/ip_address.h"
-#include "pmmha/netlink.h"
-#include "pmmha/status.h"
+#include "pmmha/core/deadline.h"
+#include "pmmha/net/ip_address.h"
+#include "pmmha/net/netlink.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

@@ -22,9 +22,9 @@
 #include <string_view>
 #include <vector>
 
-#include "pmmha/deadline.h"
-#include "pmmha/ip_address.h"
-#include "pmmha/status.h"
+#include "pmmha/core/deadline.h"
+#include "pmmha/net/ip_address.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

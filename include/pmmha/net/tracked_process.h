@@ -13,8 +13,8 @@
 #include <optional>
 #include <string>
 
-#include "pmmha/deadline.h"
-#include "pmmha/status.h"
+#include "pmmha/core/deadline.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

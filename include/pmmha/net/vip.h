@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "pmmha/agent.h"
-#include "pmmha/announce.h"
-#include "pmmha/ip_address.h"
-#include "pmmha/netlink.h"
-#include "pmmha/status.h"
+#include "pmmha/core/agent.h"
+#include "pmmha/net/announce.h"
+#include "pmmha/net/ip_address.h"
+#include "pmmha/net/netlink.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

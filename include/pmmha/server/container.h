@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "pmmha/deadline.h"
-#include "pmmha/http.h"
-#include "pmmha/process.h"
-#include "pmmha/status.h"
+#include "pmmha/core/deadline.h"
+#include "pmmha/server/http.h"
+#include "pmmha/core/process.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

@@ -1,7 +1,7 @@
 // HTTP requests: PMM's readiness endpoints over TCP and the container
 // engines' APIs over their unix sockets. Plain HTTP to an IP address and unix
 // sockets go through Boost.Beast; https and host names through libcurl,
-// loaded on first use (see lib/src/http_transport.h for why).
+// loaded on first use (see lib/server/http_transport.h for why).
 #pragma once
 
 #include <chrono>
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "pmmha/deadline.h"
-#include "pmmha/status.h"
+#include "pmmha/core/deadline.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "pmmha/container.h"
-#include "pmmha/deadline.h"
-#include "pmmha/http.h"
-#include "pmmha/log.h"
-#include "pmmha/promotion.h"
-#include "pmmha/status.h"
+#include "pmmha/server/container.h"
+#include "pmmha/core/deadline.h"
+#include "pmmha/server/http.h"
+#include "pmmha/core/log.h"
+#include "pmmha/server/promotion.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

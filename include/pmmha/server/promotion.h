@@ -6,9 +6,9 @@
 #include <memory>
 #include <string>
 
-#include "pmmha/deadline.h"
-#include "pmmha/process.h"
-#include "pmmha/status.h"
+#include "pmmha/core/deadline.h"
+#include "pmmha/core/process.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pmmha/status.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

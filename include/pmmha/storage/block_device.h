@@ -9,7 +9,7 @@
 #include <span>
 #include <string>
 
-#include "pmmha/status.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

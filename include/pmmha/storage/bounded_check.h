@@ -9,8 +9,8 @@
 #include <functional>
 #include <string_view>
 
-#include "pmmha/deadline.h"
-#include "pmmha/status.h"
+#include "pmmha/core/deadline.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

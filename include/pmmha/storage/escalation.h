@@ -18,10 +18,10 @@
 #include <string_view>
 #include <vector>
 
-#include "pmmha/deadline.h"
-#include "pmmha/log.h"
-#include "pmmha/proc_users.h"
-#include "pmmha/status.h"
+#include "pmmha/core/deadline.h"
+#include "pmmha/core/log.h"
+#include "pmmha/storage/proc_users.h"
+#include "pmmha/core/status.h"
 
 namespace pmmha {
 

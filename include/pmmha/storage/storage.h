@@ -18,14 +18,14 @@
 #include <string>
 #include <vector>
 
-#include "pmmha/deadline.h"
-#include "pmmha/escalation.h"
-#include "pmmha/log.h"
-#include "pmmha/mount_table.h"
-#include "pmmha/process.h"
-#include "pmmha/proc_users.h"
-#include "pmmha/status.h"
-#include "pmmha/storage_params.h"
+#include "pmmha/core/deadline.h"
+#include "pmmha/storage/escalation.h"
+#include "pmmha/core/log.h"
+#include "pmmha/storage/mount_table.h"
+#include "pmmha/core/process.h"
+#include "pmmha/storage/proc_users.h"
+#include "pmmha/core/status.h"
+#include "pmmha/storage/storage_params.h"
 
 namespace pmmha {
 

@@ -1,4 +1,4 @@
-#include "pmmha/agent.h"
+#include "pmmha/core/agent.h"
 
 #include <stdexcept>
 #include <vector>

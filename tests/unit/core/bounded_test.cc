@@ -1,4 +1,4 @@
-#include "pmmha/bounded.h"
+#include "pmmha/core/bounded.h"
 
 #include <signal.h>
 #include <unistd.h>

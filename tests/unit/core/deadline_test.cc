@@ -1,4 +1,4 @@
-#include "pmmha/deadline.h"
+#include "pmmha/core/deadline.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "pmmha/environment.h"
+#include "pmmha/core/environment.h"
 
 #include <catch2/catch.hpp>
 

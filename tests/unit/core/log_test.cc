@@ -1,4 +1,4 @@
-#include "pmmha/log.h"
+#include "pmmha/core/log.h"
 
 #include <stdio.h>
 #include <unistd.h>

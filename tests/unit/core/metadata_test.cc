@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "pmmha/agent.h"
+#include "pmmha/core/agent.h"
 
 using namespace pmmha;
 

@@ -1,4 +1,4 @@
-#include "pmmha/param.h"
+#include "pmmha/core/param.h"
 
 #include <catch2/catch.hpp>
 

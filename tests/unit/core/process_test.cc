@@ -1,4 +1,4 @@
-#include "pmmha/process.h"
+#include "pmmha/core/process.h"
 
 #include <signal.h>
 #include <unistd.h>

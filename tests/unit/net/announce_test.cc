@@ -1,4 +1,4 @@
-#include "pmmha/announce.h"
+#include "pmmha/net/announce.h"
 
 #include <linux/if_ether.h>
 

@@ -1,4 +1,4 @@
-#include "pmmha/ip_address.h"
+#include "pmmha/net/ip_address.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "pmmha/tracked_process.h"
+#include "pmmha/net/tracked_process.h"
 
 #include <signal.h>
 #include <sys/wait.h>

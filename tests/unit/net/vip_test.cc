@@ -1,4 +1,4 @@
-#include "pmmha/vip.h"
+#include "pmmha/net/vip.h"
 
 #include <linux/if.h>
 #include <linux/if_addr.h>

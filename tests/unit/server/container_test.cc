@@ -1,4 +1,4 @@
-#include "pmmha/container.h"
+#include "pmmha/server/container.h"
 
 #include <catch2/catch.hpp>
 

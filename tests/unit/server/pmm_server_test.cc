@@ -1,4 +1,4 @@
-#include "pmmha/pmm_server.h"
+#include "pmmha/server/pmm_server.h"
 
 #include <unistd.h>
 

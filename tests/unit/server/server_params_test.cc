@@ -1,4 +1,4 @@
-#include "pmmha/server_params.h"
+#include "pmmha/server/server_params.h"
 
 #include <catch2/catch.hpp>
 

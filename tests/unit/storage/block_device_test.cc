@@ -1,4 +1,4 @@
-#include "pmmha/block_device.h"
+#include "pmmha/storage/block_device.h"
 
 #include <vector>
 

@@ -1,4 +1,4 @@
-#include "pmmha/bounded_check.h"
+#include "pmmha/storage/bounded_check.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "pmmha/escalation.h"
+#include "pmmha/storage/escalation.h"
 
 #include <signal.h>
 

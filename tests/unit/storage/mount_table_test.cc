@@ -1,4 +1,4 @@
-#include "pmmha/mount_table.h"
+#include "pmmha/storage/mount_table.h"
 
 #include <sys/sysmacros.h>
 #include <unistd.h>

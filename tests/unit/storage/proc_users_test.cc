@@ -1,4 +1,4 @@
-#include "pmmha/proc_users.h"
+#include "pmmha/storage/proc_users.h"
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>

@@ -1,4 +1,4 @@
-#include "pmmha/storage_params.h"
+#include "pmmha/storage/storage_params.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "pmmha/storage.h"
+#include "pmmha/storage/storage.h"
 
 #include <signal.h>
 #include <sys/sysmacros.h>
