@@ -282,12 +282,11 @@ std::string NodeName(const Request& request) {
 
 // The HA settings, or why they do not add up.
 Result<HaSettings> ResolveHa(const Params& p, const Request& request) {
-  auto bad = [](std::string why) { return Status(ExitCode::kErrConfigured, std::move(why)); };
   if (request.meta.promotable && request.meta.promoted_max > 1) {
-    return bad(fmt::format("promoted-max={}: PMM has one leader, set promoted-max=1",
-                           request.meta.promoted_max));
+    return Status::NotConfigured("promoted-max={}: PMM has one leader, set promoted-max=1",
+                           request.meta.promoted_max);
   }
-  if (!p.IsSet(kHaPeers)) return bad("ha=true needs ha_peers, the PMM Servers of the cluster");
+  if (!p.IsSet(kHaPeers)) return Status::NotConfigured("ha=true needs ha_peers, the PMM Servers of the cluster");
   auto peers = ParseHaPeers(p.String(kHaPeers));
   if (!peers) return peers.status().Prefixed("parameter 'ha_peers'");
   HaSettings ha;
@@ -300,9 +299,9 @@ Result<HaSettings> ResolveHa(const Params& p, const Request& request) {
       if (peer.node == node) ha.advertise_address = peer.address;
     }
     if (ha.advertise_address.empty()) {
-      return bad(fmt::format("ha_peers names no address for this node {}: write it as "
+      return Status::NotConfigured("ha_peers names no address for this node {}: write it as "
                              "NODE=ADDRESS entries or set ha_advertise_address",
-                             Quote(node)));
+                             Quote(node));
     }
   }
   for (const auto& peer : *peers) {
@@ -335,8 +334,7 @@ Result<Setup> Resolve(const Context& ctx) {
     }
   }
   if (s.binary.empty()) {
-    return Status(ExitCode::kErrInstalled,
-                  runtime == "auto" ? std::string("neither podman nor docker is installed")
+    return Status::NotInstalled(runtime == "auto" ? std::string("neither podman nor docker is installed")
                                     : fmt::format("{} is not installed", runtime));
   }
   const std::string& backend = p.String(kBackend);
@@ -349,10 +347,9 @@ Result<Setup> Resolve(const Context& ctx) {
     if (present) {
       s.socket = socket;
     } else if (backend == "api") {
-      return Status(ExitCode::kErrInstalled,
-                    fmt::format("backend=api but {} is not a socket (is the {} service "
+      return Status::NotInstalled("backend=api but {} is not a socket (is the {} service "
                                 "running?)",
-                                Quote(socket), EngineName(s.kind)));
+                                Quote(socket), EngineName(s.kind));
     }
   }
 
@@ -361,9 +358,8 @@ Result<Setup> Resolve(const Context& ctx) {
   c.instance = ctx.request().instance;
   c.name = p.IsSet(kName) ? p.String(kName) : ContainerNameFor(c.instance);
   if (auto bad = CheckContainerName(c.name)) {
-    return Status(ExitCode::kErrConfigured,
-                  fmt::format("the container name {} from the resource name {}; set name",
-                              Quote(c.name), *bad));
+    return Status::NotConfigured("the container name {} from the resource name {}; set name",
+                              Quote(c.name), *bad);
   }
   c.data_dir = p.String(kDataDir);
   while (c.data_dir.size() > 1 && c.data_dir.back() == '/') c.data_dir.pop_back();
@@ -371,7 +367,7 @@ Result<Setup> Resolve(const Context& ctx) {
   c.host_network = p.String(kNetwork) == "host";
   c.publish = SplitPublish(p.String(kPublish));
   if (!c.host_network && c.publish.empty() && !p.IsSet(kHealthUrl)) {
-    return Status(ExitCode::kErrConfigured, "network=bridge needs publish (e.g. 443:8443)");
+    return Status::NotConfigured("network=bridge needs publish (e.g. 443:8443)");
   }
   auto env = ParseEnvList(p.String(kEnv));
   if (!env) return env.status().Prefixed("parameter 'env'");
@@ -412,16 +408,14 @@ Result<Setup> Resolve(const Context& ctx) {
     c.ha = std::move(*ha);
     c.leader_url = LeaderCheckUrl(c.health_url);
   } else if (c.promotable) {
-    return Status(ExitCode::kErrConfigured,
-                  "a promotable clone needs ha=true (PMM 3 HA on external databases): without "
+    return Status::NotConfigured("a promotable clone needs ha=true (PMM 3 HA on external databases): without "
                   "it every instance would run its own PMM on one data set and corrupt it");
   }
   if (c.promotable) {
     c.promoted_path = state_path("promoted");
     auto crm_attribute = FindExecutable("crm_attribute", path);
     if (!crm_attribute) {
-      return Status(ExitCode::kErrInstalled,
-                    "crm_attribute (Pacemaker) is needed to set promotion scores");
+      return Status::NotInstalled("crm_attribute (Pacemaker) is needed to set promotion scores");
     }
     s.crm_attribute = *crm_attribute;
     s.config.promotion_cache_path = state_path("score");
@@ -444,8 +438,7 @@ Status Validate(Context& ctx) {
   if (Status s = CheckHttpSupport(setup->config.health_url); !s.ok()) return s;
   const std::string& env_file = setup->config.env_file;
   if (!env_file.empty() && !ctx.IsProbe() && access(env_file.c_str(), R_OK) != 0) {
-    return Status(ExitCode::kErrInstalled,
-                  fmt::format("env_file {} is not readable on this node", Quote(env_file)));
+    return Status::NotInstalled("env_file {} is not readable on this node", Quote(env_file));
   }
   return Status::Ok();
 }

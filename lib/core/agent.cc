@@ -52,8 +52,7 @@ int RunAction(const AgentSpec& agent, const CommandLine& cl, const Environment& 
     if (action == nullptr) {
       std::fputs(RenderUsage(agent).c_str(), stderr);
       return Finish(log, cl.action,
-                    Status(ExitCode::kErrUnimplemented,
-                           fmt::format("action {} is not implemented", Quote(cl.action))));
+                    Status::Unimplemented("action {} is not implemented", Quote(cl.action)));
     }
   }
   Deadline deadline = Deadline::ForOperation(OperationTimeout(agent, *request, action));
@@ -105,9 +104,9 @@ int RunAgent(const AgentSpec& agent, int argc, const char* const* argv, Environm
     return RunAction(agent, *cl, env);
   } catch (const std::exception& e) {
     return Finish(Logger(), "agent",
-                  Status(ExitCode::kErrGeneric, fmt::format("internal error: {}", e.what())));
+                  Status::Error("internal error: {}", e.what()));
   } catch (...) {
-    return Finish(Logger(), "agent", Status(ExitCode::kErrGeneric, "internal error"));
+    return Finish(Logger(), "agent", Status::Error("internal error"));
   }
 }
 

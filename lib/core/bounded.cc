@@ -16,10 +16,10 @@ namespace pmmha {
 Result<int> RunBounded(std::string_view what, const std::function<int()>& work,
                        const Deadline& deadline) {
   if (deadline.HasExpired()) {
-    return Status(ExitCode::kErrGeneric, fmt::format("{}: no time left", what));
+    return Status::Error("{}: no time left", what);
   }
   pid_t pid = fork();
-  if (pid < 0) return Status(ExitCode::kErrGeneric, fmt::format("fork: {}", strerror(errno)));
+  if (pid < 0) return Status::Error("fork: {}", strerror(errno));
   if (pid == 0) _exit(work() & 0xff);
 
   auto begun = Deadline::Clock::now();
@@ -41,9 +41,8 @@ Result<int> RunBounded(std::string_view what, const std::function<int()>& work,
       waitpid(pid, &status, WNOHANG);
       auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
           Deadline::Clock::now() - begun);
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("{}: no answer within {} ms (hung filesystem?)", what,
-                                waited.count()));
+      return Status::Error("{}: no answer within {} ms (hung filesystem?)", what,
+                                waited.count());
     }
     if (pidfd >= 0) {
       pollfd p{pidfd, POLLIN, 0};
@@ -54,9 +53,8 @@ Result<int> RunBounded(std::string_view what, const std::function<int()>& work,
   }
   if (pidfd >= 0) close(pidfd);
   if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return Status(ExitCode::kErrGeneric,
-                fmt::format("{}: the checking process died by signal {}", what,
-                            WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+  return Status::Error("{}: the checking process died by signal {}", what,
+                            WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
 }  // namespace pmmha

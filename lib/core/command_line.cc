@@ -27,8 +27,7 @@ po::options_description Options(const AgentSpec& agent) {
 Result<std::string> SecondsToMs(std::string_view option, const std::string& text) {
   auto n = ParseInteger(text);
   if (!n || *n < 0 || *n > 86400 * 365) {
-    return Status(ExitCode::kErrArgs,
-                  fmt::format("--{} wants whole seconds, not {}", option, Quote(text)));
+    return Status::BadArgs("--{} wants whole seconds, not {}", option, Quote(text));
   }
   return std::to_string(*n * 1000);
 }
@@ -49,8 +48,8 @@ Result<CommandLine> ParseCommandLine(const AgentSpec& agent, int argc,
     return cl;
   }
   if (first.empty() || first.front() == '-') {
-    return Status(ExitCode::kErrArgs, fmt::format("the first argument must be an action, not {}",
-                                                  Quote(first)));
+    return Status::BadArgs("the first argument must be an action, not {}",
+                                                  Quote(first));
   }
   cl.kind = CommandLine::Kind::kAction;
   cl.action = std::string(first);
@@ -70,7 +69,7 @@ Result<CommandLine> ParseCommandLine(const AgentSpec& agent, int argc,
                   .run(),
               vm);
   } catch (const po::error& e) {
-    return Status(ExitCode::kErrArgs, fmt::format("command line: {}", e.what()));
+    return Status::BadArgs("command line: {}", e.what());
   }
   for (const ParamSpec* p : agent.params) {
     if (vm.count(std::string(p->name))) {

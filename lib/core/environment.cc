@@ -64,9 +64,8 @@ Result<std::optional<long long>> MetaNumber(const Environment& env, std::string_
   if (!text || text->empty()) return std::optional<long long>();
   auto n = ParseInteger(*text);
   if (!n || *n < 0) {
-    return Status(ExitCode::kErrArgs,
-                  fmt::format("meta attribute '{}' is not a non-negative number: {}", name,
-                              Quote(*text)));
+    return Status::BadArgs("meta attribute '{}' is not a non-negative number: {}", name,
+                              Quote(*text));
   }
   return std::optional<long long>(*n);
 }
@@ -110,8 +109,7 @@ Result<Request> ParseRequest(const Environment& env, std::string_view action) {
   if (auto level = env.Get("OCF_CHECK_LEVEL"); level && !level->empty()) {
     auto n = ParseInteger(*level);
     if (!n || *n < 0) {
-      return Status(ExitCode::kErrArgs,
-                    fmt::format("OCF_CHECK_LEVEL is not a depth: {}", Quote(*level)));
+      return Status::BadArgs("OCF_CHECK_LEVEL is not a depth: {}", Quote(*level));
     }
     r.check_level = static_cast<int>(*n);
   }

@@ -29,11 +29,9 @@ std::string_view TypeName(ParamType type) {
 
 Status Invalid(const ParamSpec& spec, std::string_view value, std::string_view why) {
   if (spec.Has(kPrivate)) {
-    return Status(ExitCode::kErrConfigured,
-                  fmt::format("parameter '{}' (value hidden): {}", spec.name, why));
+    return Status::NotConfigured("parameter '{}' (value hidden): {}", spec.name, why);
   }
-  return Status(ExitCode::kErrConfigured,
-                fmt::format("parameter '{}' = {}: {}", spec.name, Quote(value), why));
+  return Status::NotConfigured("parameter '{}' = {}: {}", spec.name, Quote(value), why);
 }
 
 std::optional<std::string> CheckValue(const ParamSpec& spec, std::string_view value) {
@@ -144,8 +142,7 @@ Result<Params> ValidateParams(const ParamTable& table, const Environment& env) {
     bool user_set = given.has_value() && !given->empty();
     if (!user_set) {
       if (spec->Has(kRequired)) {
-        return Status(ExitCode::kErrConfigured,
-                      fmt::format("required parameter '{}' is not set", spec->name));
+        return Status::NotConfigured("required parameter '{}' is not set", spec->name);
       }
       params.Put(*spec, std::string(spec->default_value), false);
       continue;

@@ -187,16 +187,14 @@ class Waiter {
 Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& argv,
                                              const Deadline& deadline,
                                              const ProcessOptions& options) {
-  if (argv.empty()) return Status(ExitCode::kErrGeneric, "empty command");
+  if (argv.empty()) return Status::Error("empty command");
   if (deadline.HasExpired()) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("no time left to run {}", Quote(argv[0])));
+    return Status::Error("no time left to run {}", Quote(argv[0]));
   }
   const char* path_env = std::getenv("PATH");
   auto path = FindExecutable(argv[0], path_env != nullptr ? path_env : "/usr/sbin:/usr/bin:/sbin:/bin");
   if (!path) {
-    return Status(ExitCode::kErrInstalled,
-                  fmt::format("{} not found or not executable", Quote(argv[0])));
+    return Status::NotInstalled("{} not found or not executable", Quote(argv[0]));
   }
 
   ChildSetup setup;
@@ -219,14 +217,14 @@ Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& arg
 
   Pipe out, err, report;
   if (!MakePipe(out) || !MakePipe(err) || !MakePipe(report)) {
-    return Status(ExitCode::kErrGeneric, fmt::format("pipe: {}", strerror(errno)));
+    return Status::Error("pipe: {}", strerror(errno));
   }
   setup.out = out.write.get();
   setup.err = err.write.get();
   setup.report = report.write.get();
 
   pid_t pid = fork();
-  if (pid < 0) return Status(ExitCode::kErrGeneric, fmt::format("fork: {}", strerror(errno)));
+  if (pid < 0) return Status::Error("fork: {}", strerror(errno));
   if (pid == 0) ExecChild(setup);
 
   out.write.reset();
@@ -240,8 +238,7 @@ Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& arg
   if (n == sizeof exec_errno) {
     int ignored;
     waitpid(pid, &ignored, 0);
-    return Status(ExitCode::kErrInstalled,
-                  fmt::format("cannot execute {}: {}", Quote(*path), strerror(exec_errno)));
+    return Status::NotInstalled("cannot execute {}: {}", Quote(*path), strerror(exec_errno));
   }
 
   fcntl(out.read.get(), F_SETFL, O_NONBLOCK);

@@ -18,10 +18,9 @@ bool IsOperator(char c) {
 }
 
 Status Refuse(char c, std::size_t pos, std::string_view where) {
-  return Status(ExitCode::kErrConfigured,
-                fmt::format("'{}' {}at position {}: no shell runs these options, so shell "
+  return Status::NotConfigured("'{}' {}at position {}: no shell runs these options, so shell "
                             "syntax would not work; quote it with '...' to pass it literally",
-                            c, where, pos + 1));
+                            c, where, pos + 1);
 }
 
 }  // namespace
@@ -42,8 +41,7 @@ Result<std::vector<std::string>> SplitWords(std::string_view text) {
     if (c == '\'') {
       auto end = text.find('\'', i + 1);
       if (end == std::string_view::npos) {
-        return Status(ExitCode::kErrConfigured,
-                      fmt::format("unterminated ' quote at position {}", i + 1));
+        return Status::NotConfigured("unterminated ' quote at position {}", i + 1);
       }
       word.append(text.substr(i + 1, end - i - 1));
       i = end;
@@ -62,13 +60,12 @@ Result<std::vector<std::string>> SplitWords(std::string_view text) {
         }
       }
       if (j >= text.size()) {
-        return Status(ExitCode::kErrConfigured,
-                      fmt::format("unterminated \" quote at position {}", i + 1));
+        return Status::NotConfigured("unterminated \" quote at position {}", i + 1);
       }
       i = j;
     } else if (c == '\\') {
       if (i + 1 >= text.size()) {
-        return Status(ExitCode::kErrConfigured, "a trailing backslash escapes nothing");
+        return Status::NotConfigured("a trailing backslash escapes nothing");
       }
       word += text[++i];
     } else if (IsOperator(c)) {

@@ -80,8 +80,8 @@ Status SendFrames(int fd, int ifindex, const std::vector<Frame>& frames) {
     sockaddr_ll to = LinkAddress(ifindex, f);
     if (sendto(fd, f.payload.data(), f.payload.size(), 0, reinterpret_cast<sockaddr*>(&to),
                sizeof to) < 0) {
-      return Status(ExitCode::kErrGeneric, fmt::format("sending on link {} failed: {}", ifindex,
-                                                       Errno(errno)));
+      return Status::Error("sending on link {} failed: {}", ifindex,
+                                                       Errno(errno));
     }
   }
   return Status::Ok();
@@ -105,8 +105,7 @@ std::vector<Frame> FramesFor(const Announcement& a) {
 Result<OwnedFd> SendSocket() {
   OwnedFd fd(socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("cannot open a packet socket: {}", Errno(errno)));
+    return Status::Error("cannot open a packet socket: {}", Errno(errno));
   }
   return fd;
 }
@@ -169,8 +168,7 @@ class PacketAnnouncer : public Announcer {
     std::fflush(nullptr);
     pid_t pid = fork();
     if (pid < 0) {
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("cannot start the background announcer: {}", Errno(errno)));
+      return Status::Error("cannot start the background announcer: {}", Errno(errno));
     }
     if (pid == 0) AnnounceLoop(fd->get(), a.link.index, frames, rounds, interval);
     // The child cannot have been reaped yet (we are its parent), so its
@@ -198,16 +196,14 @@ class PacketAnnouncer : public Announcer {
     if (!ip.is_v4() || !CanAnnounce(link)) return std::optional<MacAddress>();
     OwnedFd fd(socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP)));
     if (!fd.valid()) {
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("cannot open a packet socket: {}", Errno(errno)));
+      return Status::Error("cannot open a packet socket: {}", Errno(errno));
     }
     sockaddr_ll local{};
     local.sll_family = AF_PACKET;
     local.sll_protocol = htons(ETH_P_ARP);
     local.sll_ifindex = link.index;
     if (bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("cannot bind a packet socket: {}", Errno(errno)));
+      return Status::Error("cannot bind a packet socket: {}", Errno(errno));
     }
     MacAddress own = MacOf(link);
     std::vector<Frame> probe = {ArpProbe(own, ip)};

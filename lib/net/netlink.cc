@@ -137,8 +137,7 @@ class Socket {
   Status Open(std::uint32_t groups) {
     fd_.reset(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
     if (!fd_.valid()) {
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("cannot open a netlink socket: {}", Errno(errno)));
+      return Status::Error("cannot open a netlink socket: {}", Errno(errno));
     }
     int one = 1;
     // Best effort: without extended acks errors lose their text, without
@@ -150,8 +149,7 @@ class Socket {
     local.nl_family = AF_NETLINK;
     local.nl_groups = groups;
     if (bind(fd_.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("cannot bind a netlink socket: {}", Errno(errno)));
+      return Status::Error("cannot bind a netlink socket: {}", Errno(errno));
     }
     seq_ = static_cast<std::uint32_t>(getpid()) << 16;
     return Status::Ok();
@@ -179,15 +177,14 @@ class Socket {
       int ready = poll(&p, 1, timeout);
       if (ready < 0 && errno == EINTR) continue;
       if (ready < 0) return Fail(errno_out, errno, "netlink poll failed");
-      if (ready == 0) return Status(ExitCode::kErrGeneric, "the kernel did not answer in time");
+      if (ready == 0) return Status::Error("the kernel did not answer in time");
       // MSG_TRUNC: the real length, so that a reply cut short is an error
       // rather than a dump silently missing entries.
       ssize_t n = recv(fd_.get(), buf_.data(), buf_.size(), MSG_TRUNC);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return Fail(errno_out, errno, "netlink receive failed");
       if (static_cast<std::size_t>(n) > buf_.size()) {
-        return Status(ExitCode::kErrGeneric,
-                      fmt::format("netlink reply of {} bytes did not fit the buffer", n));
+        return Status::Error("netlink reply of {} bytes did not fit the buffer", n);
       }
       int len = static_cast<int>(n);
       for (auto* h = reinterpret_cast<const nlmsghdr*>(buf_.data()); NLMSG_OK(h, len);
@@ -203,12 +200,12 @@ class Socket {
  private:
   static Status Fail(int* errno_out, int err, std::string_view what) {
     if (errno_out != nullptr) *errno_out = err;
-    return Status(ExitCode::kErrGeneric, fmt::format("{}: {}", what, Errno(err)));
+    return Status::Error("{}: {}", what, Errno(err));
   }
 
   static Status AckStatus(const nlmsghdr& h, int* errno_out) {
     if (h.nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) {
-      return Status(ExitCode::kErrGeneric, "truncated netlink error message");
+      return Status::Error("truncated netlink error message");
     }
     const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(&h));
     if (err->error == 0) return Status::Ok();
@@ -228,7 +225,7 @@ class Socket {
         if (!text.empty()) reason += fmt::format(" ({})", text);
       }
     }
-    return Status(ExitCode::kErrGeneric, reason);
+    return Status::Error(reason);
   }
 
   OwnedFd fd_;
@@ -409,15 +406,14 @@ class RtNetwork : public Network {
   }
 
   Result<bool> WaitForChange(const Deadline& deadline) override {
-    if (!events_) return Status(ExitCode::kErrGeneric, "internal error: not subscribed");
+    if (!events_) return Status::Error("internal error: not subscribed");
     for (;;) {
       pollfd p{events_->fd(), POLLIN, 0};
       int timeout = static_cast<int>(std::min<long long>(deadline.Remaining().count(), 60000));
       int ready = poll(&p, 1, timeout);
       if (ready < 0 && errno == EINTR) continue;
       if (ready < 0) {
-        return Status(ExitCode::kErrGeneric,
-                      fmt::format("waiting for netlink events failed: {}", Errno(errno)));
+        return Status::Error("waiting for netlink events failed: {}", Errno(errno));
       }
       if (ready == 0) {
         if (deadline.HasExpired()) return false;
@@ -466,12 +462,11 @@ Result<bool> EnterNetworkNamespace(std::string_view name) {
   OwnedFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     if (errno == ENOENT) return false;
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("cannot open network namespace {}: {}", Quote(path), Errno(errno)));
+    return Status::Error("cannot open network namespace {}: {}", Quote(path), Errno(errno));
   }
   if (setns(fd.get(), CLONE_NEWNET) != 0) {
-    return Status(ExitCode::kErrGeneric, fmt::format("cannot enter network namespace {}: {}",
-                                                     Quote(path), Errno(errno)));
+    return Status::Error("cannot enter network namespace {}: {}",
+                                                     Quote(path), Errno(errno));
   }
   return true;
 }

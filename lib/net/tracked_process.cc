@@ -76,15 +76,13 @@ Status SaveProcessIdentity(const std::string& path, const ProcessIdentity& id) {
                          static_cast<ssize_t>(text.size())) {
     int err = errno;
     unlink(tmp.c_str());
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("cannot write {}: {}", Quote(tmp), std::strerror(err)));
+    return Status::Error("cannot write {}: {}", Quote(tmp), std::strerror(err));
   }
   fd.reset();
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     unlink(tmp.c_str());
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("cannot write {}: {}", Quote(path), std::strerror(err)));
+    return Status::Error("cannot write {}: {}", Quote(path), std::strerror(err));
   }
   return Status::Ok();
 }
@@ -120,8 +118,8 @@ Status EndTrackedProcess(const std::string& path, const Deadline& deadline) {
     return Status::Ok();
   }
   if (PidfdSendSignal(pidfd.get(), SIGKILL) != 0 && errno != ESRCH) {
-    return Status(ExitCode::kErrGeneric, fmt::format("cannot end process {}: {}", recorded->pid,
-                                                     std::strerror(errno)));
+    return Status::Error("cannot end process {}: {}", recorded->pid,
+                                                     std::strerror(errno));
   }
   // A pidfd becomes readable when the process has exited, whoever reaps it.
   for (;;) {
@@ -131,8 +129,7 @@ Status EndTrackedProcess(const std::string& path, const Deadline& deadline) {
     if (ready < 0 && errno == EINTR) continue;
     if (ready > 0) break;
     if (ready == 0 && !deadline.HasExpired()) continue;
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("process {} did not end in time", recorded->pid));
+    return Status::Error("process {} did not end in time", recorded->pid);
   }
   unlink(path.c_str());
   return Status::Ok();

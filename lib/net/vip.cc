@@ -69,8 +69,7 @@ std::optional<std::string> CheckNamespaceName(std::string_view value) {
 
 Result<VipConfig> MakeVipConfig(const VipParams& p) {
   auto Bad = [](std::string_view name, std::string_view value, std::string_view why) {
-    return Status(ExitCode::kErrConfigured,
-                  fmt::format("parameter '{}' = {}: {}", name, Quote(value), why));
+    return Status::NotConfigured("parameter '{}' = {}: {}", name, Quote(value), why);
   };
   VipConfig c;
   auto ip = IpAddress::Parse(p.ip);
@@ -95,9 +94,8 @@ Result<VipConfig> MakeVipConfig(const VipParams& p) {
     }
   }
   if (ip->IsLinkLocal() && !ip->is_v4() && p.nic.empty()) {
-    return Status(ExitCode::kErrConfigured,
-                  fmt::format("parameter 'nic' is required for the link-local address {}",
-                              Quote(p.ip)));
+    return Status::NotConfigured("parameter 'nic' is required for the link-local address {}",
+                              Quote(p.ip));
   }
   auto mode = ParseArpMode(p.arp_mode);
   if (!mode) return Bad("arp_mode", p.arp_mode, "must be one of: request, reply, both");
@@ -191,15 +189,14 @@ Result<Placement> Vip::Place(bool validating) {
       }
       auto found = net_.LinkByIndex(*found_index);
       if (!found) return found.status();
-      if (!*found) return Status(ExitCode::kErrGeneric, "the link of the matching route vanished");
+      if (!*found) return Status::Error("the link of the matching route vanished");
       link = **found;
     }
     if (prefix == 0) prefix = found_prefix.value_or(config_.ip.max_prefix());
   }
   if (!config_.label.empty() && link->name.size() + 1 + config_.label.size() >= IFNAMSIZ) {
-    return Status(ExitCode::kErrConfigured,
-                  fmt::format("parameter 'label' = {}: '{}:{}' is longer than {} characters",
-                              Quote(config_.label), link->name, config_.label, IFNAMSIZ - 1));
+    return Status::NotConfigured("parameter 'label' = {}: '{}:{}' is longer than {} characters",
+                              Quote(config_.label), link->name, config_.label, IFNAMSIZ - 1);
   }
   return Placement{*link, prefix};
 }
@@ -225,9 +222,8 @@ Status Vip::Start(const Deadline& deadline) {
     if (a->ifindex != link.index) {
       auto other = net_.LinkByIndex(a->ifindex);
       std::string name = other && *other ? (*other)->name : std::to_string(a->ifindex);
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("{} is already configured on {}, not on {}",
-                                config_.ip.ToString(), Quote(name), Quote(link.name)));
+      return Status::Error("{} is already configured on {}, not on {}",
+                                config_.ip.ToString(), Quote(name), Quote(link.name));
     }
     if (a->dad_failed() || a->prefix != prefix) {
       // A leftover of an earlier failed start, or another prefix: start over.
@@ -245,10 +241,9 @@ Status Vip::Start(const Deadline& deadline) {
       auto taken = announcer_.Probe(link, config_.ip, 3, config_.arp_interval, deadline);
       if (!taken) return taken.status().Prefixed("duplicate address check failed");
       if (*taken) {
-        return Status(ExitCode::kErrGeneric,
-                      fmt::format("{} is in use by {} on {}: it answered our ARP probe",
+        return Status::Error("{} is in use by {} on {}: it answered our ARP probe",
                                   config_.ip.ToString(), FormatMac((*taken)->data(), 6),
-                                  Quote(link.name)));
+                                  Quote(link.name));
       }
     }
     AddressRequest request;
@@ -286,17 +281,16 @@ Status Vip::WaitUntilUsable(const LinkInfo& configured, const Deadline& deadline
     auto link = net_.LinkByIndex(configured.index);
     if (!link) return link.status();
     if (!*link) {
-      return Status(ExitCode::kErrGeneric, fmt::format("{} vanished", Quote(configured.name)));
+      return Status::Error("{} vanished", Quote(configured.name));
     }
     auto addresses = net_.Addresses(config_.ip.family(), configured.index);
     if (!addresses) return addresses.status();
     const AddressInfo* a = FindAddress(*addresses, config_.ip);
     if (a == nullptr) {
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("{} was removed from {} while starting", config_.ip.ToString(),
-                                Quote(configured.name)));
+      return Status::Error("{} was removed from {} while starting", config_.ip.ToString(),
+                                Quote(configured.name));
     }
-    if (a->dad_failed()) return Status(ExitCode::kErrGeneric, DadFailedReason(**link));
+    if (a->dad_failed()) return Status::Error(DadFailedReason(**link));
     std::string waiting;
     if (!(*link)->admin_up()) {
       waiting = fmt::format("{} did not come up", Quote(configured.name));
@@ -310,7 +304,7 @@ Status Vip::WaitUntilUsable(const LinkInfo& configured, const Deadline& deadline
     auto changed = net_.WaitForChange(deadline);
     if (!changed) return changed.status();
     if (!*changed) {
-      return Status(ExitCode::kErrGeneric, fmt::format("{} within the start timeout", waiting));
+      return Status::Error("{} within the start timeout", waiting);
     }
   }
 }
@@ -372,43 +366,39 @@ Status Vip::Monitor(const Deadline& deadline) {
     if (!named) return named.status();
     if (!*named) {
       log_.Debug("nic {} does not exist", Quote(config_.nic));
-      return Status(ExitCode::kNotRunning);
+      return Status::NotRunning();
     }
     link = **named;
   }
   auto addresses = net_.Addresses(config_.ip.family(), link ? link->index : 0);
   if (!addresses) return addresses.status();
   if (const AddressInfo* a = FindAddress(*addresses, config_.ip)) found = *a;
-  if (!found) return Status(ExitCode::kNotRunning);
+  if (!found) return Status::NotRunning();
   if (!link) {
     auto indexed = net_.LinkByIndex(found->ifindex);
     if (!indexed) return indexed.status();
-    if (!*indexed) return Status(ExitCode::kNotRunning);
+    if (!*indexed) return Status::NotRunning();
     link = **indexed;
   }
 
-  if (found->dad_failed()) return Status(ExitCode::kErrGeneric, DadFailedReason(*link));
+  if (found->dad_failed()) return Status::Error(DadFailedReason(*link));
   if (config_.check_link && !link->admin_up()) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("{} is on {}, but the link is down", config_.ip.ToString(),
-                              Quote(link->name)));
+    return Status::Error("{} is on {}, but the link is down", config_.ip.ToString(),
+                              Quote(link->name));
   }
   if (config_.check_link && !link->has_carrier()) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("{} is on {}, but the link has no carrier", config_.ip.ToString(),
-                              Quote(link->name)));
+    return Status::Error("{} is on {}, but the link has no carrier", config_.ip.ToString(),
+                              Quote(link->name));
   }
   if (found->tentative() && !config_.nodad) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("{} on {} is tentative: duplicate address detection is running",
-                              config_.ip.ToString(), Quote(link->name)));
+    return Status::Error("{} on {} is tentative: duplicate address detection is running",
+                              config_.ip.ToString(), Quote(link->name));
   }
   auto expected = ExpectedPrefix(*link, found->prefix);
   if (!expected) return expected.status();
   if (found->prefix != *expected) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("{} is on {} with prefix /{}, expected /{}", config_.ip.ToString(),
-                              Quote(link->name), found->prefix, *expected));
+    return Status::Error("{} is on {} with prefix /{}, expected /{}", config_.ip.ToString(),
+                              Quote(link->name), found->prefix, *expected);
   }
   // An announcer still busy (since start, or an earlier monitor) is left
   // to finish: cutting it short or adding a second helps nobody.
@@ -432,11 +422,11 @@ Status MissingNamespace(Action action, const Context& ctx, std::string_view name
   switch (action) {
     case Action::kStop: return Status::Ok();
     case Action::kMonitor:
-      return ctx.IsProbe() ? Status(ExitCode::kNotRunning) : Status(ExitCode::kErrGeneric, reason);
-    case Action::kValidate: return Status(ExitCode::kErrConfigured, reason);
+      return ctx.IsProbe() ? Status::NotRunning() : Status::Error(reason);
+    case Action::kValidate: return Status::NotConfigured(reason);
     case Action::kStart: break;
   }
-  return Status(ExitCode::kErrGeneric, reason);
+  return Status::Error(reason);
 }
 
 Status Run(Action action, const VipParams& params, Context& ctx) {
@@ -467,7 +457,7 @@ Status Run(Action action, const VipParams& params, Context& ctx) {
       return placed ? Status::Ok() : placed.status();
     }
   }
-  return Status(ExitCode::kErrGeneric, "internal error: unknown action");
+  return Status::Error("internal error: unknown action");
 }
 
 }  // namespace

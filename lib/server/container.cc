@@ -53,14 +53,14 @@ std::string StringAt(const nlohmann::json& j, const char* key) {
 Result<ContainerInfo> ParseContainerInspect(std::string_view text) {
   auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
-    return Status(ExitCode::kErrGeneric, "the engine's inspect output is not JSON");
+    return Status::Error("the engine's inspect output is not JSON");
   }
   if (doc.is_array()) {
     if (doc.empty()) return ContainerInfo{};
     doc = doc.at(0);
   }
   if (!doc.is_object() || !doc.contains("State") || !doc["State"].is_object()) {
-    return Status(ExitCode::kErrGeneric, "the engine's inspect output has no State");
+    return Status::Error("the engine's inspect output has no State");
   }
   const auto& state = doc["State"];
   ContainerInfo info;

@@ -133,8 +133,8 @@ class ApiEngine final : public ContainerEngine {
   Status Failure(std::string_view what, const HttpResponse& r) const {
     std::string body = r.body.substr(0, 200);
     while (!body.empty() && (body.back() == '\n' || body.back() == ' ')) body.pop_back();
-    return Status(ExitCode::kErrGeneric, fmt::format("{} API {} failed: HTTP {} {}",
-                                                     EngineName(kind_), what, r.status, body));
+    return Status::Error("{} API {} failed: HTTP {} {}",
+                                                     EngineName(kind_), what, r.status, body);
   }
 
   EngineKind kind_;

@@ -124,8 +124,7 @@ class CliEngine final : public ContainerEngine {
   Status Failure(std::string_view what, const ProcessResult& r) const {
     std::string detail = LastLine(r.err);
     if (detail.empty()) detail = r.Describe();
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("{} {} failed: {}", EngineName(kind_), what, detail));
+    return Status::Error("{} {} failed: {}", EngineName(kind_), what, detail);
   }
 
   Status Check(std::string_view what, const Result<ProcessResult>& r) const {

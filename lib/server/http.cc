@@ -14,10 +14,10 @@ namespace pmmha {
 Result<HttpUrl> ParseHttpUrl(const std::string& url) {
   HttpUrl u;
   auto sep = url.find("://");
-  if (sep == std::string::npos) return Status(ExitCode::kErrConfigured, "not an absolute URL");
+  if (sep == std::string::npos) return Status::NotConfigured("not an absolute URL");
   u.scheme = url.substr(0, sep);
   if (u.scheme != "http" && u.scheme != "https") {
-    return Status(ExitCode::kErrConfigured, fmt::format("unsupported scheme '{}'", u.scheme));
+    return Status::NotConfigured("unsupported scheme '{}'", u.scheme);
   }
   auto rest = std::string_view(url).substr(sep + 3);
   auto slash = rest.find_first_of("/?");
@@ -29,16 +29,16 @@ Result<HttpUrl> ParseHttpUrl(const std::string& url) {
     u.target.append(rest.substr(slash));
   }
   if (authority.find('@') != std::string_view::npos) {
-    return Status(ExitCode::kErrConfigured, "user information in the URL is not supported");
+    return Status::NotConfigured("user information in the URL is not supported");
   }
   std::string_view port;
   if (!authority.empty() && authority.front() == '[') {
     auto close = authority.find(']');
-    if (close == std::string_view::npos) return Status(ExitCode::kErrConfigured, "unclosed '['");
+    if (close == std::string_view::npos) return Status::NotConfigured("unclosed '['");
     u.host = std::string(authority.substr(1, close - 1));
     auto after = authority.substr(close + 1);
     if (!after.empty() && after.front() != ':') {
-      return Status(ExitCode::kErrConfigured, "junk after ']'");
+      return Status::NotConfigured("junk after ']'");
     }
     if (!after.empty()) port = after.substr(1);
   } else {
@@ -46,12 +46,12 @@ Result<HttpUrl> ParseHttpUrl(const std::string& url) {
     u.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) port = authority.substr(colon + 1);
   }
-  if (u.host.empty()) return Status(ExitCode::kErrConfigured, "no host");
+  if (u.host.empty()) return Status::NotConfigured("no host");
   u.port = u.scheme == "https" ? 443 : 80;
   if (!port.empty()) {
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), u.port);
     if (ec != std::errc() || end != port.data() + port.size() || u.port < 1 || u.port > 65535) {
-      return Status(ExitCode::kErrConfigured, fmt::format("bad port '{}'", port));
+      return Status::NotConfigured("bad port '{}'", port);
     }
   }
   return u;
@@ -80,8 +80,7 @@ class Client final : public HttpClient {
     if (!url) return url.status().Prefixed(fmt::format("'{}'", request.url));
     auto budget = std::min(request.timeout, deadline.Remaining());
     if (budget.count() <= 0) {
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("{} {}: no time left", request.method, request.url));
+      return Status::Error("{} {}: no time left", request.method, request.url);
     }
     bool plain = !request.unix_socket.empty() || IsPlainHttp(*url);
     auto& transport = plain ? beast_ : curl_;

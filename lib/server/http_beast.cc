@@ -30,8 +30,7 @@ Result<HttpResponse> Exchange(const typename Protocol::endpoint& endpoint,
                               const HttpRequest& request, const HttpUrl& url,
                               std::chrono::milliseconds budget) {
   auto fail = [&](std::string_view what) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("{} {}: {}", request.method, request.url, what));
+    return Status::Error("{} {}: {}", request.method, request.url, what);
   };
   auto verb = http::string_to_verb(request.method);
   if (verb == http::verb::unknown) return fail("unknown method");
@@ -101,8 +100,7 @@ class BeastTransport final : public HttpTransport {
     beast::error_code ec;
     auto address = asio::ip::make_address(url.host, ec);
     if (ec) {
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("{}: '{}' is not an IP address", request.url, url.host));
+      return Status::Error("{}: '{}' is not an IP address", request.url, url.host);
     }
     return Exchange<asio::ip::tcp>(
         asio::ip::tcp::endpoint(address, static_cast<unsigned short>(url.port)), request, url,

@@ -36,11 +36,11 @@ Result<const Curl*> LoadCurl() {
   static std::string error;
   static bool loaded = false;
   if (loaded) return &curl;
-  if (!error.empty()) return Status(ExitCode::kErrInstalled, error);
+  if (!error.empty()) return Status::NotInstalled(error);
   void* lib = dlopen(kLibcurl, RTLD_NOW | RTLD_LOCAL);
   if (lib == nullptr) {
     error = fmt::format("libcurl is needed for this URL but cannot be loaded: {}", dlerror());
-    return Status(ExitCode::kErrInstalled, error);
+    return Status::NotInstalled(error);
   }
   bool ok = true;
   auto sym = [&](auto& fn, const char* name) {
@@ -59,7 +59,7 @@ Result<const Curl*> LoadCurl() {
   sym(curl.slist_free_all, "curl_slist_free_all");
   if (!ok) {
     error = fmt::format("{} lacks a function this agent needs", kLibcurl);
-    return Status(ExitCode::kErrInstalled, error);
+    return Status::NotInstalled(error);
   }
   curl.global_init(CURL_GLOBAL_DEFAULT);
   loaded = true;
@@ -102,7 +102,7 @@ class CurlTransport final : public HttpTransport {
       curl_ = *loaded;
       handle_ = curl_->easy_init();
     }
-    if (handle_ == nullptr) return Status(ExitCode::kErrGeneric, "libcurl initialisation failed");
+    if (handle_ == nullptr) return Status::Error("libcurl initialisation failed");
     const Curl& c = *curl_;
     HttpResponse response;
     Sink sink{&response.body, request.body_cap};
@@ -142,8 +142,7 @@ class CurlTransport final : public HttpTransport {
       std::string what = rc == CURLE_OPERATION_TIMEDOUT
                              ? fmt::format("timed out after {} ms", budget.count())
                              : std::string(c.easy_strerror(rc));
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("{} {}: {}", request.method, request.url, what));
+      return Status::Error("{} {}: {}", request.method, request.url, what);
     }
     c.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
     return response;

@@ -203,9 +203,8 @@ Status PmmServer::ExitedReason(std::string_view when, const ContainerInfo& info,
   if (auto l = engine_.Logs(config_.name, kLogLines, deadline.Within(milliseconds(3000)))) {
     logs = OneLine(*l, 300);
   }
-  return Status(ExitCode::kErrGeneric,
-                fmt::format("container {} {} ({} {}){}{}", Quote(config_.name), when,
-                            info.state_text, info.exit_code, logs.empty() ? "" : ": ", logs));
+  return Status::Error("container {} {} ({} {}){}{}", Quote(config_.name), when,
+                            info.state_text, info.exit_code, logs.empty() ? "" : ": ", logs);
 }
 
 Status PmmServer::PrepareImage(const Deadline& deadline) {
@@ -217,9 +216,8 @@ Status PmmServer::PrepareImage(const Deadline& deadline) {
   if (!present) return present.status();
   if (*present) return Status::Ok();
   if (config_.pull == PullPolicy::kNever) {
-    return Status(ExitCode::kErrInstalled,
-                  fmt::format("image {} is not present on this node and pull=never",
-                              Quote(config_.image)));
+    return Status::NotInstalled("image {} is not present on this node and pull=never",
+                              Quote(config_.image));
   }
   log_.Info("image {} is missing, pulling it", config_.image);
   return engine_.Pull(config_.image, deadline);
@@ -248,15 +246,14 @@ Status PmmServer::CreateContainer(const Deadline& deadline) {
                                      config_.name, getpid());
   int fd = open(env_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("cannot write {}: {}", env_path, strerror(errno)));
+    return Status::Error("cannot write {}: {}", env_path, strerror(errno));
   }
   std::string content = EnvFileContent();
   bool written = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
   close(fd);
   if (!written) {
     unlink(env_path.c_str());
-    return Status(ExitCode::kErrGeneric, fmt::format("cannot write {}", env_path));
+    return Status::Error("cannot write {}", env_path);
   }
   auto args = RunArguments(env_path);
   log_.Info("creating container {} from {}", config_.name, config_.image);
@@ -292,10 +289,9 @@ Status PmmServer::WaitReady(const Deadline& deadline) {
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, kMaxBackoff);
   }
-  return Status(ExitCode::kErrGeneric,
-                fmt::format("PMM Server did not become ready before the start timeout; "
+  return Status::Error("PMM Server did not become ready before the start timeout; "
                             "last answer from {}: {}",
-                            config_.health_url, last.detail));
+                            config_.health_url, last.detail);
 }
 
 Status PmmServer::Start(const Deadline& deadline) {
@@ -359,9 +355,8 @@ Status PmmServer::Stop(const Deadline& deadline) {
     }
     if (!info) return info.status();
     if (IsRunningLike(info->state)) {
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("container {} is still {} after kill", Quote(config_.name),
-                                info->state_text));
+      return Status::Error("container {} is still {} after kill", Quote(config_.name),
+                                info->state_text);
     }
   }
   if (Status s = engine_.Remove(config_.name, deadline); !s.ok()) {
@@ -379,33 +374,30 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
     // is a failure the cluster should recover from.
     if (probe) {
       log_.Warn("{}: reporting not running", info.status().reason());
-      return Status(ExitCode::kNotRunning);
+      return Status::NotRunning();
     }
     return info.status();
   }
   switch (info->state) {
     case ContainerState::kAbsent:
-      return Status(ExitCode::kNotRunning);
+      return Status::NotRunning();
     case ContainerState::kCreated:
     case ContainerState::kExited:
     case ContainerState::kDead:
-      if (probe) return Status(ExitCode::kNotRunning);
-      return Status(ExitCode::kNotRunning,
-                    fmt::format("container {} is {} (exit code {})", Quote(config_.name),
-                                info->state_text, info->exit_code));
+      if (probe) return Status::NotRunning();
+      return Status::NotRunning("container {} is {} (exit code {})", Quote(config_.name),
+                                info->state_text, info->exit_code);
     case ContainerState::kRunning:
       break;
     default:
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("container {} is {}", Quote(config_.name), info->state_text));
+      return Status::Error("container {} is {}", Quote(config_.name), info->state_text);
   }
   if (depth >= 10) {
     auto same = host_.SrvIsDataDir(info->pid, config_.data_dir, deadline);
     if (!same) return same.status();
     if (!*same) {
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("/srv in container {} is no longer {}", Quote(config_.name),
-                                Quote(config_.data_dir)));
+      return Status::Error("/srv in container {} is no longer {}", Quote(config_.name),
+                                Quote(config_.data_dir));
     }
   }
   // The role is the one Pacemaker gave: reporting PMM's own leadership here
@@ -437,8 +429,8 @@ Status PmmServer::Promote(const Deadline& deadline) {
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) return info.status();
   if (info->state != ContainerState::kRunning) {
-    return Status(ExitCode::kNotRunning, fmt::format("cannot promote: container {} is {}",
-                                                     Quote(config_.name), info->state_text));
+    return Status::NotRunning("cannot promote: container {} is {}",
+                                                     Quote(config_.name), info->state_text);
   }
   SetPromoted(true);
   if (config_.ha) {
@@ -456,8 +448,8 @@ Status PmmServer::Demote(const Deadline& deadline) {
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) return info.status();
   if (info->state != ContainerState::kRunning) {
-    return Status(ExitCode::kNotRunning, fmt::format("demoted: container {} is {}",
-                                                     Quote(config_.name), info->state_text));
+    return Status::NotRunning("demoted: container {} is {}",
+                                                     Quote(config_.name), info->state_text);
   }
   if (config_.ha) UpdatePromotionScore(deadline);
   return Status::Ok();
@@ -515,21 +507,17 @@ class RealServerHost final : public ServerHost {
     switch (*r) {
       case kOk: return Status::Ok();
       case kMissing:
-        return Status(ExitCode::kErrGeneric,
-                      fmt::format("data_dir {} does not exist on this node", Quote(dir)));
+        return Status::Error("data_dir {} does not exist on this node", Quote(dir));
       case kNotDir:
-        return Status(ExitCode::kErrGeneric,
-                      fmt::format("data_dir {} is not a directory", Quote(dir)));
+        return Status::Error("data_dir {} is not a directory", Quote(dir));
       case kNotMount:
-        return Status(ExitCode::kErrGeneric,
-                      fmt::format("data_dir {} is not a mount point: refusing to start PMM on "
+        return Status::Error("data_dir {} is not a mount point: refusing to start PMM on "
                                   "a local directory (is the storage resource running here?)",
-                                  Quote(dir)));
+                                  Quote(dir));
       default:
-        return Status(ExitCode::kErrGeneric,
-                      fmt::format("data_dir {} is on the root filesystem: refusing to start "
+        return Status::Error("data_dir {} is on the root filesystem: refusing to start "
                                   "PMM there (require_mount=true)",
-                                  Quote(dir)));
+                                  Quote(dir));
     }
   }
 
@@ -545,9 +533,8 @@ class RealServerHost final : public ServerHost {
         deadline);
     if (!r) return r.status();
     if (*r == 2) {
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("cannot stat /srv of container PID {} or data_dir {}", pid,
-                                Quote(dir)));
+      return Status::Error("cannot stat /srv of container PID {} or data_dir {}", pid,
+                                Quote(dir));
     }
     return *r == 0;
   }

@@ -38,8 +38,7 @@ class CrmPromotionScore final : public PromotionScore {
       std::string err = r->err;
       while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
       unlink(cache_path_.c_str());
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("crm_attribute --promotion failed ({}): {}", r->Describe(), err));
+      return Status::Error("crm_attribute --promotion failed ({}): {}", r->Describe(), err);
     }
     std::ofstream(cache_path_, std::ios::trunc) << value;
     return Status::Ok();

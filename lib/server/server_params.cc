@@ -126,8 +126,7 @@ Result<std::vector<std::string>> ParseEnvList(std::string_view value) {
     // Values may be secrets, and a word without '=' may be one: name at most
     // the variable, and only when it is clearly one.
     if (eq == std::string::npos) {
-      return Status(ExitCode::kErrConfigured,
-                    fmt::format("entry {} is not NAME=VALUE (it has no '=')", i + 1));
+      return Status::NotConfigured("entry {} is not NAME=VALUE (it has no '=')", i + 1);
     }
     std::string_view name = std::string_view(w).substr(0, eq);
     bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name.front()));
@@ -135,10 +134,9 @@ Result<std::vector<std::string>> ParseEnvList(std::string_view value) {
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') valid = false;
     }
     if (!valid) {
-      return Status(ExitCode::kErrConfigured,
-                    fmt::format("entry {} is not NAME=VALUE (the name has characters other "
+      return Status::NotConfigured("entry {} is not NAME=VALUE (the name has characters other "
                                 "than letters, digits and '_')",
-                                i + 1));
+                                i + 1);
     }
   }
   return words;
@@ -200,7 +198,6 @@ std::string ResourceNameOf(std::string_view instance) {
 std::string ContainerNameFor(std::string_view instance) { return ResourceNameOf(instance); }
 
 Result<std::vector<HaPeer>> ParseHaPeers(std::string_view value) {
-  auto bad = [](std::string why) { return Status(ExitCode::kErrConfigured, std::move(why)); };
   std::vector<HaPeer> peers;
   std::size_t pos = 0;
   while (pos <= value.size()) {
@@ -212,14 +209,14 @@ Result<std::vector<HaPeer>> ParseHaPeers(std::string_view value) {
     pos = end + 1;
     if (entry.empty()) {
       if (end == value.size() && !peers.empty()) break;  // a trailing comma
-      return bad("an empty entry");
+      return Status::NotConfigured("an empty entry");
     }
     HaPeer peer;
     auto eq = entry.find('=');
     if (eq != std::string_view::npos) {
       peer.node = std::string(entry.substr(0, eq));
       entry.remove_prefix(eq + 1);
-      if (peer.node.empty()) return bad("an entry without a node name before '='");
+      if (peer.node.empty()) return Status::NotConfigured("an entry without a node name before '='");
     }
     peer.address = std::string(entry);
     bool ip = IsIpLiteral(peer.address);
@@ -228,19 +225,19 @@ Result<std::vector<HaPeer>> ParseHaPeers(std::string_view value) {
                     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") ==
                     std::string::npos;
     if (!ip && !name) {
-      return bad(fmt::format("{} is not an IP address or host name (no ports: they are "
+      return Status::NotConfigured("{} is not an IP address or host name (no ports: they are "
                              "ha_raft_port and the gossip ports)",
-                             Quote(peer.address)));
+                             Quote(peer.address));
     }
     for (const auto& other : peers) {
-      if (other.address == peer.address) return bad(fmt::format("{} twice", Quote(peer.address)));
+      if (other.address == peer.address) return Status::NotConfigured("{} twice", Quote(peer.address));
       if (!peer.node.empty() && other.node == peer.node) {
-        return bad(fmt::format("node {} twice", Quote(peer.node)));
+        return Status::NotConfigured("node {} twice", Quote(peer.node));
       }
     }
     peers.push_back(std::move(peer));
   }
-  if (peers.empty()) return bad("no peers");
+  if (peers.empty()) return Status::NotConfigured("no peers");
   return peers;
 }
 
@@ -298,10 +295,9 @@ Result<std::string> DeriveHealthUrl(int pmm_major, bool host_network,
     }
   }
   if (https) return *https;
-  return Status(ExitCode::kErrConfigured,
-                fmt::format("cannot derive health_url: publish maps neither port {} nor {} of "
+  return Status::NotConfigured("cannot derive health_url: publish maps neither port {} nor {} of "
                             "PMM {}; set health_url or publish one of them",
-                            http_port, https_port, pmm_major));
+                            http_port, https_port, pmm_major);
 }
 
 }  // namespace pmmha

@@ -37,8 +37,7 @@ struct ProbeFree {
 Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& value) {
   char* dev = blkid_evaluate_tag(tag.c_str(), value.c_str(), nullptr);
   if (dev == nullptr) {
-    return Status(ExitCode::kErrInstalled,
-                  fmt::format("no device with {}={} on this node", tag, Quote(value)));
+    return Status::NotInstalled("no device with {}={} on this node", tag, Quote(value));
   }
   std::string path(dev);
   std::free(dev);
@@ -48,26 +47,23 @@ Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& v
 Result<std::string> ProbeFsType(const std::string& device) {
   std::unique_ptr<blkid_struct_probe, ProbeFree> probe(blkid_new_probe_from_filename(device.c_str()));
   if (!probe) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("cannot open {} to find its filesystem: {}", Quote(device),
-                              strerror(errno)));
+    return Status::Error("cannot open {} to find its filesystem: {}", Quote(device),
+                              strerror(errno));
   }
   blkid_probe_enable_superblocks(probe.get(), 1);
   blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_TYPE);
   int rc = blkid_do_safeprobe(probe.get());
   if (rc == 1) {
-    return Status(ExitCode::kErrGeneric, fmt::format("no filesystem found on {}", Quote(device)));
+    return Status::Error("no filesystem found on {}", Quote(device));
   }
   if (rc == -2) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("{} carries signatures of more than one filesystem; set fstype",
-                              Quote(device)));
+    return Status::Error("{} carries signatures of more than one filesystem; set fstype",
+                              Quote(device));
   }
   const char* type = nullptr;
   if (rc != 0 || blkid_probe_lookup_value(probe.get(), "TYPE", &type, nullptr) != 0 ||
       type == nullptr) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("cannot find the filesystem type on {}", Quote(device)));
+    return Status::Error("cannot find the filesystem type on {}", Quote(device));
   }
   return std::string(type);
 }
@@ -85,13 +81,12 @@ std::optional<ExtSuperblock> ParseExtSuperblock(std::span<const std::uint8_t> he
 Result<std::string> ReadDeviceHead(const std::string& device) {
   int fd = open(device.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
   if (fd < 0) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("cannot open {}: {}", Quote(device), strerror(errno)));
+    return Status::Error("cannot open {}: {}", Quote(device), strerror(errno));
   }
   void* buf = nullptr;
   if (posix_memalign(&buf, kHeadSize, kHeadSize) != 0) {
     close(fd);
-    return Status(ExitCode::kErrGeneric, "out of memory");
+    return Status::Error("out of memory");
   }
   std::unique_ptr<void, decltype(&std::free)> owned(buf, &std::free);
   ssize_t n;
@@ -101,8 +96,7 @@ Result<std::string> ReadDeviceHead(const std::string& device) {
   int e = errno;
   close(fd);
   if (n < 0) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("cannot read {}: {}", Quote(device), strerror(e)));
+    return Status::Error("cannot read {}: {}", Quote(device), strerror(e));
   }
   return std::string(static_cast<const char*>(buf), static_cast<std::size_t>(n));
 }
@@ -113,8 +107,7 @@ Result<ExtSuperblock> ReadExtSuperblock(const std::string& device) {
   auto sb = ParseExtSuperblock(std::span<const std::uint8_t>(
       reinterpret_cast<const std::uint8_t*>(head->data()), head->size()));
   if (!sb) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("{} holds no ext2/3/4 superblock", Quote(device)));
+    return Status::Error("{} holds no ext2/3/4 superblock", Quote(device));
   }
   return *sb;
 }

@@ -91,7 +91,7 @@ Status RunBoundedCheck(std::string_view what, const Deadline& deadline, const Ch
   // do not wait for more. The few short lines fit in the pipe buffer, so the
   // child never blocks writing them.
   if (pipe2(fds, O_CLOEXEC) != 0) {
-    return Status(ExitCode::kErrGeneric, fmt::format("{}: pipe: {}", what, strerror(errno)));
+    return Status::Error("{}: pipe: {}", what, strerror(errno));
   }
   fcntl(fds[0], F_SETFL, O_NONBLOCK);
   auto run = RunBounded(
@@ -103,7 +103,7 @@ Status RunBoundedCheck(std::string_view what, const Deadline& deadline, const Ch
         try {
           status = work(progress);
         } catch (const std::exception& e) {
-          status = Status(ExitCode::kErrGeneric, fmt::format("internal error: {}", e.what()));
+          status = Status::Error("internal error: {}", e.what());
         }
         progress.Finish(status);
         return 0;
@@ -114,11 +114,10 @@ Status RunBoundedCheck(std::string_view what, const Deadline& deadline, const Ch
   close(fds[0]);
   if (report.has_result) return report.result;
   if (run.ok()) {
-    return Status(ExitCode::kErrGeneric, fmt::format("{}: the check ended without a result", what));
+    return Status::Error("{}: the check ended without a result", what);
   }
   if (report.step.empty()) return run.status();
-  return Status(ExitCode::kErrGeneric,
-                fmt::format("{} (stuck in {})", run.status().reason(), report.step));
+  return Status::Error("{} (stuck in {})", run.status().reason(), report.step);
 }
 
 }  // namespace pmmha

@@ -48,7 +48,7 @@ Status Escalate(std::string_view what, const EscalationStep& step, ProcessContro
       // An attempt cut short by the deadline says less than who holds the
       // mount: report that instead.
       if (deadline.HasExpired()) break;
-      return Status(ExitCode::kErrGeneric, fmt::format("{} failed: {}", what, attempt.error));
+      return Status::Error("{} failed: {}", what, attempt.error);
     }
     if (deadline.HasExpired()) break;
     if (policy.force == ForceUnmount::kNo) {
@@ -80,15 +80,13 @@ Status Escalate(std::string_view what, const EscalationStep& step, ProcessContro
   }
   std::vector<ProcUser> left = step.users();
   if (left.empty()) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("{} did not succeed before the stop timeout: still busy, no process "
+    return Status::Error("{} did not succeed before the stop timeout: still busy, no process "
                               "using it found{}",
-                              what, signalled ? " (after killing its users)" : ""));
+                              what, signalled ? " (after killing its users)" : "");
   }
-  return Status(ExitCode::kErrGeneric,
-                fmt::format("{} did not succeed before the stop timeout: still used by {}{}", what,
+  return Status::Error("{} did not succeed before the stop timeout: still used by {}{}", what,
                             DescribeUsers(left),
-                            policy.force == ForceUnmount::kNo ? " (force_unmount=false)" : ""));
+                            policy.force == ForceUnmount::kNo ? " (force_unmount=false)" : "");
 }
 
 void SystemProcessControl::Signal(pid_t pid, int signal) { kill(pid, signal); }

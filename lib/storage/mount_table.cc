@@ -54,11 +54,10 @@ bool MountEntry::ReadOnly() const {
 
 Result<MountTable> MountTable::Read(const std::string& path) {
   std::unique_ptr<libmnt_table, TableFree> table(mnt_new_table());
-  if (!table) return Status(ExitCode::kErrGeneric, "libmount: out of memory");
+  if (!table) return Status::Error("libmount: out of memory");
   if (int rc = mnt_table_parse_file(table.get(), path.c_str()); rc != 0) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("cannot read the mount table {}: {}", Quote(path),
-                              strerror(rc < 0 ? -rc : EINVAL)));
+    return Status::Error("cannot read the mount table {}: {}", Quote(path),
+                              strerror(rc < 0 ? -rc : EINVAL));
   }
   std::unique_ptr<libmnt_iter, IterFree> iter(mnt_new_iter(MNT_ITER_FORWARD));
   std::vector<MountEntry> entries;

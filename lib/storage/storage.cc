@@ -95,12 +95,10 @@ Result<ResolvedDevice> Storage::Resolve() {
   }
   PathInfo info = sys_.Stat(dev.path);
   if (!info.exists) {
-    return Status(ExitCode::kErrInstalled,
-                  fmt::format("device {} does not exist on this node", Quote(dev.path)));
+    return Status::NotInstalled("device {} does not exist on this node", Quote(dev.path));
   }
   if (!info.is_block) {
-    return Status(ExitCode::kErrConfigured,
-                  fmt::format("device {} is not a block device", Quote(dev.path)));
+    return Status::NotConfigured("device {} is not a block device", Quote(dev.path));
   }
   dev.rdev = info.rdev;
   return dev;
@@ -110,24 +108,21 @@ Status Storage::Validate(std::string_view action, bool probe) {
   const DeviceSpec& spec = config_.device;
   const std::string& dir = config_.directory;
   if (config_.options.bind && !spec.IsBind()) {
-    return Status(ExitCode::kErrConfigured,
-                  fmt::format("options ask for a bind mount but device {} is not a directory",
-                              Quote(spec.Describe())));
+    return Status::NotConfigured("options ask for a bind mount but device {} is not a directory",
+                              Quote(spec.Describe()));
   }
   if (spec.IsBind() && (PathIsWithin(spec.path, dir) || PathIsWithin(dir, spec.path))) {
-    return Status(ExitCode::kErrConfigured,
-                  fmt::format("device {} and directory {} overlap", Quote(spec.path), Quote(dir)));
+    return Status::NotConfigured("device {} and directory {} overlap", Quote(spec.path), Quote(dir));
   }
   if (!spec.IsBind() && config_.fstype == "none") {
-    return Status(ExitCode::kErrConfigured,
-                  "fstype 'none' is for bind mounts, but device is a block device");
+    return Status::NotConfigured("fstype 'none' is for bind mounts, but device is a block device");
   }
   if (action == "monitor") {
     // A probe must report the truth without failing: no device, not running.
     if (probe && !spec.IsBind()) {
       if (auto dev = Resolve(); !dev) {
         log_.Info("probe: {}: not running", dev.status().reason());
-        return Status(ExitCode::kNotRunning);
+        return Status::NotRunning();
       }
     }
     return Status::Ok();
@@ -139,25 +134,21 @@ Status Storage::Validate(std::string_view action, bool probe) {
   if (spec.IsBind()) {
     PathInfo info = sys_.Stat(spec.path);
     if (!info.exists) {
-      return Status(ExitCode::kErrInstalled,
-                    fmt::format("directory {} to bind-mount does not exist on this node",
-                                Quote(spec.path)));
+      return Status::NotInstalled("directory {} to bind-mount does not exist on this node",
+                                Quote(spec.path));
     }
     if (!info.is_dir) {
-      return Status(ExitCode::kErrConfigured,
-                    fmt::format("device {} is neither below /dev nor a directory", Quote(spec.path)));
+      return Status::NotConfigured("device {} is neither below /dev nor a directory", Quote(spec.path));
     }
   } else if (config_.fstype != "auto") {
     if (!sys_.FsTypeSupported(KernelFsName(config_.fstype))) {
-      return Status(ExitCode::kErrInstalled,
-                    fmt::format("filesystem type {} is not supported by this kernel",
-                                Quote(config_.fstype)));
+      return Status::NotInstalled("filesystem type {} is not supported by this kernel",
+                                Quote(config_.fstype));
     }
     if (auto cmd = FsckCommand(config_.run_fsck, config_.fstype, dev->path)) {
       if (!sys_.FindProgram(cmd->front())) {
-        return Status(ExitCode::kErrInstalled,
-                      fmt::format("{} is not installed (needed by run_fsck={})", Quote(cmd->front()),
-                                  config_.run_fsck == FsckPolicy::kForce ? "force" : "auto"));
+        return Status::NotInstalled("{} is not installed (needed by run_fsck={})", Quote(cmd->front()),
+                                  config_.run_fsck == FsckPolicy::kForce ? "force" : "auto");
       }
     }
   }
@@ -174,26 +165,24 @@ Status Storage::Monitor(int depth, bool probe, const Deadline& deadline) {
   const MountEntry* entry = table->At(dir);
   auto dev = Resolve();
   if (!dev) {
-    if (entry == nullptr || probe) return Status(ExitCode::kNotRunning);
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("{} has {} mounted, but {}", Quote(dir), Describe(*entry),
-                              dev.status().reason()));
+    if (entry == nullptr || probe) return Status::NotRunning();
+    return Status::Error("{} has {} mounted, but {}", Quote(dir), Describe(*entry),
+                              dev.status().reason());
   }
-  if (entry == nullptr) return Status(ExitCode::kNotRunning);
+  if (entry == nullptr) return Status::NotRunning();
   if (!IsMountOf(*entry, *dev, *table)) {
     std::string what = fmt::format("{} has {} mounted, not {}", Quote(dir), Describe(*entry),
                                    Quote(config_.device.Describe()));
     if (probe) {
       log_.Warn("{}: not running", what);
-      return Status(ExitCode::kNotRunning);
+      return Status::NotRunning();
     }
-    return Status(ExitCode::kErrGeneric, what);
+    return Status::Error(what);
   }
   if (entry->ReadOnly() && !config_.options.read_only) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("{} is mounted read-only although options do not ask for 'ro' "
+    return Status::Error("{} is mounted read-only although options do not ask for 'ro' "
                               "(remounted after an I/O error?)",
-                              Quote(dir)));
+                              Quote(dir));
   }
   if (depth >= 10) {
     if (Status s = sys_.CheckReadable(dir, *dev, deadline); !s.ok()) return s;
@@ -209,20 +198,17 @@ Status Storage::Monitor(int depth, bool probe, const Deadline& deadline) {
 Status Storage::CheckStartable(const MountTable& table, const ResolvedDevice& device) {
   const std::string& dir = config_.directory;
   if (const MountEntry* entry = table.At(dir)) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("{} already has {} mounted; refusing to mount {} over it", Quote(dir),
-                              Describe(*entry), Quote(config_.device.Describe())));
+    return Status::Error("{} already has {} mounted; refusing to mount {} over it", Quote(dir),
+                              Describe(*entry), Quote(config_.device.Describe()));
   }
   if (auto below = table.Below(dir); !below.empty()) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("{} is mounted below {}; refusing to hide it under a new mount",
-                              Quote(below.back()->target), Quote(dir)));
+    return Status::Error("{} is mounted below {}; refusing to hide it under a new mount",
+                              Quote(below.back()->target), Quote(dir));
   }
   if (!device.IsBind()) {
     if (auto elsewhere = table.WithDevice(device.rdev); !elsewhere.empty()) {
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("device {} is already mounted at {} on this node",
-                                Quote(device.path), Quote(elsewhere.front()->target)));
+      return Status::Error("device {} is already mounted at {} on this node",
+                                Quote(device.path), Quote(elsewhere.front()->target));
     }
   }
   return Status::Ok();
@@ -233,9 +219,8 @@ Result<std::string> Storage::DecideFsType(const ResolvedDevice& device) {
   auto found = sys_.ProbeFsType(device.path);
   if (config_.fstype == "auto") return found;
   if (found && *found != config_.fstype) {
-    return Status(ExitCode::kErrConfigured,
-                  fmt::format("device {} holds {}, not {}", Quote(device.path), Quote(*found),
-                              Quote(config_.fstype)));
+    return Status::NotConfigured("device {} holds {}, not {}", Quote(device.path), Quote(*found),
+                              Quote(config_.fstype));
   }
   return config_.fstype;
 }
@@ -252,10 +237,9 @@ Status Storage::Fsck(const std::string& fstype, const ResolvedDevice& device,
     log_.Info("{}: {} ({})", cmd->front(), said, run->Describe());
     return Status::Ok();
   }
-  return Status(ExitCode::kErrGeneric,
-                fmt::format("{} {} found errors it cannot repair unattended ({}); not mounting: {}",
+  return Status::Error("{} {} found errors it cannot repair unattended ({}); not mounting: {}",
                             cmd->front(), Quote(device.path), run->Describe(),
-                            OneLine(run->out + "\n" + run->err)));
+                            OneLine(run->out + "\n" + run->err));
 }
 
 Status Storage::FixOwner(const Deadline& deadline) {
@@ -284,10 +268,9 @@ Status Storage::Start(const Deadline& deadline) {
       auto mmp = sys_.HasMmp(dev->path);
       if (!mmp) return mmp.status();
       if (!*mmp) {
-        return Status(ExitCode::kErrConfigured,
-                      fmt::format("{} has no multi-mount protection and require_mmp is set; "
+        return Status::NotConfigured("{} has no multi-mount protection and require_mmp is set; "
                                   "enable it with 'tune2fs -O mmp' while it is mounted nowhere",
-                                  Quote(dev->path)));
+                                  Quote(dev->path));
       }
     } else {
       log_.Info("require_mmp: {} has no multi-mount protection to check", Quote(*fstype));
@@ -298,14 +281,12 @@ Status Storage::Start(const Deadline& deadline) {
   PathInfo info = sys_.Stat(dir);
   if (!info.exists) {
     if (!config_.create_directory) {
-      return Status(ExitCode::kErrInstalled,
-                    fmt::format("directory {} does not exist and create_directory is false",
-                                Quote(dir)));
+      return Status::NotInstalled("directory {} does not exist and create_directory is false",
+                                Quote(dir));
     }
     if (Status s = sys_.MakeDirectory(dir); !s.ok()) return s;
   } else if (!info.is_dir) {
-    return Status(ExitCode::kErrConfigured,
-                  fmt::format("{} exists and is not a directory", Quote(dir)));
+    return Status::NotConfigured("{} exists and is not a directory", Quote(dir));
   }
   // The mount table shows resolved paths: a symlink in `directory` would
   // make every later monitor miss the mount.
@@ -314,9 +295,8 @@ Status Storage::Start(const Deadline& deadline) {
     auto real = sys_.RealPath(path);
     if (!real) return real.status();
     if (*real != path) {
-      return Status(ExitCode::kErrConfigured,
-                    fmt::format("{} resolves to {}: give the path without symbolic links",
-                                Quote(path), Quote(*real)));
+      return Status::NotConfigured("{} resolves to {}: give the path without symbolic links",
+                                Quote(path), Quote(*real));
     }
   }
 
@@ -333,9 +313,8 @@ Status Storage::Start(const Deadline& deadline) {
   if (!after) return after.status();
   const MountEntry* entry = after->At(dir);
   if (entry == nullptr || !IsMountOf(*entry, *dev, *after)) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("mount of {} at {} succeeded but the mount table does not show it",
-                              Quote(dev->path), Quote(dir)));
+    return Status::Error("mount of {} at {} succeeded but the mount table does not show it",
+                              Quote(dev->path), Quote(dir));
   }
   return FixOwner(deadline);
 }
@@ -431,8 +410,7 @@ Status Storage::Stop(const Deadline& deadline) {
       if (!s.ok()) return s;
     }
   }
-  return Status(ExitCode::kErrGeneric,
-                fmt::format("{} is still mounted after unmounting it several times", Quote(dir)));
+  return Status::Error("{} is still mounted after unmounting it several times", Quote(dir));
 }
 
 Status Storage::Reload(const Deadline& deadline) {

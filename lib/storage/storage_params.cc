@@ -11,7 +11,7 @@ namespace pmmha {
 
 namespace {
 
-Status Bad(std::string reason) { return Status(ExitCode::kErrConfigured, std::move(reason)); }
+Status Bad(std::string reason) { return Status::NotConfigured(std::move(reason)); }
 
 // The kernel limits a path to PATH_MAX; a mount point near that is a typo.
 constexpr std::size_t kMaxPath = 1024;

@@ -85,15 +85,14 @@ int OpenMaybeDirect(const std::string& path, int flags, bool direct) {
 
 Status IoError(std::string_view what, const std::string& path, int e) {
   if (e == EROFS) {
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("cannot {} {}: the filesystem is read-only", what, Quote(path)));
+    return Status::Error("cannot {} {}: the filesystem is read-only", what, Quote(path));
   }
-  return Status(ExitCode::kErrGeneric, fmt::format("cannot {} {}: {}", what, Quote(path), Errno(e)));
+  return Status::Error("cannot {} {}: {}", what, Quote(path), Errno(e));
 }
 
 Status WriteReadRemove(const std::string& path, bool direct, ChildProgress& progress) {
   AlignedBlock block;
-  if (block.data == nullptr) return Status(ExitCode::kErrGeneric, "out of memory");
+  if (block.data == nullptr) return Status::Error("out of memory");
   std::string stamp = fmt::format("pmm-storage status {} {}\n", getpid(), std::time(nullptr));
   std::memset(block.data, '.', kBlock);
   std::memcpy(block.data, stamp.data(), std::min(stamp.size(), kBlock));
@@ -120,7 +119,7 @@ Status WriteReadRemove(const std::string& path, bool direct, ChildProgress& prog
 
   progress.Step(fmt::format("reading back {}", Quote(path)));
   AlignedBlock back;
-  if (back.data == nullptr) return Status(ExitCode::kErrGeneric, "out of memory");
+  if (back.data == nullptr) return Status::Error("out of memory");
   fd = OpenMaybeDirect(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, direct);
   if (fd < 0) return IoError("open the status file", path, errno);
   n = pread(fd, back.data, kBlock, 0);
@@ -129,9 +128,8 @@ Status WriteReadRemove(const std::string& path, bool direct, ChildProgress& prog
   if (n != static_cast<ssize_t>(kBlock) || std::memcmp(block.data, back.data, kBlock) != 0) {
     unlink(path.c_str());
     if (n < 0) return IoError("read back the status file", path, e);
-    return Status(ExitCode::kErrGeneric,
-                  fmt::format("the status file {} read back differs from what was written",
-                              Quote(path)));
+    return Status::Error("the status file {} read back differs from what was written",
+                              Quote(path));
   }
   progress.Step(fmt::format("removing {}", Quote(path)));
   if (unlink(path.c_str()) != 0) return IoError("remove the status file", path, errno);
@@ -158,8 +156,7 @@ class RealStorageSystem final : public StorageSystem {
   Result<std::string> RealPath(const std::string& path) override {
     char buf[PATH_MAX];
     if (realpath(path.c_str(), buf) == nullptr) {
-      return Status(ExitCode::kErrGeneric,
-                    fmt::format("cannot resolve {}: {}", Quote(path), Errno(errno)));
+      return Status::Error("cannot resolve {}: {}", Quote(path), Errno(errno));
     }
     return std::string(buf);
   }
@@ -198,8 +195,7 @@ class RealStorageSystem final : public StorageSystem {
       pos = dir.find('/', pos + 1);
       std::string part = dir.substr(0, pos);
       if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) {
-        return Status(ExitCode::kErrGeneric,
-                      fmt::format("cannot create directory {}: {}", Quote(part), Errno(errno)));
+        return Status::Error("cannot create directory {}: {}", Quote(part), Errno(errno));
       }
     }
     return Status::Ok();
@@ -212,8 +208,7 @@ class RealStorageSystem final : public StorageSystem {
       passwd pw, *found = nullptr;
       getpwnam_r(owner.user_name.c_str(), &pw, buf.data(), buf.size(), &found);
       if (found == nullptr) {
-        return Status(ExitCode::kErrInstalled,
-                      fmt::format("user {} does not exist on this node", Quote(owner.user_name)));
+        return Status::NotInstalled("user {} does not exist on this node", Quote(owner.user_name));
       }
       out.uid = found->pw_uid;
     }
@@ -221,8 +216,7 @@ class RealStorageSystem final : public StorageSystem {
       group gr, *found = nullptr;
       getgrnam_r(owner.group_name.c_str(), &gr, buf.data(), buf.size(), &found);
       if (found == nullptr) {
-        return Status(ExitCode::kErrInstalled,
-                      fmt::format("group {} does not exist on this node", Quote(owner.group_name)));
+        return Status::NotInstalled("group {} does not exist on this node", Quote(owner.group_name));
       }
       out.gid = found->gr_gid;
     }
@@ -234,7 +228,7 @@ class RealStorageSystem final : public StorageSystem {
     return RunBoundedCheck(what, deadline, [&](ChildProgress& progress) -> Status {
       progress.Step("mount(2)");
       std::unique_ptr<libmnt_context, ContextFree> cxt(mnt_new_context());
-      if (!cxt) return Status(ExitCode::kErrGeneric, "libmount: out of memory");
+      if (!cxt) return Status::Error("libmount: out of memory");
       // The kernel mounts; no /sbin/mount.<type> helper, no fstab lookup.
       mnt_context_disable_helpers(cxt.get(), 1);
       mnt_context_set_optsmode(cxt.get(), MNT_OMODE_IGNORE);
@@ -252,7 +246,7 @@ class RealStorageSystem final : public StorageSystem {
       int ex = mnt_context_get_excode(cxt.get(), rc, buf, sizeof buf);
       if (ex == MNT_EX_SUCCESS) return Status::Ok();
       std::string why = buf[0] != '\0' ? buf : fmt::format("libmount error {}", rc);
-      return Status(ExitCode::kErrGeneric, fmt::format("{} failed: {}", what, why));
+      return Status::Error("{} failed: {}", what, why);
     });
   }
 
@@ -267,7 +261,7 @@ class RealStorageSystem final : public StorageSystem {
         return Status::Ok();
       }
       // The errno travels as the reason; only this function reads it.
-      return Status(ExitCode::kErrGeneric, std::to_string(errno));
+      return Status::Error(std::to_string(errno));
     });
     if (s.ok()) return {UnmountResult::Kind::kUnmounted, {}};
     auto e = ParseInteger(s.reason());

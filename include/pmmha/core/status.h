@@ -10,6 +10,8 @@
 #include <utility>
 #include <variant>
 
+#include <fmt/format.h>
+
 namespace pmmha {
 
 // OCF 1.1 exit codes (resource-agent-api.md, "Return codes").
@@ -39,6 +41,39 @@ class Status {
       : code_(code), reason_(std::move(reason)) {}
 
   static Status Ok() { return {}; }
+  // Named constructors, so that a call site reads as a sentence:
+  //   return Status::NotConfigured("ha_peers names no address for {}", Quote(node));
+  // The reason is a fmt format string and its arguments, or one string.
+  template <typename... Args>
+  static Status Error(fmt::format_string<Args...> f, Args&&... args) {
+    return {ExitCode::kErrGeneric, fmt::format(f, std::forward<Args>(args)...)};
+  }
+  static Status Error(std::string reason = {}) { return {ExitCode::kErrGeneric, std::move(reason)}; }
+  template <typename... Args>
+  static Status BadArgs(fmt::format_string<Args...> f, Args&&... args) {
+    return {ExitCode::kErrArgs, fmt::format(f, std::forward<Args>(args)...)};
+  }
+  static Status BadArgs(std::string reason = {}) { return {ExitCode::kErrArgs, std::move(reason)}; }
+  template <typename... Args>
+  static Status Unimplemented(fmt::format_string<Args...> f, Args&&... args) {
+    return {ExitCode::kErrUnimplemented, fmt::format(f, std::forward<Args>(args)...)};
+  }
+  static Status Unimplemented(std::string reason = {}) { return {ExitCode::kErrUnimplemented, std::move(reason)}; }
+  template <typename... Args>
+  static Status NotInstalled(fmt::format_string<Args...> f, Args&&... args) {
+    return {ExitCode::kErrInstalled, fmt::format(f, std::forward<Args>(args)...)};
+  }
+  static Status NotInstalled(std::string reason = {}) { return {ExitCode::kErrInstalled, std::move(reason)}; }
+  template <typename... Args>
+  static Status NotConfigured(fmt::format_string<Args...> f, Args&&... args) {
+    return {ExitCode::kErrConfigured, fmt::format(f, std::forward<Args>(args)...)};
+  }
+  static Status NotConfigured(std::string reason = {}) { return {ExitCode::kErrConfigured, std::move(reason)}; }
+  template <typename... Args>
+  static Status NotRunning(fmt::format_string<Args...> f, Args&&... args) {
+    return {ExitCode::kNotRunning, fmt::format(f, std::forward<Args>(args)...)};
+  }
+  static Status NotRunning(std::string reason = {}) { return {ExitCode::kNotRunning, std::move(reason)}; }
 
   bool ok() const { return code_ == ExitCode::kSuccess; }
   ExitCode code() const { return code_; }

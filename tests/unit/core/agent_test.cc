@@ -134,7 +134,7 @@ TEST_CASE("every other action validates first") {
   }
   SECTION("the agent's check runs after the table") {
     calls = {};
-    calls.validate_result = Status(ExitCode::kErrInstalled, "podman is missing");
+    calls.validate_result = Status::NotInstalled("podman is missing");
     auto r = Invoke({"monitor"});
     CHECK(r.rc == 5);
     CHECK(calls.validations == 1);
@@ -147,7 +147,7 @@ TEST_CASE("every other action validates first") {
     CHECK(ok.rc == 0);
     CHECK(calls.validations == 1);
     CHECK(calls.handlers.empty());
-    calls.validate_result = Status(ExitCode::kErrConfigured, "bad");
+    calls.validate_result = Status::NotConfigured("bad");
     CHECK(Invoke({"validate-all"}).rc == 6);
     CHECK(Invoke({"validate-all"}, {{"OCF_RESKEY_count", "x"}}).rc == 6);
   }
@@ -164,7 +164,7 @@ TEST_CASE("a handler runs once and its code is the exit code") {
 
 TEST_CASE("the exit reason is written once, as the last stderr line") {
   calls = {};
-  calls.start_result = Status(ExitCode::kErrGeneric, "PMM did not become ready");
+  calls.start_result = Status::Error("PMM did not become ready");
   auto r = Invoke({"start"});
   CHECK(r.rc == 1);
   CHECK(CountOf(r.err, "ocf-exit-reason:") == 1);

@@ -86,7 +86,7 @@ class FakeNetwork : public Network {
     return out;
   }
   Status AddAddress(const AddressRequest& r) override {
-    if (add_error) return Status(ExitCode::kErrGeneric, add_error);
+    if (add_error) return Status::Error(add_error);
     unsigned flags = IFA_F_PERMANENT;
     if (r.nodad) flags |= IFA_F_NODAD;
     if (!r.address.is_v4() && !r.nodad) flags |= IFA_F_TENTATIVE;
@@ -148,7 +148,7 @@ class FakeAnnouncer : public Announcer {
   bool BackgroundRunning() override { return running; }
   Status StopBackground(const Deadline&) override {
     ++stops;
-    if (stop_error) return Status(ExitCode::kErrGeneric, "process 42 did not end in time");
+    if (stop_error) return Status::Error("process 42 did not end in time");
     running = false;
     return Status::Ok();
   }

@@ -34,7 +34,7 @@ class FakeEngine : public ContainerEngine {
 
   Result<ContainerInfo> Inspect(const std::string&, const Deadline&) override {
     calls.push_back("inspect");
-    if (!reachable) return Status(ExitCode::kErrGeneric, "cannot connect to the engine");
+    if (!reachable) return Status::Error("cannot connect to the engine");
     return info;
   }
   Result<bool> HasImage(const std::string&, const Deadline&) override {
@@ -57,7 +57,7 @@ class FakeEngine : public ContainerEngine {
     }
     if (run_failures_in_use > 0) {
       --run_failures_in_use;
-      return Status(ExitCode::kErrGeneric, "podman run failed: the container name \"pmm\" is "
+      return Status::Error("podman run failed: the container name \"pmm\" is "
                                            "already in use by abc");
     }
     info = ContainerInfo{};
@@ -86,7 +86,7 @@ class FakeEngine : public ContainerEngine {
   }
   Status Remove(const std::string&, const Deadline&) override {
     calls.push_back("remove");
-    if (remove_fails) return Status(ExitCode::kErrGeneric, "rm failed");
+    if (remove_fails) return Status::Error("rm failed");
     info = ContainerInfo{};
     return Status::Ok();
   }
@@ -222,7 +222,7 @@ TEST_CASE("start creates the container and returns when PMM is ready") {
 
 TEST_CASE("start refuses a data_dir that is not mounted, before creating anything") {
   Fixture f;
-  f.host.mount_check = Status(ExitCode::kErrGeneric, "data_dir '/srv/pmm' is not a mount point");
+  f.host.mount_check = Status::Error("data_dir '/srv/pmm' is not a mount point");
   Status s = f.server.Start(f.Soon());
   CHECK(s.code() == ExitCode::kErrGeneric);
   CHECK_THAT(s.reason(), Catch::Contains("not a mount point"));
@@ -233,7 +233,7 @@ TEST_CASE("start refuses a data_dir that is not mounted, before creating anythin
 TEST_CASE("require_mount=false skips the mount check") {
   Fixture f;
   f.config.require_mount = false;
-  f.host.mount_check = Status(ExitCode::kErrGeneric, "not a mount point");
+  f.host.mount_check = Status::Error("not a mount point");
   CHECK(f.server.Start(f.Soon()).ok());
   CHECK(f.host.mount_checks == 0);
 }
@@ -280,7 +280,7 @@ TEST_CASE("podman's 'name already in use' ghost is cleared from storage") {
 TEST_CASE("a container that exits while starting fails start with its log") {
   Fixture f;
   f.engine.exit_after_run = 1;
-  f.http.answers = {Status(ExitCode::kErrGeneric, "connection refused")};
+  f.http.answers = {Status::Error("connection refused")};
   Status s = f.server.Start(f.Soon());
   CHECK(s.code() == ExitCode::kErrGeneric);
   CHECK_THAT(s.reason(), Catch::Contains("exited while PMM was starting (exited 1)"));
@@ -559,7 +559,7 @@ TEST_CASE("HA monitor: the role Pacemaker gave, the score from PMM's leader") {
       {true, HttpResponse{400, "{}"}, ExitCode::kRunningPromoted, "set 1"},
       // No clear answer: the score is left alone, nothing flaps.
       {true, HttpResponse{503, "{}"}, ExitCode::kRunningPromoted, ""},
-      {false, Status(ExitCode::kErrGeneric, "timed out after 5000 ms"), ExitCode::kSuccess, ""},
+      {false, Status::Error("timed out after 5000 ms"), ExitCode::kSuccess, ""},
   };
   for (const auto& c : cases) {
     INFO("promoted " << c.promoted << ", leader check " << (c.leader ? c.leader->status : 0));

@@ -10,8 +10,8 @@ using std::chrono::milliseconds;
 TEST_CASE("a check's Status comes back from the child as is") {
   static const Status cases[] = {
       Status::Ok(),
-      Status(ExitCode::kErrGeneric, "cannot write '/srv/x': the filesystem is read-only"),
-      Status(ExitCode::kNotRunning, "a reason\nwith a newline"),
+      Status::Error("cannot write '/srv/x': the filesystem is read-only"),
+      Status::NotRunning("a reason\nwith a newline"),
   };
   for (const Status& want : cases) {
     Status got = RunBoundedCheck("a check", Deadline::After(milliseconds(5000)),

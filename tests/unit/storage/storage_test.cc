@@ -71,12 +71,12 @@ class FakeSystem final : public StorageSystem {
   }
   Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& value) override {
     auto it = tags.find(tag + "=" + value);
-    if (it == tags.end()) return Status(ExitCode::kErrInstalled, "no device with " + tag);
+    if (it == tags.end()) return Status::NotInstalled("no device with " + tag);
     return it->second;
   }
   Result<std::string> ProbeFsType(const std::string& device) override {
     auto it = fs_types.find(device);
-    if (it == fs_types.end()) return Status(ExitCode::kErrGeneric, "no filesystem found");
+    if (it == fs_types.end()) return Status::Error("no filesystem found");
     return it->second;
   }
   Result<bool> HasMmp(const std::string&) override { return mmp; }
@@ -104,7 +104,7 @@ class FakeSystem final : public StorageSystem {
   Result<OwnerSpec> ResolveOwner(const OwnerSpec& owner) override {
     OwnerSpec out = owner;
     if (!owner.user_name.empty()) {
-      if (!user_pmm_exists) return Status(ExitCode::kErrInstalled, "user 'pmm' does not exist");
+      if (!user_pmm_exists) return Status::NotInstalled("user 'pmm' does not exist");
       out.uid = 1000;
     }
     if (!owner.group_name.empty()) out.gid = 1000;
@@ -253,13 +253,13 @@ TEST_CASE("monitor decisions") {
 TEST_CASE("monitor: depth 10/20 failures are the monitor's failure") {
   Fixture f;
   f.sys.MountOurs();
-  f.sys.readable = Status(ExitCode::kErrGeneric, "read check of '/srv' got no answer");
+  f.sys.readable = Status::Error("read check of '/srv' got no answer");
   CHECK(f.Monitor(20, false).reason() == "read check of '/srv' got no answer");
   CHECK(f.sys.checks.size() == 1);  // no write after a failed read
 
   Fixture w;
   w.sys.MountOurs();
-  w.sys.writable = Status(ExitCode::kErrGeneric, "the filesystem is read-only");
+  w.sys.writable = Status::Error("the filesystem is read-only");
   CHECK(w.Monitor(20, false).code() == ExitCode::kErrGeneric);
   REQUIRE(w.sys.checks.size() == 2);
   CHECK(w.sys.checks[0] == "read /srv /dev/loop3");
