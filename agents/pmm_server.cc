@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "pmmha/core/agent.h"
+#include "pmmha/core/text.h"
 #include "pmmha/server/pmm_server.h"
 #include "pmmha/server/server_params.h"
 #include "pmmha/core/words.h"
@@ -319,7 +320,7 @@ Result<HaSettings> ResolveHa(const Params& p, const Request& request) {
 Result<Setup> Resolve(const Context& ctx) {
   const Params& p = ctx.params();
   Setup s;
-  std::string path = ctx.env().GetOr("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+  std::string path = ctx.env().GetOr("PATH", std::string(kDefaultPath));
   const std::string& runtime = p.String(kRuntime);
   if (runtime != "docker") {
     if (auto podman = FindExecutable("podman", path)) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "pmmha/core/agent.h"
+#include "pmmha/core/text.h"
 #include "pmmha/storage/storage.h"
 
 namespace {
@@ -107,9 +108,7 @@ const ParamSpec kTermGrace{
 std::string Sanitized(std::string_view text) {
   std::string out(text);
   for (char& c : out) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.';
-    if (!ok) c = '_';
+    if (!pmmha::IsNameChar(c)) c = '_';
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // The dispatcher: from argv and the environment to one action and one exit code.
 #include "pmmha/core/agent.h"
+#include "pmmha/core/text.h"
 
 #include <cstdio>
 #include <exception>

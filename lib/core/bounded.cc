@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,19 +10,23 @@
 
 #include <fmt/format.h>
 
+#include "pmmha/core/owned_fd.h"
+#include "pmmha/core/pidfd.h"
+#include "pmmha/core/text.h"
+
 namespace pmmha {
 
-Result<int> RunBounded(std::string_view what, const std::function<int()>& work,
-                       const Deadline& deadline) {
+Result<int> RunBounded(std::string_view what, const Deadline& deadline,
+                       const std::function<int()>& work) {
   if (deadline.HasExpired()) {
     return Status::Error("{}: no time left", what);
   }
   pid_t pid = fork();
-  if (pid < 0) return Status::Error("fork: {}", strerror(errno));
+  if (pid < 0) return Status::Error("fork: {}", Errno(errno));
   if (pid == 0) _exit(work() & 0xff);
 
   auto begun = Deadline::Clock::now();
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  OwnedFd pidfd(PidfdOpen(pid));
   int status = 0;
   for (;;) {
     pid_t r = waitpid(pid, &status, WNOHANG);
@@ -33,10 +36,9 @@ Result<int> RunBounded(std::string_view what, const std::function<int()>& work,
       kill(pid, SIGKILL);
       // Reap it if it dies at once; if it sits in D state, leave it: the
       // kernel reparents it to init when we exit.
-      if (pidfd >= 0) {
-        pollfd p{pidfd, POLLIN, 0};
+      if (pidfd.valid()) {
+        pollfd p{pidfd.get(), POLLIN, 0};
         poll(&p, 1, 100);
-        close(pidfd);
       }
       waitpid(pid, &status, WNOHANG);
       auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -44,14 +46,13 @@ Result<int> RunBounded(std::string_view what, const std::function<int()>& work,
       return Status::Error("{}: no answer within {} ms (hung filesystem?)", what,
                                 waited.count());
     }
-    if (pidfd >= 0) {
-      pollfd p{pidfd, POLLIN, 0};
+    if (pidfd.valid()) {
+      pollfd p{pidfd.get(), POLLIN, 0};
       poll(&p, 1, static_cast<int>(std::min(left, 60000LL)));
     } else {
       usleep(static_cast<useconds_t>(std::min(left, 10LL) * 1000));
     }
   }
-  if (pidfd >= 0) close(pidfd);
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return Status::Error("{}: the checking process died by signal {}", what,
                             WIFSIGNALED(status) ? WTERMSIG(status) : 0);

@@ -1,5 +1,7 @@
 #include "command_line.h"
 
+#include "pmmha/core/text.h"
+
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 

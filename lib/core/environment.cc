@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
 
 extern char** environ;
 

@@ -1,7 +1,7 @@
 #include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -10,13 +10,6 @@ namespace pmmha {
 
 namespace {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string_view TypeName(ParamType type) {
   switch (type) {
@@ -70,42 +63,6 @@ std::optional<std::string> CheckValue(const ParamSpec& spec, std::string_view va
 }
 
 }  // namespace
-
-std::optional<bool> ParseBoolean(std::string_view value) {
-  for (std::string_view yes : {"yes", "true", "1", "on", "y"}) {
-    if (EqualsIgnoreCase(value, yes)) return true;
-  }
-  for (std::string_view no : {"no", "false", "0", "off", "n"}) {
-    if (EqualsIgnoreCase(value, no)) return false;
-  }
-  return std::nullopt;
-}
-
-std::optional<long long> ParseInteger(std::string_view value) {
-  if (value.empty()) return std::nullopt;
-  std::string_view digits = value;
-  if (digits.front() == '+') digits.remove_prefix(1);
-  long long n = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  return n;
-}
-
-std::string Quote(std::string_view value) {
-  constexpr std::size_t kShown = 64;
-  std::string out = "'";
-  for (std::size_t i = 0; i < value.size() && i < kShown; ++i) {
-    unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += "'";
-  if (value.size() > kShown) out += fmt::format(" (cut, {} bytes)", value.size());
-  return out;
-}
 
 const Params::Value& Params::Find(const ParamSpec& spec) const {
   auto it = values_.find(spec.name);

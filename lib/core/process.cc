@@ -9,13 +9,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "pmmha/core/owned_fd.h"
-#include "pmmha/core/param.h"
+#include "pmmha/core/pidfd.h"
+#include "pmmha/core/text.h"
 
 extern char** environ;
 
@@ -35,15 +37,6 @@ bool MakePipe(Pipe& p) {
   p.read.reset(fds[0]);
   p.write.reset(fds[1]);
   return true;
-}
-
-int PidfdOpen(pid_t pid) {
-#ifdef SYS_pidfd_open
-  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-#else
-  errno = ENOSYS;
-  return -1;
-#endif
 }
 
 std::string SignalName(int sig) {
@@ -184,6 +177,33 @@ class Waiter {
   bool reaped_ = false;
 };
 
+// This process's environment with `extra` (NAME=VALUE) added; an extra entry
+// replaces the inherited one of the same name.
+std::vector<std::string> MergedEnvironment(const std::vector<std::string>& extra) {
+  std::vector<std::string> merged;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    std::string_view name = entry.substr(0, entry.find('='));
+    bool replaced = std::any_of(extra.begin(), extra.end(), [name](const std::string& x) {
+      return std::string_view(x).substr(0, x.find('=')) == name;
+    });
+    if (!replaced) merged.emplace_back(entry);
+  }
+  merged.insert(merged.end(), extra.begin(), extra.end());
+  return merged;
+}
+
+// The child outlived its deadline: SIGTERM, `grace` to exit, then SIGKILL.
+// True when it has exited.
+bool TerminateChild(pid_t pid, Waiter& waiter, milliseconds grace) {
+  kill(pid, SIGTERM);
+  if (waiter.WaitUntil(Deadline::After(grace))) return true;
+  kill(pid, SIGKILL);
+  // A process in uninterruptible sleep (a hung filesystem) does not die
+  // even from SIGKILL until its I/O ends: do not wait for it forever.
+  return waiter.WaitUntil(Deadline::After(milliseconds(1000)));
+}
+
 Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& argv,
                                              const Deadline& deadline,
                                              const ProcessOptions& options) {
@@ -192,7 +212,7 @@ Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& arg
     return Status::Error("no time left to run {}", Quote(argv[0]));
   }
   const char* path_env = std::getenv("PATH");
-  auto path = FindExecutable(argv[0], path_env != nullptr ? path_env : "/usr/sbin:/usr/bin:/sbin:/bin");
+  auto path = FindExecutable(argv[0], path_env != nullptr ? path_env : std::string(kDefaultPath));
   if (!path) {
     return Status::NotInstalled("{} not found or not executable", Quote(argv[0]));
   }
@@ -201,30 +221,20 @@ Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& arg
   setup.path = *path;
   for (const auto& a : argv) setup.argv.push_back(const_cast<char*>(a.c_str()));
   setup.argv.push_back(nullptr);
-  std::vector<std::string> env_store;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string_view entry(*e);
-    std::string_view name = entry.substr(0, entry.find('='));
-    bool replaced = false;
-    for (const auto& extra : options.extra_env) {
-      if (std::string_view(extra).substr(0, extra.find('=')) == name) replaced = true;
-    }
-    if (!replaced) env_store.emplace_back(entry);
-  }
-  for (const auto& extra : options.extra_env) env_store.push_back(extra);
+  std::vector<std::string> env_store = MergedEnvironment(options.extra_env);
   for (auto& e : env_store) setup.envp.push_back(e.data());
   setup.envp.push_back(nullptr);
 
   Pipe out, err, report;
   if (!MakePipe(out) || !MakePipe(err) || !MakePipe(report)) {
-    return Status::Error("pipe: {}", strerror(errno));
+    return Status::Error("pipe: {}", Errno(errno));
   }
   setup.out = out.write.get();
   setup.err = err.write.get();
   setup.report = report.write.get();
 
   pid_t pid = fork();
-  if (pid < 0) return Status::Error("fork: {}", strerror(errno));
+  if (pid < 0) return Status::Error("fork: {}", Errno(errno));
   if (pid == 0) ExecChild(setup);
 
   out.write.reset();
@@ -238,7 +248,7 @@ Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& arg
   if (n == sizeof exec_errno) {
     int ignored;
     waitpid(pid, &ignored, 0);
-    return Status::NotInstalled("cannot execute {}: {}", Quote(*path), strerror(exec_errno));
+    return Status::NotInstalled("cannot execute {}: {}", Quote(*path), Errno(exec_errno));
   }
 
   fcntl(out.read.get(), F_SETFL, O_NONBLOCK);
@@ -248,14 +258,7 @@ Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& arg
   bool exited = waiter.WaitUntil(deadline);
   if (!exited) {
     result.timed_out = true;
-    kill(pid, SIGTERM);
-    exited = waiter.WaitUntil(Deadline::After(options.kill_grace));
-    if (!exited) {
-      kill(pid, SIGKILL);
-      // A process in uninterruptible sleep (a hung filesystem) does not die
-      // even from SIGKILL until its I/O ends: do not wait for it forever.
-      exited = waiter.WaitUntil(Deadline::After(milliseconds(1000)));
-    }
+    exited = TerminateChild(pid, waiter, options.kill_grace);
   }
   waiter.FinishStreams();
   if (exited) {

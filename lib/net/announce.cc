@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "pmmha/core/owned_fd.h"
+#include "pmmha/core/text.h"
 #include "pmmha/net/tracked_process.h"
 
 namespace pmmha {
@@ -62,7 +63,6 @@ Frame Arp(std::uint16_t op, const MacAddress& sha, const std::uint8_t* spa,
   return f;
 }
 
-std::string Errno(int err) { return std::strerror(err); }
 
 sockaddr_ll LinkAddress(int ifindex, const Frame& f) {
   sockaddr_ll to{};

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
 
 namespace pmmha {
 

@@ -19,7 +19,7 @@
 #include <fmt/format.h>
 
 #include "pmmha/core/owned_fd.h"
-#include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
 
 // Older UAPI headers lack these; the values are fixed by the kernel ABI.
 #ifndef NETLINK_EXT_ACK
@@ -129,7 +129,6 @@ class Attributes {
   std::array<const rtattr*, 64> attrs_{};
 };
 
-std::string Errno(int err) { return std::strerror(err); }
 
 class Socket {
  public:

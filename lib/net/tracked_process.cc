@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,7 +14,8 @@
 #include <fmt/format.h>
 
 #include "pmmha/core/owned_fd.h"
-#include "pmmha/core/param.h"
+#include "pmmha/core/pidfd.h"
+#include "pmmha/core/text.h"
 
 namespace pmmha {
 
@@ -28,12 +28,6 @@ std::optional<std::string> ReadSmallFile(const std::string& path) {
   ssize_t n = read(fd.get(), buf, sizeof buf - 1);
   if (n < 0) return std::nullopt;
   return std::string(buf, static_cast<std::size_t>(n));
-}
-
-int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
-
-int PidfdSendSignal(int pidfd, int sig) {
-  return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
 
 }  // namespace
@@ -76,13 +70,13 @@ Status SaveProcessIdentity(const std::string& path, const ProcessIdentity& id) {
                          static_cast<ssize_t>(text.size())) {
     int err = errno;
     unlink(tmp.c_str());
-    return Status::Error("cannot write {}: {}", Quote(tmp), std::strerror(err));
+    return Status::Error("cannot write {}: {}", Quote(tmp), Errno(err));
   }
   fd.reset();
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     unlink(tmp.c_str());
-    return Status::Error("cannot write {}: {}", Quote(path), std::strerror(err));
+    return Status::Error("cannot write {}: {}", Quote(path), Errno(err));
   }
   return Status::Ok();
 }
@@ -119,7 +113,7 @@ Status EndTrackedProcess(const std::string& path, const Deadline& deadline) {
   }
   if (PidfdSendSignal(pidfd.get(), SIGKILL) != 0 && errno != ESRCH) {
     return Status::Error("cannot end process {}: {}", recorded->pid,
-                                                     std::strerror(errno));
+                                                     Errno(errno));
   }
   // A pidfd becomes readable when the process has exited, whoever reaps it.
   for (;;) {

@@ -6,16 +6,11 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
 
 namespace pmmha {
 
 namespace {
-
-bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '.' || c == '-';
-}
 
 // Names we pass to the kernel or join into a path: a conservative alphabet
 // keeps shell metacharacters, '/', ':' (alias syntax) and blanks out.

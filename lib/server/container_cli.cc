@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "pmmha/server/container.h"
-#include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
 
 namespace pmmha {
 
@@ -21,14 +21,6 @@ bool SaysNoSuchContainer(const std::string& err) {
   std::string e = Lower(err);
   return e.find("no such container") != std::string::npos ||
          e.find("no container with name or id") != std::string::npos;
-}
-
-// The last non-empty line of the engine's error output, for a reason.
-std::string LastLine(const std::string& text) {
-  std::string t = text;
-  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
-  auto nl = t.rfind('\n');
-  return nl == std::string::npos ? t : t.substr(nl + 1);
 }
 
 class CliEngine final : public ContainerEngine {

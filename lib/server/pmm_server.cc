@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "pmmha/core/bounded.h"
-#include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
 
 namespace pmmha {
 
@@ -35,13 +35,6 @@ bool IsRunningLike(ContainerState s) {
 bool HasStopped(ContainerState s) {
   return s == ContainerState::kAbsent || s == ContainerState::kCreated ||
          s == ContainerState::kExited || s == ContainerState::kDead;
-}
-
-std::string OneLine(std::string text, std::size_t max) {
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  if (text.size() > max) text = text.substr(0, max) + "...";
-  return text;
 }
 
 }  // namespace
@@ -246,7 +239,7 @@ Status PmmServer::CreateContainer(const Deadline& deadline) {
                                      config_.name, getpid());
   int fd = open(env_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    return Status::Error("cannot write {}: {}", env_path, strerror(errno));
+    return Status::Error("cannot write {}: {}", env_path, Errno(errno));
   }
   std::string content = EnvFileContent();
   bool written = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
@@ -492,17 +485,14 @@ class RealServerHost final : public ServerHost {
  public:
   Status CheckMountPoint(const std::string& dir, const Deadline& deadline) override {
     enum { kOk, kMissing, kNotDir, kNotMount, kRootFs };
-    auto r = RunBounded(
-        fmt::format("checking data_dir {}", Quote(dir)),
-        [&dir]() -> int {
+    auto r = RunBounded(fmt::format("checking data_dir {}", Quote(dir)), deadline, [&dir]() -> int {
           struct stat st, root;
           if (stat(dir.c_str(), &st) != 0) return kMissing;
           if (!S_ISDIR(st.st_mode)) return kNotDir;
           if (!IsMountPoint(dir.c_str())) return kNotMount;
           if (stat("/", &root) == 0 && root.st_dev == st.st_dev) return kRootFs;
           return kOk;
-        },
-        deadline);
+        });
     if (!r) return r.status();
     switch (*r) {
       case kOk: return Status::Ok();
@@ -523,14 +513,11 @@ class RealServerHost final : public ServerHost {
 
   Result<bool> SrvIsDataDir(int pid, const std::string& dir, const Deadline& deadline) override {
     std::string srv = fmt::format("/proc/{}/root/srv", pid);
-    auto r = RunBounded(
-        "comparing /srv in the container with data_dir",
-        [&]() -> int {
+    auto r = RunBounded("comparing /srv in the container with data_dir", deadline, [&]() -> int {
           struct stat inside, outside;
           if (stat(srv.c_str(), &inside) != 0 || stat(dir.c_str(), &outside) != 0) return 2;
           return inside.st_dev == outside.st_dev && inside.st_ino == outside.st_ino ? 0 : 1;
-        },
-        deadline);
+        });
     if (!r) return r.status();
     if (*r == 2) {
       return Status::Error("cannot stat /srv of container PID {} or data_dir {}", pid,

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "http_transport.h"
-#include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
 #include "pmmha/core/words.h"
 
 namespace pmmha {
@@ -84,7 +84,7 @@ std::optional<std::string> CheckContainerName(std::string_view v) {
     return std::string("must start with a letter or digit");
   }
   for (char c : v) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+    if (!IsNameChar(c)) {
       return fmt::format("may contain only letters, digits, '_', '.' and '-', not '{}'", c);
     }
   }

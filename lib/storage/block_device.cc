@@ -11,7 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
+#include "pmmha/core/owned_fd.h"
 
 namespace pmmha {
 
@@ -48,7 +49,7 @@ Result<std::string> ProbeFsType(const std::string& device) {
   std::unique_ptr<blkid_struct_probe, ProbeFree> probe(blkid_new_probe_from_filename(device.c_str()));
   if (!probe) {
     return Status::Error("cannot open {} to find its filesystem: {}", Quote(device),
-                              strerror(errno));
+                              Errno(errno));
   }
   blkid_probe_enable_superblocks(probe.get(), 1);
   blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_TYPE);
@@ -79,24 +80,21 @@ std::optional<ExtSuperblock> ParseExtSuperblock(std::span<const std::uint8_t> he
 }
 
 Result<std::string> ReadDeviceHead(const std::string& device) {
-  int fd = open(device.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::Error("cannot open {}: {}", Quote(device), strerror(errno));
+  OwnedFd fd(open(device.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC));
+  if (!fd.valid()) {
+    return Status::Error("cannot open {}: {}", Quote(device), Errno(errno));
   }
   void* buf = nullptr;
   if (posix_memalign(&buf, kHeadSize, kHeadSize) != 0) {
-    close(fd);
     return Status::Error("out of memory");
   }
   std::unique_ptr<void, decltype(&std::free)> owned(buf, &std::free);
   ssize_t n;
   do {
-    n = pread(fd, buf, kHeadSize, 0);
+    n = pread(fd.get(), buf, kHeadSize, 0);
   } while (n < 0 && errno == EINTR);
-  int e = errno;
-  close(fd);
   if (n < 0) {
-    return Status::Error("cannot read {}: {}", Quote(device), strerror(e));
+    return Status::Error("cannot read {}: {}", Quote(device), Errno(errno));
   }
   return std::string(static_cast<const char*>(buf), static_cast<std::size_t>(n));
 }

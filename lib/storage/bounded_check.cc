@@ -12,7 +12,8 @@
 #include <fmt/format.h>
 
 #include "pmmha/core/bounded.h"
-#include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
+#include "pmmha/core/owned_fd.h"
 
 namespace pmmha {
 
@@ -25,12 +26,6 @@ void WriteAll(int fd, std::string_view data) {
     if (n <= 0) return;
     data.remove_prefix(static_cast<std::size_t>(n));
   }
-}
-
-std::string OneLine(std::string_view text) {
-  std::string out(text);
-  std::replace(out.begin(), out.end(), '\n', ' ');
-  return out;
 }
 
 // The child's lines: "S<step>" announces a step, "R<code> <reason>" is the
@@ -91,14 +86,14 @@ Status RunBoundedCheck(std::string_view what, const Deadline& deadline, const Ch
   // do not wait for more. The few short lines fit in the pipe buffer, so the
   // child never blocks writing them.
   if (pipe2(fds, O_CLOEXEC) != 0) {
-    return Status::Error("{}: pipe: {}", what, strerror(errno));
+    return Status::Error("{}: pipe: {}", what, Errno(errno));
   }
-  fcntl(fds[0], F_SETFL, O_NONBLOCK);
-  auto run = RunBounded(
-      what,
-      [&]() {
-        close(fds[0]);
-        ChildProgress progress(fds[1]);
+  OwnedFd read_end(fds[0]);
+  OwnedFd write_end(fds[1]);
+  fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
+  auto run = RunBounded(what, deadline, [&]() {
+        read_end.reset();
+        ChildProgress progress(write_end.get());
         Status status;
         try {
           status = work(progress);
@@ -107,11 +102,9 @@ Status RunBoundedCheck(std::string_view what, const Deadline& deadline, const Ch
         }
         progress.Finish(status);
         return 0;
-      },
-      deadline);
-  close(fds[1]);
-  Report report = ParseReport(Drain(fds[0]));
-  close(fds[0]);
+      });
+  write_end.reset();
+  Report report = ParseReport(Drain(read_end.get()));
   if (report.has_result) return report.result;
   if (run.ok()) {
     return Status::Error("{}: the check ended without a result", what);

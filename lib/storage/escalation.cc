@@ -1,4 +1,5 @@
 #include "pmmha/storage/escalation.h"
+#include "pmmha/core/pidfd.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -94,7 +95,7 @@ void SystemProcessControl::Signal(pid_t pid, int signal) { kill(pid, signal); }
 bool SystemProcessControl::WaitExit(const std::vector<pid_t>& pids, const Deadline& until) {
   std::vector<pollfd> fds;
   for (pid_t pid : pids) {
-    int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    int fd = PidfdOpen(pid);
     if (fd >= 0) fds.push_back({fd, POLLIN, 0});
     // ESRCH: already gone. Other errors (no pidfd support): judged by kill(0).
     else if (errno != ESRCH && kill(pid, 0) == 0) fds.push_back({-1, 0, 0});

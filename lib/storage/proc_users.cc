@@ -14,8 +14,9 @@
 #include <fmt/format.h>
 
 #include "pmmha/storage/mount_table.h"
-#include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
 #include "pmmha/storage/storage_params.h"
+#include "pmmha/core/owned_fd.h"
 
 namespace pmmha {
 
@@ -34,17 +35,16 @@ std::string ReadLink(const std::string& path) {
 
 // A small /proc file, read whole (up to `cap` bytes).
 std::string ReadSmall(const std::string& path, std::size_t cap) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
+  OwnedFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return {};
   std::string out;
   char buf[8192];
   while (out.size() < cap) {
-    ssize_t n = read(fd, buf, sizeof buf);
+    ssize_t n = read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     out.append(buf, static_cast<std::size_t>(n));
   }
-  close(fd);
   return out;
 }
 

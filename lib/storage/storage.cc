@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
 
 namespace pmmha {
 
@@ -26,25 +26,6 @@ constexpr std::array kSelfRecovering = {
     std::string_view("f2fs"), std::string_view("ocfs2"), std::string_view("gfs2"),
     std::string_view("zfs"),
 };
-
-std::string LastLine(std::string_view text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-  auto nl = text.rfind('\n');
-  return std::string(nl == std::string_view::npos ? text : text.substr(nl + 1));
-}
-
-// A program's output on one line, whitespace squeezed, cut to `max`.
-std::string OneLine(std::string_view text, std::size_t max = 300) {
-  std::string out;
-  for (char c : text) {
-    bool space = c == '\n' || c == '\t' || c == ' ';
-    if (space && (out.empty() || out.back() == ' ')) continue;
-    out += space ? ' ' : c;
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  if (out.size() > max) out = out.substr(0, max) + "...";
-  return out;
-}
 
 std::string Describe(const MountEntry& e) {
   return fmt::format("{} ({})", Quote(e.source), e.fstype);

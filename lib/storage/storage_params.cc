@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
 
 namespace pmmha {
 
@@ -38,11 +38,6 @@ Result<std::string> NormalizeAbsolute(std::string_view value, std::string_view w
   }
   if (out.empty()) return std::string("/");
   return out;
-}
-
-bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '-' || c == '.';
 }
 
 bool AllDigits(std::string_view s) {

@@ -22,8 +22,9 @@
 
 #include "pmmha/storage/block_device.h"
 #include "pmmha/storage/bounded_check.h"
-#include "pmmha/core/param.h"
+#include "pmmha/core/text.h"
 #include "pmmha/storage/storage.h"
+#include "pmmha/core/owned_fd.h"
 
 namespace pmmha {
 
@@ -35,7 +36,6 @@ struct ContextFree {
   void operator()(libmnt_context* c) const { mnt_free_context(c); }
 };
 
-std::string Errno(int e) { return strerror(e); }
 
 // Whether /proc/filesystems lists `name` ("nodev\tname" or "\tname").
 bool KernelLists(const std::string& name) {
@@ -99,32 +99,30 @@ Status WriteReadRemove(const std::string& path, bool direct, ChildProgress& prog
   block.bytes()[kBlock - 1] = '\n';
 
   progress.Step(fmt::format("writing {}", Quote(path)));
-  int fd = OpenMaybeDirect(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, direct);
-  if (fd < 0) return IoError("create the status file", path, errno);
-  ssize_t n = write(fd, block.data, kBlock);
+  OwnedFd fd(OpenMaybeDirect(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, direct));
+  if (!fd.valid()) return IoError("create the status file", path, errno);
+  ssize_t n = write(fd.get(), block.data, kBlock);
   int e = errno;
   if (n != static_cast<ssize_t>(kBlock)) {
-    close(fd);
     unlink(path.c_str());
     return IoError("write the status file", path, n < 0 ? e : EIO);
   }
   progress.Step(fmt::format("fsync of {}", Quote(path)));
-  if (fsync(fd) != 0) {
+  if (fsync(fd.get()) != 0) {
     e = errno;
-    close(fd);
     unlink(path.c_str());
     return IoError("fsync the status file", path, e);
   }
-  close(fd);
+  fd.reset();
 
   progress.Step(fmt::format("reading back {}", Quote(path)));
   AlignedBlock back;
   if (back.data == nullptr) return Status::Error("out of memory");
-  fd = OpenMaybeDirect(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, direct);
-  if (fd < 0) return IoError("open the status file", path, errno);
-  n = pread(fd, back.data, kBlock, 0);
+  fd.reset(OpenMaybeDirect(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, direct));
+  if (!fd.valid()) return IoError("open the status file", path, errno);
+  n = pread(fd.get(), back.data, kBlock, 0);
   e = errno;
-  close(fd);
+  fd.reset();
   if (n != static_cast<ssize_t>(kBlock) || std::memcmp(block.data, back.data, kBlock) != 0) {
     unlink(path.c_str());
     if (n < 0) return IoError("read back the status file", path, e);
@@ -182,7 +180,7 @@ class RealStorageSystem final : public StorageSystem {
   std::optional<std::string> FindProgram(const std::string& name) override {
     const char* path = std::getenv("PATH");
     return FindExecutable(name, path != nullptr && *path != '\0' ? path
-                                                                  : "/usr/sbin:/usr/bin:/sbin:/bin");
+                                                                  : std::string(kDefaultPath));
   }
 
   Result<ProcessResult> Run(const std::vector<std::string>& argv, const Deadline& deadline) override {

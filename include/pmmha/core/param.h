@@ -55,12 +55,6 @@ using ParamTable = std::vector<const ParamSpec*>;
 // misconfiguration, not something to pass to the kernel or a daemon.
 inline constexpr std::size_t kMaxValueLength = 4096;
 
-// Parses an OCF boolean the way ocf_is_true does (yes/true/1/on, no/false/0/off,
-// case-insensitive); nothing for anything else.
-std::optional<bool> ParseBoolean(std::string_view value);
-// Parses a whole decimal integer; nothing on junk or overflow.
-std::optional<long long> ParseInteger(std::string_view value);
-
 // Validated parameter values with typed access. Only the ParamSpec objects of
 // the table the values were validated against may be passed to the getters.
 class Params {
@@ -91,9 +85,5 @@ class Params {
 // kErrConfigured with a reason naming the parameter and (unless it is
 // private) the value in single quotes.
 Result<Params> ValidateParams(const ParamTable& table, const Environment& env);
-
-// A value quoted for a message: 'value', cut to 64 characters, control
-// characters escaped.
-std::string Quote(std::string_view value);
 
 }  // namespace pmmha

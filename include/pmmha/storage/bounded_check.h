@@ -29,8 +29,9 @@ class ChildProgress {
 
 using CheckWork = std::function<Status(ChildProgress& progress)>;
 
-// Runs `work` in a child. The work runs in a copy of this single-threaded
-// process and may use any library. Returns its Status; when the deadline
+// Runs `work` in a child through RunBounded, under the same contract (see
+// pmmha/core/bounded.h: any library call, a copy of a single-threaded
+// process). Returns its Status; when the deadline
 // passes first (or the child dies without a result): kErrGeneric, the reason
 // naming `what` and the last announced step.
 Status RunBoundedCheck(std::string_view what, const Deadline& deadline, const CheckWork& work);

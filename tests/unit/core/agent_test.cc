@@ -1,5 +1,7 @@
 #include "pmmha/core/agent.h"
 
+#include "pmmha/core/text.h"
+
 #include <stdexcept>
 #include <vector>
 
@@ -72,13 +74,6 @@ Run Invoke(std::vector<const char*> args,
   int rc = RunAgent(kAgent, static_cast<int>(args.size()), args.data(),
                     Environment(std::move(vars)));
   return {rc, capture.out(), capture.err()};
-}
-
-std::string LastLine(const std::string& text) {
-  std::string t = text;
-  while (!t.empty() && t.back() == '\n') t.pop_back();
-  auto nl = t.rfind('\n');
-  return nl == std::string::npos ? t : t.substr(nl + 1);
 }
 
 int CountOf(const std::string& text, const std::string& needle) {

@@ -93,33 +93,3 @@ TEST_CASE("a private value never appears in a message") {
   CHECK_THAT(p.status().reason(), !Catch::Contains("hunter2"));
   CHECK_THAT(p.status().reason(), Catch::Contains("'secret' (value hidden)"));
 }
-
-TEST_CASE("OCF booleans are parsed like ocf_is_true") {
-  static const struct {
-    const char* text;
-    std::optional<bool> value;
-  } cases[] = {{"yes", true}, {"TRUE", true}, {"1", true},  {"on", true},   {"Y", true},
-               {"no", false}, {"False", false}, {"0", false}, {"OFF", false}, {"", {}},
-               {"2", {}},     {"yes ", {}}};
-  for (const auto& c : cases) {
-    INFO(c.text);
-    CHECK(ParseBoolean(c.text) == c.value);
-  }
-}
-
-TEST_CASE("integers are whole decimal numbers") {
-  CHECK(ParseInteger("0") == 0);
-  CHECK(ParseInteger("+7") == 7);
-  CHECK(ParseInteger("-7") == -7);
-  CHECK_FALSE(ParseInteger("").has_value());
-  CHECK_FALSE(ParseInteger("7 ").has_value());
-  CHECK_FALSE(ParseInteger("0x10").has_value());
-  CHECK_FALSE(ParseInteger("1e3").has_value());
-}
-
-TEST_CASE("Quote shows control characters and cuts long values") {
-  CHECK(Quote("eth0") == "'eth0'");
-  CHECK(Quote("a;b") == "'a;b'");
-  CHECK(Quote("\x01") == "'\\x01'");
-  CHECK(Quote(std::string(100, 'x')) == "'" + std::string(64, 'x') + "' (cut, 100 bytes)");
-}
