@@ -493,7 +493,6 @@ Status Monitor(Context& ctx) {
 
 const AgentSpec kAgent{
     .name = "pmm-server",
-    .version = "0.1.0",
     .shortdesc = "PMM Server container (Podman or Docker), readiness-aware",
     .longdesc =
         "Runs Percona Monitoring and Management Server in a Podman or Docker container on "

@@ -167,7 +167,6 @@ Status Reload(Context& ctx) {
 
 const pmmha::AgentSpec kAgent{
     .name = "pmm-storage",
-    .version = "0.1.0",
     .shortdesc = "Mounts PMM Server's /srv from shared storage, without hangs",
     .longdesc =
         "Mounts the shared filesystem that holds PMM Server's state (/srv) on the active node "

@@ -163,7 +163,6 @@ Status Validate(Context& ctx) { return pmmha::VipValidate(Read(ctx), ctx); }
 
 const pmmha::AgentSpec kAgent{
     .name = "pmm-vip",
-    .version = "0.1.0",
     .shortdesc = "Virtual IP address for PMM Server",
     .longdesc = "Moves the IPv4 or IPv6 address clients use to reach PMM Server: adds it "
                 "to an interface through netlink, waits out IPv6 duplicate address "

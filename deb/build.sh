@@ -14,6 +14,9 @@ mkdir "$src"
   find . -path ./build -prune -o -path './build-*' -prune -o -path ./.git -prune -o -type f -print0) |
   (cd "$top" && xargs -0 cp --parents -t "$src")
 cp -r "$src/deb" "$src/debian"
+# The version is CMake's project(VERSION), written nowhere else.
+version=$(sed -n 's/^project(pmm-ha-agents VERSION \([^ )]*\).*/\1/p' "$top/CMakeLists.txt")
+sed -i "s/@VERSION@/$version/g" "$src/debian/changelog"
 (cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1) || {
   tail -n 40 "$work/build.log" >&2
   exit 1

@@ -6,7 +6,7 @@
 set -eu
 out=$(mkdir -p "${1:?usage: $0 OUTDIR}" && cd "$1" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
-version=$(sed -n 's/^Version: *//p' "$top/rpm/pmm-ha-agents.spec")
+version=$(sed -n 's/^project(pmm-ha-agents VERSION \([^ )]*\).*/\1/p' "$top/CMakeLists.txt")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"/{SOURCES,BUILD,RPMS,SRPMS,SPECS}
@@ -15,9 +15,12 @@ mkdir "$src"
 (cd "$top" && git ls-files -z --cached --others --exclude-standard 2>/dev/null ||
   find . -path ./build -prune -o -path './build-*' -prune -o -path ./.git -prune -o -type f -print0) |
   (cd "$top" && xargs -0 cp --parents -t "$src")
+# The spec, with the version CMake's project(VERSION) gives, at the tarball's
+# top so that rpmbuild -ta finds it too.
+sed "s/@VERSION@/$version/g" "$top/rpm/pmm-ha-agents.spec.in" >"$src/pmm-ha-agents.spec"
 tar -C "$work" -czf "$work/SOURCES/pmm-ha-agents-$version.tar.gz" "pmm-ha-agents-$version"
 rpmbuild -bb --nodeps --define "_topdir $work" --define 'debug_package %{nil}' \
-  "$top/rpm/pmm-ha-agents.spec" >"$work/build.log" 2>&1 || {
+  "$src/pmm-ha-agents.spec" >"$work/build.log" 2>&1 || {
   tail -n 40 "$work/build.log" >&2
   exit 1
 }

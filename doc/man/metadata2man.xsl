@@ -6,6 +6,8 @@
   <xsl:output method="text" encoding="UTF-8"/>
   <xsl:param name="provider" select="'percona'"/>
   <xsl:param name="date" select="''"/>
+  <!-- where the packages install crm-examples/ (CMake passes it) -->
+  <xsl:param name="examples" select="'/usr/share/doc/pmm-ha-agents/examples'"/>
 
   <!-- roff: a backslash doubled, a leading dot or quote escaped -->
   <xsl:template name="roff">
@@ -98,7 +100,8 @@
     <xsl:for-each select="parameters/parameter[@required = '1']">
       <xsl:text> </xsl:text><xsl:value-of select="@name"/><xsl:text>=...</xsl:text>
     </xsl:for-each>
-    <xsl:text>&#10;.fi&#10;.PP&#10;Working configurations of the whole PMM stack are in&#10;/usr/share/doc/pmm-ha-agents/crm-examples.&#10;</xsl:text>
+    <xsl:text>&#10;.fi&#10;.PP&#10;Working configurations of the whole PMM stack are in&#10;</xsl:text>
+    <xsl:value-of select="$examples"/><xsl:text>.&#10;</xsl:text>
     <xsl:text>.SH SEE ALSO&#10;.BR ocf_percona_pmm-server (7),&#10;.BR ocf_percona_pmm-storage (7),&#10;.BR ocf_percona_pmm-vip (7),&#10;.BR pcs (8),&#10;.BR crm (8)&#10;</xsl:text>
   </xsl:template>
 </xsl:stylesheet>

@@ -35,11 +35,6 @@ void Environment::Set(std::string_view name, std::string_view value) {
   vars_.insert_or_assign(std::string(name), std::string(value));
 }
 
-void Environment::Unset(std::string_view name) {
-  auto it = vars_.find(name);
-  if (it != vars_.end()) vars_.erase(it);
-}
-
 std::optional<std::string> Environment::Param(std::string_view name) const {
   return Get(fmt::format("OCF_RESKEY_{}", name));
 }

@@ -4,21 +4,6 @@
 
 namespace pmmha {
 
-std::string_view ContainerStateName(ContainerState state) {
-  switch (state) {
-    case ContainerState::kAbsent: return "absent";
-    case ContainerState::kCreated: return "created";
-    case ContainerState::kRunning: return "running";
-    case ContainerState::kPaused: return "paused";
-    case ContainerState::kRestarting: return "restarting";
-    case ContainerState::kStopping: return "stopping";
-    case ContainerState::kExited: return "exited";
-    case ContainerState::kDead: return "dead";
-    case ContainerState::kUnknown: break;
-  }
-  return "unknown";
-}
-
 std::string_view EngineName(EngineKind kind) {
   return kind == EngineKind::kPodman ? "podman" : "docker";
 }

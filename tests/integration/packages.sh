@@ -32,7 +32,8 @@ for a in pmm-server pmm-storage pmm-vip; do
 done
 h_match ".deb holds the README" "^/usr/share/doc/pmm-ha-agents/README.md" "$deb_files"
 h_match ".deb holds the crm-examples" "^/usr/share/doc/pmm-ha-agents/examples/pmm-podman.pcs.sh" "$deb_files"
-h_match ".rpm holds the crm-examples" "/crm-examples/pmm-podman.crm$" "$rpm_files"
+h_match ".rpm holds the crm-examples where the man pages say" "^/usr/share/doc/pmm-ha-agents/examples/pmm-podman.crm$" "$rpm_files"
+h_match ".rpm holds the licence" "^/usr/share/licenses/pmm-ha-agents/COPYING$" "$rpm_files"
 h_nomatch ".deb holds nothing under /usr/local" "^/usr/local" "$deb_files"
 h_match ".deb depends on the libraries it links" "libmount1" "$(dpkg-deb -f "$deb" Depends)"
 h_match ".deb depends on libcurl4, which pmm-server loads for https" "libcurl4" "$(dpkg-deb -f "$deb" Depends)"
@@ -49,7 +50,15 @@ for a in pmm-server pmm-storage pmm-vip; do
   h_match "... shows its parameters" "Resource options:" "$H_OUT"
   h_expect_rc 0 "man -l renders ocf_percona_$a(7)" man -l "/usr/share/man/man7/ocf_percona_$a.7.gz"
   h_match "... with its name and parameters" "ocf_percona_$a.*SUPPORTED PARAMETERS" "$(printf '%s' "$H_OUT" | tr '\n' ' ')"
+  h_match "... pointing at the installed examples" "/usr/share/doc/pmm-ha-agents/examples" "$H_OUT"
 done
+h_check "the examples are where the man pages point" test -f /usr/share/doc/pmm-ha-agents/examples/pmm-podman.pcs.sh
+# The version is written once, in CMake's project(VERSION).
+version=$(sed -n 's/^project(pmm-ha-agents VERSION \([^ )]*\).*/\1/p' "$PMMHA_SOURCE_DIR/CMakeLists.txt")
+h_match "the meta-data carries the project's version" "version=\"$version\"" \
+  "$(/usr/lib/ocf/resource.d/percona/pmm-vip meta-data)"
+h_match "... and so does the .deb" "^$version$" "$(dpkg-query -W -f '${Version}' pmm-ha-agents)"
+h_match "... and the .rpm" "^$version-" "$(rpm -qp --qf '%{VERSION}-%{RELEASE}' "$rpm" 2>/dev/null)"
 
 # ocf-tester against the installed pmm-vip (in a namespace of our own) and
 # pmm-storage (on a loop device).

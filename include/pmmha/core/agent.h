@@ -21,6 +21,7 @@
 #include "pmmha/core/log.h"
 #include "pmmha/core/param.h"
 #include "pmmha/core/status.h"
+#include "pmmha/core/version.h"
 
 namespace pmmha {
 
@@ -69,7 +70,7 @@ struct ActionSpec {
 
 struct AgentSpec {
   std::string_view name;        // pmm-vip: also the log tag and the binary name
-  std::string_view version;
+  std::string_view version = kProjectVersion;  // the agent's, not the OCF API's
   std::string_view shortdesc;
   std::string_view longdesc;
   ParamTable params;

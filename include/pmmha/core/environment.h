@@ -29,7 +29,6 @@ class Environment {
   // The value, or `fallback` when unset or empty.
   std::string GetOr(std::string_view name, std::string_view fallback) const;
   void Set(std::string_view name, std::string_view value);
-  void Unset(std::string_view name);
   const Vars& vars() const { return vars_; }
 
   // OCF_RESKEY_<param>, unset when absent.

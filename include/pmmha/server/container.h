@@ -31,8 +31,6 @@ enum class ContainerState {
   kUnknown,
 };
 
-std::string_view ContainerStateName(ContainerState state);
-
 struct ContainerMount {
   std::string source;       // host path
   std::string destination;  // path inside the container
