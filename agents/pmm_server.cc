@@ -1,7 +1,6 @@
 // ocf:percona:pmm-server: PMM Server in a Podman or Docker container, started
 // and monitored by readiness, stopped with the grace PMM needs.
 #include <sys/stat.h>
-#include <sys/utsname.h>
 
 #include <fmt/format.h>
 
@@ -271,15 +270,6 @@ struct Setup {
   std::string crm_attribute;  // promotable: sets the promotion score
 };
 
-// The node name Pacemaker uses, or the kernel's when run by hand.
-std::string NodeName(const Request& request) {
-  if (!request.node_name.empty()) return request.node_name;
-  struct utsname u;
-  if (uname(&u) != 0) return {};
-  std::string name = u.nodename;
-  return name.substr(0, name.find('.'));
-}
-
 // The HA settings, or why they do not add up.
 Result<HaSettings> ResolveHa(const Params& p, const Request& request) {
   if (request.meta.promotable && request.meta.promoted_max > 1) {
@@ -290,7 +280,7 @@ Result<HaSettings> ResolveHa(const Params& p, const Request& request) {
   auto peers = ParseHaPeers(p.String(kHaPeers));
   if (!peers) return peers.status().Prefixed("parameter 'ha_peers'");
   HaSettings ha;
-  const std::string node = NodeName(request);
+  const std::string node = request.NodeName();
   ha.node_id = p.IsSet(kHaNodeId) ? p.String(kHaNodeId) : node;
   if (p.IsSet(kHaAdvertiseAddress)) {
     ha.advertise_address = p.String(kHaAdvertiseAddress);
