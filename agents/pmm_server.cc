@@ -1,13 +1,25 @@
 // ocf:percona:pmm-server: PMM Server in a Podman or Docker container, started
 // and monitored by readiness, stopped with the grace PMM needs.
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "pmmha/core/agent.h"
-#include "pmmha/server/pmm_server.h"
-#include "pmmha/server/server_params.h"
+#include "pmmha/core/environment.h"
+#include "pmmha/core/process.h"
+#include "pmmha/core/status.h"
 #include "pmmha/core/words.h"
+#include "pmmha/server/container.h"
+#include "pmmha/server/http.h"
+#include "pmmha/server/pmm_server.h"
+#include "pmmha/server/promotion.h"
+#include "pmmha/server/server_params.h"
 
 namespace {
 
@@ -261,37 +273,265 @@ const ParamTable kParams{&kImage,      &kName,       &kRuntime,  &kBackend,     
                          &kHa,         &kHaPeers,    &kHaNodeId, &kHaAdvertiseAddress,
                          &kHaRaftPort, &kHaGossipPort, &kHaGrafanaGossipPort, &kHaKeyFile};
 
-// Everything an action needs, resolved from the parameters once.
-struct Setup {
+}  // namespace
+
+namespace pmmha {
+
+// The parameter values as the table validated them one by one. An empty
+// string is a parameter the user did not set (OCF treats "" as unset).
+struct ServerParams {
+  std::string image;
+  std::string name;
+  std::string runtime = "auto";  // auto | podman | docker
+  std::string backend = "auto";  // auto | api | cli
+  std::string api_socket;
+  std::string data_dir;
+  bool require_mount = true;
+  std::string network = "host";  // host | bridge
+  std::string publish;
+  std::string env;
+  std::string env_file;
+  std::string health_url;
+  std::string pmm_version = "auto";  // auto | 2 | 3
+  long long health_timeout_s = 5;
+  long long health_failures = 3;
+  bool tls_verify = false;
+  std::optional<long long> stop_grace_s;
+  std::string pull = "missing";  // never | missing | always
+  bool reuse = false;
+  std::string run_opts;
+  bool ha = false;
+  std::string ha_peers;
+  std::string ha_node_id;
+  std::string ha_advertise_address;
+  long long ha_raft_port = 9097;
+  long long ha_gossip_port = 9096;
+  long long ha_grafana_gossip_port = 9094;
+  std::string ha_key_file;
+};
+
+// What resolving the parameters looks up on the node.
+class NodeLookup {
+ public:
+  virtual ~NodeLookup() = default;
+  // The absolute path of the executable `name` found in `path_env` (PATH),
+  // or nothing.
+  virtual std::optional<std::string> FindExecutable(std::string_view name,
+                                                    std::string_view path_env) const = 0;
+  // Whether `path` exists and is a unix socket.
+  virtual bool IsSocket(const std::string& path) const = 0;
+  // Whether this process may read `path`.
+  virtual bool IsReadable(const std::string& path) const = 0;
+};
+
+// stat(), access() and the PATH search of the real node.
+std::unique_ptr<NodeLookup> MakeNodeLookup();
+
+// Everything an action needs, resolved from the parameters.
+struct ServerSetup {
   ServerConfig config;
   EngineKind kind = EngineKind::kPodman;
-  std::string binary;
-  std::string socket;  // non-empty: use the API
+  std::string binary;         // the podman or docker command
+  std::string socket;         // non-empty: talk to the engine through its API
   std::string crm_attribute;  // promotable: sets the promotion score
 };
 
-// The HA settings, or why they do not add up.
-Result<HaSettings> ResolveHa(const Params& p, const Request& request) {
+// The PMM_HA_* settings for this node (request.NodeName()), or why they do
+// not add up: promoted-max above 1, no ha_peers, this node absent from
+// ha_peers without ha_advertise_address (all kErrConfigured).
+Result<HaSettings> ResolveHa(const ServerParams& params, const Request& request);
+
+// The engine and the container's configuration. kErrInstalled when the
+// engine (or crm_attribute, for a promotable clone) is not installed or
+// backend=api finds no socket; kErrConfigured when the parameters do not
+// add up (a bad container name, bridge without publish, env or run_opts
+// that do not parse, a promotable clone without ha, ResolveHa's reasons).
+// State files in request.rsc_tmp are named after the resource, not the
+// clone instance. `env` gives PATH and DOCKER_HOST.
+Result<ServerSetup> ResolveServer(const ServerParams& params, const Request& request,
+                                  const Environment& env, const NodeLookup& node);
+
+// The checks beyond resolving: the health_url can be requested from here
+// (kErrInstalled when https needs a libcurl that does not load), env_file
+// is readable (kErrInstalled; not asked of a probe).
+Status ValidateServer(const ServerSetup& setup, bool probe, const NodeLookup& node);
+
+// The agent's actions: each resolves and validates once, then runs
+// PmmServer with the operation's deadline on the real engine, HTTP client
+// and host. State lives in HA_RSCTMP (see ResolveServer).
+Status ServerStart(const ServerParams& params, Context& ctx);
+Status ServerStop(const ServerParams& params, Context& ctx);
+Status ServerMonitor(const ServerParams& params, Context& ctx);
+Status ServerPromote(const ServerParams& params, Context& ctx);
+Status ServerDemote(const ServerParams& params, Context& ctx);
+// The agent's validation hook. The dispatcher runs it before every action,
+// and the action would resolve the same parameters again (PATH search,
+// socket stat, parsing env and run_opts) on every monitor. So it resolves
+// and validates for validate-all only; every other action does both itself,
+// once, before it touches anything, and fails with the same status.
+Status ServerValidate(const ServerParams& params, Context& ctx);
+
+namespace {
+
+// Where executables are looked for when PATH is unset.
+std::string SearchPath(const Environment& env) {
+  return env.GetOr("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+}
+
+class RealNodeLookup : public NodeLookup {
+ public:
+  std::optional<std::string> FindExecutable(std::string_view name,
+                                            std::string_view path_env) const override {
+    return pmmha::FindExecutable(name, path_env);
+  }
+  bool IsSocket(const std::string& path) const override {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+  }
+  bool IsReadable(const std::string& path) const override {
+    return access(path.c_str(), R_OK) == 0;
+  }
+};
+
+// The engine: podman or docker as runtime asks and the node has them; its
+// API socket when the backend allows it and the socket is there.
+Status ResolveEngine(const ServerParams& p, const Environment& env, const NodeLookup& node,
+                     ServerSetup& s) {
+  const std::string path = SearchPath(env);
+  if (p.runtime != "docker") {
+    if (auto podman = node.FindExecutable("podman", path)) {
+      s.kind = EngineKind::kPodman;
+      s.binary = *podman;
+    }
+  }
+  if (s.binary.empty() && p.runtime != "podman") {
+    if (auto docker = node.FindExecutable("docker", path)) {
+      s.kind = EngineKind::kDocker;
+      s.binary = *docker;
+    }
+  }
+  if (s.binary.empty()) {
+    return Status::NotInstalled(p.runtime == "auto"
+                                    ? std::string("neither podman nor docker is installed")
+                                    : fmt::format("{} is not installed", p.runtime));
+  }
+  if (p.backend == "cli") return Status::Ok();
+  std::string socket = !p.api_socket.empty()
+                           ? p.api_socket
+                           : DefaultApiSocket(s.kind, env.GetOr("DOCKER_HOST", ""));
+  if (node.IsSocket(socket)) {
+    s.socket = socket;
+  } else if (p.backend == "api") {
+    return Status::NotInstalled("backend=api but {} is not a socket (is the {} service "
+                                "running?)",
+                                Quote(socket), EngineName(s.kind));
+  }
+  return Status::Ok();
+}
+
+// The container's configuration, without HA and promotion.
+Status ResolveContainer(const ServerParams& p, const Request& request, ServerConfig& c) {
+  c.image = p.image;
+  c.instance = request.instance;
+  c.name = !p.name.empty() ? p.name : ContainerNameFor(c.instance);
+  if (auto bad = CheckContainerName(c.name)) {
+    return Status::NotConfigured("the container name {} from the resource name {}; set name",
+                                 Quote(c.name), *bad);
+  }
+  c.data_dir = p.data_dir;
+  while (c.data_dir.size() > 1 && c.data_dir.back() == '/') c.data_dir.pop_back();
+  c.require_mount = p.require_mount;
+  c.host_network = p.network == "host";
+  c.publish = SplitPublish(p.publish);
+  if (!c.host_network && c.publish.empty() && p.health_url.empty()) {
+    return Status::NotConfigured("network=bridge needs publish (e.g. 443:8443)");
+  }
+  auto env = ParseEnvList(p.env);
+  if (!env) return env.status().Prefixed("parameter 'env'");
+  c.env = std::move(*env);
+  c.env_file = p.env_file;
+  c.env_file_dir = request.rsc_tmp;
+  if (!p.health_url.empty()) {
+    c.health_url = p.health_url;
+  } else {
+    int major = p.pmm_version == "auto" ? PmmMajorFromImage(c.image) : std::stoi(p.pmm_version);
+    auto url = DeriveHealthUrl(major, c.host_network, c.publish);
+    if (!url) return url.status();
+    c.health_url = *url;
+  }
+  c.tls_verify = p.tls_verify;
+  c.health_timeout = std::chrono::seconds(p.health_timeout_s);
+  c.health_failures = static_cast<int>(p.health_failures);
+  if (p.stop_grace_s) c.stop_grace = std::chrono::seconds(*p.stop_grace_s);
+  c.pull = p.pull == "never"    ? PullPolicy::kNever
+           : p.pull == "always" ? PullPolicy::kAlways
+                                : PullPolicy::kMissing;
+  c.reuse = p.reuse;
+  auto opts = SplitWords(p.run_opts);
+  if (!opts) return opts.status().Prefixed("parameter 'run_opts'");
+  c.run_opts = std::move(*opts);
+  return Status::Ok();
+}
+
+// Resolving once per process: see ServerValidate in the header.
+Result<ServerSetup> ResolveAndValidate(const ServerParams& params, const Context& ctx) {
+  auto node = MakeNodeLookup();
+  auto setup = ResolveServer(params, ctx.request(), ctx.env(), *node);
+  if (!setup) return setup.status();
+  if (Status s = ValidateServer(*setup, ctx.IsProbe(), *node); !s.ok()) return s;
+  return setup;
+}
+
+// Runs `action` on a PmmServer built for this node: the engine (CLI, or the
+// API in front of it), the HTTP client, host checks and promotion scores.
+template <typename Action>
+Status WithServer(const ServerParams& params, Context& ctx, Action action) {
+  auto setup = ResolveAndValidate(params, ctx);
+  if (!setup) return setup.status();
+  auto runner = MakeProcessRunner();
+  auto http = MakeHttpClient();
+  std::unique_ptr<ContainerEngine> engine = MakeCliEngine(setup->kind, setup->binary, *runner);
+  if (!setup->socket.empty()) {
+    engine = MakeApiEngine(setup->kind, setup->socket, *http, std::move(engine));
+  }
+  auto host = MakeServerHost();
+  std::unique_ptr<PromotionScore> promotion;
+  if (!setup->crm_attribute.empty()) {
+    promotion = MakeCrmPromotionScore(*runner, setup->crm_attribute,
+                                      setup->config.promotion_cache_path);
+  }
+  PmmServer server(setup->config, *engine, *http, *host, ctx.log(), promotion.get());
+  ctx.log().Debug("using the {}", engine->Describe());
+  return action(server);
+}
+
+}  // namespace
+
+std::unique_ptr<NodeLookup> MakeNodeLookup() { return std::make_unique<RealNodeLookup>(); }
+
+Result<HaSettings> ResolveHa(const ServerParams& p, const Request& request) {
   if (request.meta.promotable && request.meta.promoted_max > 1) {
     return Status::NotConfigured("promoted-max={}: PMM has one leader, set promoted-max=1",
-                           request.meta.promoted_max);
+                                 request.meta.promoted_max);
   }
-  if (!p.IsSet(kHaPeers)) return Status::NotConfigured("ha=true needs ha_peers, the PMM Servers of the cluster");
-  auto peers = ParseHaPeers(p.String(kHaPeers));
+  if (p.ha_peers.empty()) {
+    return Status::NotConfigured("ha=true needs ha_peers, the PMM Servers of the cluster");
+  }
+  auto peers = ParseHaPeers(p.ha_peers);
   if (!peers) return peers.status().Prefixed("parameter 'ha_peers'");
   HaSettings ha;
   const std::string node = request.NodeName();
-  ha.node_id = p.IsSet(kHaNodeId) ? p.String(kHaNodeId) : node;
-  if (p.IsSet(kHaAdvertiseAddress)) {
-    ha.advertise_address = p.String(kHaAdvertiseAddress);
+  ha.node_id = !p.ha_node_id.empty() ? p.ha_node_id : node;
+  if (!p.ha_advertise_address.empty()) {
+    ha.advertise_address = p.ha_advertise_address;
   } else {
     for (const auto& peer : *peers) {
       if (peer.node == node) ha.advertise_address = peer.address;
     }
     if (ha.advertise_address.empty()) {
       return Status::NotConfigured("ha_peers names no address for this node {}: write it as "
-                             "NODE=ADDRESS entries or set ha_advertise_address",
-                             Quote(node));
+                                   "NODE=ADDRESS entries or set ha_advertise_address",
+                                   Quote(node));
     }
   }
   for (const auto& peer : *peers) {
@@ -299,186 +539,125 @@ Result<HaSettings> ResolveHa(const Params& p, const Request& request) {
     ha.peers += peer.address;
   }
   ha.bootstrap = ha.advertise_address == peers->front().address;
-  ha.raft_port = static_cast<int>(p.Integer(kHaRaftPort));
-  ha.gossip_port = static_cast<int>(p.Integer(kHaGossipPort));
-  ha.grafana_gossip_port = static_cast<int>(p.Integer(kHaGrafanaGossipPort));
-  ha.key_file = p.String(kHaKeyFile);
+  ha.raft_port = static_cast<int>(p.ha_raft_port);
+  ha.gossip_port = static_cast<int>(p.ha_gossip_port);
+  ha.grafana_gossip_port = static_cast<int>(p.ha_grafana_gossip_port);
+  ha.key_file = p.ha_key_file;
   return ha;
 }
 
-Result<Setup> Resolve(const Context& ctx) {
-  const Params& p = ctx.params();
-  Setup s;
-  std::string path = ctx.env().GetOr("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-  const std::string& runtime = p.String(kRuntime);
-  if (runtime != "docker") {
-    if (auto podman = FindExecutable("podman", path)) {
-      s.kind = EngineKind::kPodman;
-      s.binary = *podman;
-    }
-  }
-  if (s.binary.empty() && runtime != "podman") {
-    if (auto docker = FindExecutable("docker", path)) {
-      s.kind = EngineKind::kDocker;
-      s.binary = *docker;
-    }
-  }
-  if (s.binary.empty()) {
-    return Status::NotInstalled(runtime == "auto" ? std::string("neither podman nor docker is installed")
-                                    : fmt::format("{} is not installed", runtime));
-  }
-  const std::string& backend = p.String(kBackend);
-  if (backend != "cli") {
-    std::string socket = p.IsSet(kApiSocket)
-                             ? p.String(kApiSocket)
-                             : DefaultApiSocket(s.kind, ctx.env().GetOr("DOCKER_HOST", ""));
-    struct stat st;
-    bool present = stat(socket.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
-    if (present) {
-      s.socket = socket;
-    } else if (backend == "api") {
-      return Status::NotInstalled("backend=api but {} is not a socket (is the {} service "
-                                "running?)",
-                                Quote(socket), EngineName(s.kind));
-    }
-  }
-
+Result<ServerSetup> ResolveServer(const ServerParams& p, const Request& request,
+                                  const Environment& env, const NodeLookup& node) {
+  ServerSetup s;
+  if (Status engine = ResolveEngine(p, env, node, s); !engine.ok()) return engine;
   ServerConfig& c = s.config;
-  c.image = p.String(kImage);
-  c.instance = ctx.request().instance;
-  c.name = p.IsSet(kName) ? p.String(kName) : ContainerNameFor(c.instance);
-  if (auto bad = CheckContainerName(c.name)) {
-    return Status::NotConfigured("the container name {} from the resource name {}; set name",
-                              Quote(c.name), *bad);
-  }
-  c.data_dir = p.String(kDataDir);
-  while (c.data_dir.size() > 1 && c.data_dir.back() == '/') c.data_dir.pop_back();
-  c.require_mount = p.Boolean(kRequireMount);
-  c.host_network = p.String(kNetwork) == "host";
-  c.publish = SplitPublish(p.String(kPublish));
-  if (!c.host_network && c.publish.empty() && !p.IsSet(kHealthUrl)) {
-    return Status::NotConfigured("network=bridge needs publish (e.g. 443:8443)");
-  }
-  auto env = ParseEnvList(p.String(kEnv));
-  if (!env) return env.status().Prefixed("parameter 'env'");
-  c.env = std::move(*env);
-  c.env_file = p.String(kEnvFile);
-  c.env_file_dir = ctx.request().rsc_tmp;
-  if (p.IsSet(kHealthUrl)) {
-    c.health_url = p.String(kHealthUrl);
-  } else {
-    int major = p.String(kPmmVersion) == "auto" ? PmmMajorFromImage(c.image)
-                                                : std::stoi(p.String(kPmmVersion));
-    auto url = DeriveHealthUrl(major, c.host_network, c.publish);
-    if (!url) return url.status();
-    c.health_url = *url;
-  }
-  c.tls_verify = p.Boolean(kTlsVerify);
-  c.health_timeout = std::chrono::seconds(p.Integer(kHealthTimeout));
-  c.health_failures = static_cast<int>(p.Integer(kHealthFailures));
-  if (p.IsSet(kStopGrace)) c.stop_grace = std::chrono::seconds(p.Integer(kStopGrace));
-  const std::string& pull = p.String(kPull);
-  c.pull = pull == "never" ? PullPolicy::kNever
-           : pull == "always" ? PullPolicy::kAlways
-                              : PullPolicy::kMissing;
-  c.reuse = p.Boolean(kReuse);
-  auto opts = SplitWords(p.String(kRunOpts));
-  if (!opts) return opts.status().Prefixed("parameter 'run_opts'");
-  c.run_opts = std::move(*opts);
+  if (Status container = ResolveContainer(p, request, c); !container.ok()) return container;
   // Named after the resource, not the clone instance: the number may change.
-  const Request& rq = ctx.request();
   auto state_path = [&](std::string_view suffix) {
-    return fmt::format("{}/pmm-server-{}.{}", rq.rsc_tmp, ResourceNameOf(rq.instance), suffix);
+    return fmt::format("{}/pmm-server-{}.{}", request.rsc_tmp,
+                       ResourceNameOf(request.instance), suffix);
   };
   c.failure_counter_path = state_path("failures");
-  c.promotable = rq.meta.promotable;
-  if (p.Boolean(kHa)) {
-    auto ha = ResolveHa(p, rq);
+  c.promotable = request.meta.promotable;
+  if (p.ha) {
+    auto ha = ResolveHa(p, request);
     if (!ha) return ha.status();
     c.ha = std::move(*ha);
     c.leader_url = LeaderCheckUrl(c.health_url);
   } else if (c.promotable) {
-    return Status::NotConfigured("a promotable clone needs ha=true (PMM 3 HA on external databases): without "
-                  "it every instance would run its own PMM on one data set and corrupt it");
+    return Status::NotConfigured(
+        "a promotable clone needs ha=true (PMM 3 HA on external databases): without "
+        "it every instance would run its own PMM on one data set and corrupt it");
   }
   if (c.promotable) {
     c.promoted_path = state_path("promoted");
-    auto crm_attribute = FindExecutable("crm_attribute", path);
+    auto crm_attribute = node.FindExecutable("crm_attribute", SearchPath(env));
     if (!crm_attribute) {
       return Status::NotInstalled("crm_attribute (Pacemaker) is needed to set promotion scores");
     }
     s.crm_attribute = *crm_attribute;
-    s.config.promotion_cache_path = state_path("score");
+    c.promotion_cache_path = state_path("score");
   }
   return s;
 }
 
-// The validation and the action of one run need the same Setup: resolve it
-// once (PATH search, socket stat, splitting env and run_opts), not twice on
-// every monitor. One process runs one action, so one Setup per process.
-const Result<Setup>& Resolved(const Context& ctx) {
-  static const Result<Setup> setup = Resolve(ctx);
-  return setup;
-}
-
-Status Validate(Context& ctx) {
-  const auto& setup = Resolved(ctx);
-  if (!setup) return setup.status();
+Status ValidateServer(const ServerSetup& setup, bool probe, const NodeLookup& node) {
   // https or a host name in health_url needs libcurl, loaded at run time.
-  if (Status s = CheckHttpSupport(setup->config.health_url); !s.ok()) return s;
-  const std::string& env_file = setup->config.env_file;
-  if (!env_file.empty() && !ctx.IsProbe() && access(env_file.c_str(), R_OK) != 0) {
+  if (Status s = CheckHttpSupport(setup.config.health_url); !s.ok()) return s;
+  const std::string& env_file = setup.config.env_file;
+  if (!env_file.empty() && !probe && !node.IsReadable(env_file)) {
     return Status::NotInstalled("env_file {} is not readable on this node", Quote(env_file));
   }
   return Status::Ok();
 }
 
-// The engine, HTTP client and host checks for one action.
-class Server {
- public:
-  explicit Server(const Context& ctx) : setup_(Resolved(ctx)) {
-    if (!setup_) return;
-    runner_ = MakeProcessRunner();
-    http_ = MakeHttpClient();
-    engine_ = MakeCliEngine(setup_->kind, setup_->binary, *runner_);
-    if (!setup_->socket.empty()) {
-      engine_ = MakeApiEngine(setup_->kind, setup_->socket, *http_, std::move(engine_));
-    }
-    host_ = MakeServerHost();
-    if (!setup_->crm_attribute.empty()) {
-      promotion_ = MakeCrmPromotionScore(*runner_, setup_->crm_attribute,
-                                         setup_->config.promotion_cache_path);
-    }
-    server_.emplace(setup_->config, *engine_, *http_, *host_, ctx.log(), promotion_.get());
-    ctx.log().Debug("using the {}", engine_->Describe());
-  }
-  Status status() const { return setup_.status(); }
-  PmmServer& operator*() { return *server_; }
-  PmmServer* operator->() { return &*server_; }
-
- private:
-  const Result<Setup>& setup_;  // the one Resolved() keeps
-  std::unique_ptr<ProcessRunner> runner_;
-  std::unique_ptr<HttpClient> http_;
-  std::unique_ptr<ContainerEngine> engine_;
-  std::unique_ptr<ServerHost> host_;
-  std::unique_ptr<PromotionScore> promotion_;
-  std::optional<PmmServer> server_;
-};
-
-// An action that is one PmmServer call with the operation's deadline.
-template <Status (PmmServer::*kAction)(const Deadline&)>
-Status ServerAction(Context& ctx) {
-  Server server(ctx);
-  if (!server.status().ok()) return server.status();
-  return ((*server).*kAction)(ctx.deadline());
+Status ServerStart(const ServerParams& params, Context& ctx) {
+  return WithServer(params, ctx, [&](PmmServer& s) { return s.Start(ctx.deadline()); });
+}
+Status ServerStop(const ServerParams& params, Context& ctx) {
+  return WithServer(params, ctx, [&](PmmServer& s) { return s.Stop(ctx.deadline()); });
+}
+Status ServerMonitor(const ServerParams& params, Context& ctx) {
+  return WithServer(params, ctx, [&](PmmServer& s) {
+    return s.Monitor(ctx.deadline(), ctx.IsProbe(), ctx.request().check_level);
+  });
+}
+Status ServerPromote(const ServerParams& params, Context& ctx) {
+  return WithServer(params, ctx, [&](PmmServer& s) { return s.Promote(ctx.deadline()); });
+}
+Status ServerDemote(const ServerParams& params, Context& ctx) {
+  return WithServer(params, ctx, [&](PmmServer& s) { return s.Demote(ctx.deadline()); });
 }
 
-Status Monitor(Context& ctx) {
-  Server server(ctx);
-  if (!server.status().ok()) return server.status();
-  return server->Monitor(ctx.deadline(), ctx.IsProbe(), ctx.request().check_level);
+Status ServerValidate(const ServerParams& params, Context& ctx) {
+  if (ctx.request().action != "validate-all") return Status::Ok();
+  return ResolveAndValidate(params, ctx).status();
 }
+
+}  // namespace pmmha
+
+namespace {
+
+ServerParams Read(const Context& ctx) {
+  const Params& p = ctx.params();
+  return {
+      .image = p.String(kImage),
+      .name = p.String(kName),
+      .runtime = p.String(kRuntime),
+      .backend = p.String(kBackend),
+      .api_socket = p.String(kApiSocket),
+      .data_dir = p.String(kDataDir),
+      .require_mount = p.Boolean(kRequireMount),
+      .network = p.String(kNetwork),
+      .publish = p.String(kPublish),
+      .env = p.String(kEnv),
+      .env_file = p.String(kEnvFile),
+      .health_url = p.String(kHealthUrl),
+      .pmm_version = p.String(kPmmVersion),
+      .health_timeout_s = p.Integer(kHealthTimeout),
+      .health_failures = p.Integer(kHealthFailures),
+      .tls_verify = p.Boolean(kTlsVerify),
+      .stop_grace_s = p.IsSet(kStopGrace) ? std::optional(p.Integer(kStopGrace)) : std::nullopt,
+      .pull = p.String(kPull),
+      .reuse = p.Boolean(kReuse),
+      .run_opts = p.String(kRunOpts),
+      .ha = p.Boolean(kHa),
+      .ha_peers = p.String(kHaPeers),
+      .ha_node_id = p.String(kHaNodeId),
+      .ha_advertise_address = p.String(kHaAdvertiseAddress),
+      .ha_raft_port = p.Integer(kHaRaftPort),
+      .ha_gossip_port = p.Integer(kHaGossipPort),
+      .ha_grafana_gossip_port = p.Integer(kHaGrafanaGossipPort),
+      .ha_key_file = p.String(kHaKeyFile),
+  };
+}
+
+Status Start(Context& ctx) { return ServerStart(Read(ctx), ctx); }
+Status Stop(Context& ctx) { return ServerStop(Read(ctx), ctx); }
+Status Monitor(Context& ctx) { return ServerMonitor(Read(ctx), ctx); }
+Status Promote(Context& ctx) { return ServerPromote(Read(ctx), ctx); }
+Status Demote(Context& ctx) { return ServerDemote(Read(ctx), ctx); }
+Status Validate(Context& ctx) { return ServerValidate(Read(ctx), ctx); }
 
 const AgentSpec kAgent{
     .name = "pmm-server",
@@ -496,14 +675,14 @@ const AgentSpec kAgent{
     .params = kParams,
     .actions =
         {
-            {.name = "start", .timeout_s = 300, .handler = ServerAction<&PmmServer::Start>},
-            {.name = "stop", .timeout_s = 300, .handler = ServerAction<&PmmServer::Stop>},
+            {.name = "start", .timeout_s = 300, .handler = Start},
+            {.name = "stop", .timeout_s = 300, .handler = Stop},
             {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 10,
              .depth = 0},
             {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 60,
              .depth = 10},
-            {.name = "promote", .timeout_s = 30, .handler = ServerAction<&PmmServer::Promote>},
-            {.name = "demote", .timeout_s = 30, .handler = ServerAction<&PmmServer::Demote>},
+            {.name = "promote", .timeout_s = 30, .handler = Promote},
+            {.name = "demote", .timeout_s = 30, .handler = Demote},
         },
     .validate = Validate,
 };
