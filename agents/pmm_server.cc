@@ -1,15 +1,10 @@
 // ocf:percona:pmm-server: PMM Server in a Podman or Docker container, started
 // and monitored by readiness, stopped with the grace PMM needs.
-#include <sys/stat.h>
-#include <sys/utsname.h>
-
-#include <fmt/format.h>
-
+// The parameter table and the action table; the work is in
+// pmmha/server/server_agent.h.
 #include "pmmha/core/agent.h"
-#include "pmmha/core/text.h"
-#include "pmmha/server/pmm_server.h"
+#include "pmmha/server/server_agent.h"
 #include "pmmha/server/server_params.h"
-#include "pmmha/core/words.h"
 
 namespace {
 
@@ -26,8 +21,9 @@ const ParamSpec kName{
     .name = "name",
     .flags = kUnique,
     .shortdesc = "Container name",
-    .longdesc = "The container's name. Default: the resource name (':' of a clone instance "
-                "becomes '-').",
+    .longdesc = "The container's name. Default: the resource name; a clone instance drops "
+                "its ':N' (one instance runs per node, and Pacemaker may number it "
+                "differently after a restart).",
     .check = CheckContainerName,
 };
 const ParamSpec kRuntime{
@@ -263,233 +259,46 @@ const ParamTable kParams{&kImage,      &kName,       &kRuntime,  &kBackend,     
                          &kHa,         &kHaPeers,    &kHaNodeId, &kHaAdvertiseAddress,
                          &kHaRaftPort, &kHaGossipPort, &kHaGrafanaGossipPort, &kHaKeyFile};
 
-// Everything an action needs, resolved from the parameters once.
-struct Setup {
-  ServerConfig config;
-  EngineKind kind = EngineKind::kPodman;
-  std::string binary;
-  std::string socket;  // non-empty: use the API
-  std::string crm_attribute;  // promotable: sets the promotion score
-};
-
-// The node name Pacemaker uses, or the kernel's when run by hand.
-std::string NodeName(const Request& request) {
-  if (!request.node_name.empty()) return request.node_name;
-  struct utsname u;
-  if (uname(&u) != 0) return {};
-  std::string name = u.nodename;
-  return name.substr(0, name.find('.'));
-}
-
-// The HA settings, or why they do not add up.
-Result<HaSettings> ResolveHa(const Params& p, const Request& request) {
-  if (request.meta.promotable && request.meta.promoted_max > 1) {
-    return Status::NotConfigured("promoted-max={}: PMM has one leader, set promoted-max=1",
-                           request.meta.promoted_max);
-  }
-  if (!p.IsSet(kHaPeers)) return Status::NotConfigured("ha=true needs ha_peers, the PMM Servers of the cluster");
-  auto peers = ParseHaPeers(p.String(kHaPeers));
-  if (!peers) return peers.status().Prefixed("parameter 'ha_peers'");
-  HaSettings ha;
-  const std::string node = NodeName(request);
-  ha.node_id = p.IsSet(kHaNodeId) ? p.String(kHaNodeId) : node;
-  if (p.IsSet(kHaAdvertiseAddress)) {
-    ha.advertise_address = p.String(kHaAdvertiseAddress);
-  } else {
-    for (const auto& peer : *peers) {
-      if (peer.node == node) ha.advertise_address = peer.address;
-    }
-    if (ha.advertise_address.empty()) {
-      return Status::NotConfigured("ha_peers names no address for this node {}: write it as "
-                             "NODE=ADDRESS entries or set ha_advertise_address",
-                             Quote(node));
-    }
-  }
-  for (const auto& peer : *peers) {
-    if (!ha.peers.empty()) ha.peers += ',';
-    ha.peers += peer.address;
-  }
-  ha.bootstrap = ha.advertise_address == peers->front().address;
-  ha.raft_port = static_cast<int>(p.Integer(kHaRaftPort));
-  ha.gossip_port = static_cast<int>(p.Integer(kHaGossipPort));
-  ha.grafana_gossip_port = static_cast<int>(p.Integer(kHaGrafanaGossipPort));
-  ha.key_file = p.String(kHaKeyFile);
-  return ha;
-}
-
-Result<Setup> Resolve(const Context& ctx) {
+ServerParams Read(const Context& ctx) {
   const Params& p = ctx.params();
-  Setup s;
-  std::string path = ctx.env().GetOr("PATH", std::string(kDefaultPath));
-  const std::string& runtime = p.String(kRuntime);
-  if (runtime != "docker") {
-    if (auto podman = FindExecutable("podman", path)) {
-      s.kind = EngineKind::kPodman;
-      s.binary = *podman;
-    }
-  }
-  if (s.binary.empty() && runtime != "podman") {
-    if (auto docker = FindExecutable("docker", path)) {
-      s.kind = EngineKind::kDocker;
-      s.binary = *docker;
-    }
-  }
-  if (s.binary.empty()) {
-    return Status::NotInstalled(runtime == "auto" ? std::string("neither podman nor docker is installed")
-                                    : fmt::format("{} is not installed", runtime));
-  }
-  const std::string& backend = p.String(kBackend);
-  if (backend != "cli") {
-    std::string socket = p.IsSet(kApiSocket)
-                             ? p.String(kApiSocket)
-                             : DefaultApiSocket(s.kind, ctx.env().GetOr("DOCKER_HOST", ""));
-    struct stat st;
-    bool present = stat(socket.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
-    if (present) {
-      s.socket = socket;
-    } else if (backend == "api") {
-      return Status::NotInstalled("backend=api but {} is not a socket (is the {} service "
-                                "running?)",
-                                Quote(socket), EngineName(s.kind));
-    }
-  }
-
-  ServerConfig& c = s.config;
-  c.image = p.String(kImage);
-  c.instance = ctx.request().instance;
-  c.name = p.IsSet(kName) ? p.String(kName) : ContainerNameFor(c.instance);
-  if (auto bad = CheckContainerName(c.name)) {
-    return Status::NotConfigured("the container name {} from the resource name {}; set name",
-                              Quote(c.name), *bad);
-  }
-  c.data_dir = p.String(kDataDir);
-  while (c.data_dir.size() > 1 && c.data_dir.back() == '/') c.data_dir.pop_back();
-  c.require_mount = p.Boolean(kRequireMount);
-  c.host_network = p.String(kNetwork) == "host";
-  c.publish = SplitPublish(p.String(kPublish));
-  if (!c.host_network && c.publish.empty() && !p.IsSet(kHealthUrl)) {
-    return Status::NotConfigured("network=bridge needs publish (e.g. 443:8443)");
-  }
-  auto env = ParseEnvList(p.String(kEnv));
-  if (!env) return env.status().Prefixed("parameter 'env'");
-  c.env = std::move(*env);
-  c.env_file = p.String(kEnvFile);
-  c.env_file_dir = ctx.request().rsc_tmp;
-  if (p.IsSet(kHealthUrl)) {
-    c.health_url = p.String(kHealthUrl);
-  } else {
-    int major = p.String(kPmmVersion) == "auto" ? PmmMajorFromImage(c.image)
-                                                : std::stoi(p.String(kPmmVersion));
-    auto url = DeriveHealthUrl(major, c.host_network, c.publish);
-    if (!url) return url.status();
-    c.health_url = *url;
-  }
-  c.tls_verify = p.Boolean(kTlsVerify);
-  c.health_timeout = std::chrono::seconds(p.Integer(kHealthTimeout));
-  c.health_failures = static_cast<int>(p.Integer(kHealthFailures));
-  if (p.IsSet(kStopGrace)) c.stop_grace = std::chrono::seconds(p.Integer(kStopGrace));
-  const std::string& pull = p.String(kPull);
-  c.pull = pull == "never" ? PullPolicy::kNever
-           : pull == "always" ? PullPolicy::kAlways
-                              : PullPolicy::kMissing;
-  c.reuse = p.Boolean(kReuse);
-  auto opts = SplitWords(p.String(kRunOpts));
-  if (!opts) return opts.status().Prefixed("parameter 'run_opts'");
-  c.run_opts = std::move(*opts);
-  // Named after the resource, not the clone instance: the number may change.
-  const Request& rq = ctx.request();
-  auto state_path = [&](std::string_view suffix) {
-    return fmt::format("{}/pmm-server-{}.{}", rq.rsc_tmp, ResourceNameOf(rq.instance), suffix);
+  return {
+      .image = p.String(kImage),
+      .name = p.String(kName),
+      .runtime = p.String(kRuntime),
+      .backend = p.String(kBackend),
+      .api_socket = p.String(kApiSocket),
+      .data_dir = p.String(kDataDir),
+      .require_mount = p.Boolean(kRequireMount),
+      .network = p.String(kNetwork),
+      .publish = p.String(kPublish),
+      .env = p.String(kEnv),
+      .env_file = p.String(kEnvFile),
+      .health_url = p.String(kHealthUrl),
+      .pmm_version = p.String(kPmmVersion),
+      .health_timeout_s = p.Integer(kHealthTimeout),
+      .health_failures = p.Integer(kHealthFailures),
+      .tls_verify = p.Boolean(kTlsVerify),
+      .stop_grace_s = p.IsSet(kStopGrace) ? std::optional(p.Integer(kStopGrace)) : std::nullopt,
+      .pull = p.String(kPull),
+      .reuse = p.Boolean(kReuse),
+      .run_opts = p.String(kRunOpts),
+      .ha = p.Boolean(kHa),
+      .ha_peers = p.String(kHaPeers),
+      .ha_node_id = p.String(kHaNodeId),
+      .ha_advertise_address = p.String(kHaAdvertiseAddress),
+      .ha_raft_port = p.Integer(kHaRaftPort),
+      .ha_gossip_port = p.Integer(kHaGossipPort),
+      .ha_grafana_gossip_port = p.Integer(kHaGrafanaGossipPort),
+      .ha_key_file = p.String(kHaKeyFile),
   };
-  c.failure_counter_path = state_path("failures");
-  c.promotable = rq.meta.promotable;
-  if (p.Boolean(kHa)) {
-    auto ha = ResolveHa(p, rq);
-    if (!ha) return ha.status();
-    c.ha = std::move(*ha);
-    c.leader_url = LeaderCheckUrl(c.health_url);
-  } else if (c.promotable) {
-    return Status::NotConfigured("a promotable clone needs ha=true (PMM 3 HA on external databases): without "
-                  "it every instance would run its own PMM on one data set and corrupt it");
-  }
-  if (c.promotable) {
-    c.promoted_path = state_path("promoted");
-    auto crm_attribute = FindExecutable("crm_attribute", path);
-    if (!crm_attribute) {
-      return Status::NotInstalled("crm_attribute (Pacemaker) is needed to set promotion scores");
-    }
-    s.crm_attribute = *crm_attribute;
-    s.config.promotion_cache_path = state_path("score");
-  }
-  return s;
 }
 
-// The validation and the action of one run need the same Setup: resolve it
-// once (PATH search, socket stat, splitting env and run_opts), not twice on
-// every monitor. One process runs one action, so one Setup per process.
-const Result<Setup>& Resolved(const Context& ctx) {
-  static const Result<Setup> setup = Resolve(ctx);
-  return setup;
-}
-
-Status Validate(Context& ctx) {
-  const auto& setup = Resolved(ctx);
-  if (!setup) return setup.status();
-  // https or a host name in health_url needs libcurl, loaded at run time.
-  if (Status s = CheckHttpSupport(setup->config.health_url); !s.ok()) return s;
-  const std::string& env_file = setup->config.env_file;
-  if (!env_file.empty() && !ctx.IsProbe() && access(env_file.c_str(), R_OK) != 0) {
-    return Status::NotInstalled("env_file {} is not readable on this node", Quote(env_file));
-  }
-  return Status::Ok();
-}
-
-// The engine, HTTP client and host checks for one action.
-class Server {
- public:
-  explicit Server(const Context& ctx) : setup_(Resolved(ctx)) {
-    if (!setup_) return;
-    runner_ = MakeProcessRunner();
-    http_ = MakeHttpClient();
-    engine_ = MakeCliEngine(setup_->kind, setup_->binary, *runner_);
-    if (!setup_->socket.empty()) {
-      engine_ = MakeApiEngine(setup_->kind, setup_->socket, *http_, std::move(engine_));
-    }
-    host_ = MakeServerHost();
-    if (!setup_->crm_attribute.empty()) {
-      promotion_ = MakeCrmPromotionScore(*runner_, setup_->crm_attribute,
-                                         setup_->config.promotion_cache_path);
-    }
-    server_.emplace(setup_->config, *engine_, *http_, *host_, ctx.log(), promotion_.get());
-    ctx.log().Debug("using the {}", engine_->Describe());
-  }
-  Status status() const { return setup_.status(); }
-  PmmServer& operator*() { return *server_; }
-  PmmServer* operator->() { return &*server_; }
-
- private:
-  const Result<Setup>& setup_;  // the one Resolved() keeps
-  std::unique_ptr<ProcessRunner> runner_;
-  std::unique_ptr<HttpClient> http_;
-  std::unique_ptr<ContainerEngine> engine_;
-  std::unique_ptr<ServerHost> host_;
-  std::unique_ptr<PromotionScore> promotion_;
-  std::optional<PmmServer> server_;
-};
-
-// An action that is one PmmServer call with the operation's deadline.
-template <Status (PmmServer::*kAction)(const Deadline&)>
-Status ServerAction(Context& ctx) {
-  Server server(ctx);
-  if (!server.status().ok()) return server.status();
-  return ((*server).*kAction)(ctx.deadline());
-}
-
-Status Monitor(Context& ctx) {
-  Server server(ctx);
-  if (!server.status().ok()) return server.status();
-  return server->Monitor(ctx.deadline(), ctx.IsProbe(), ctx.request().check_level);
-}
+Status Start(Context& ctx) { return ServerStart(Read(ctx), ctx); }
+Status Stop(Context& ctx) { return ServerStop(Read(ctx), ctx); }
+Status Monitor(Context& ctx) { return ServerMonitor(Read(ctx), ctx); }
+Status Promote(Context& ctx) { return ServerPromote(Read(ctx), ctx); }
+Status Demote(Context& ctx) { return ServerDemote(Read(ctx), ctx); }
+Status Validate(Context& ctx) { return ServerValidate(Read(ctx), ctx); }
 
 const AgentSpec kAgent{
     .name = "pmm-server",
@@ -506,14 +315,14 @@ const AgentSpec kAgent{
     .params = kParams,
     .actions =
         {
-            {.name = "start", .timeout_s = 300, .handler = ServerAction<&PmmServer::Start>},
-            {.name = "stop", .timeout_s = 300, .handler = ServerAction<&PmmServer::Stop>},
+            {.name = "start", .timeout_s = 300, .handler = Start},
+            {.name = "stop", .timeout_s = 300, .handler = Stop},
             {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 10,
              .depth = 0},
             {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 60,
              .depth = 10},
-            {.name = "promote", .timeout_s = 30, .handler = ServerAction<&PmmServer::Promote>},
-            {.name = "demote", .timeout_s = 30, .handler = ServerAction<&PmmServer::Demote>},
+            {.name = "promote", .timeout_s = 30, .handler = Promote},
+            {.name = "demote", .timeout_s = 30, .handler = Demote},
         },
     .validate = Validate,
 };

@@ -1,7 +1,5 @@
 // ocf:percona:pmm-storage — mounts the shared filesystem that holds PMM
 // Server's /srv on the active node and nowhere else.
-#include <sys/utsname.h>
-
 #include <string>
 
 #include <fmt/format.h>
@@ -113,12 +111,6 @@ std::string Sanitized(std::string_view text) {
   return out;
 }
 
-std::string NodeName(const Context& ctx) {
-  if (!ctx.request().node_name.empty()) return ctx.request().node_name;
-  utsname u;
-  return uname(&u) == 0 ? std::string(u.nodename) : std::string("node");
-}
-
 // The table has checked every value, so parsing cannot fail here.
 pmmha::StorageConfig Config(const Context& ctx) {
   const pmmha::Params& p = ctx.params();
@@ -134,7 +126,7 @@ pmmha::StorageConfig Config(const Context& ctx) {
   c.stop.force = pmmha::ParseForceUnmount(p.String(kForceUnmount));
   c.stop.term_share = static_cast<double>(p.Integer(kTermGrace)) / 100.0;
   c.status_name = fmt::format(".pmm-storage-{}-{}", Sanitized(ctx.request().instance),
-                              Sanitized(NodeName(ctx)));
+                              Sanitized(ctx.request().NodeName()));
   return c;
 }
 

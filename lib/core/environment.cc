@@ -1,5 +1,7 @@
 #include "pmmha/core/environment.h"
 
+#include <sys/utsname.h>
+
 #include <fmt/format.h>
 
 #include "pmmha/core/text.h"
@@ -49,6 +51,15 @@ std::optional<std::string> Environment::Meta(std::string_view name) const {
 
 bool Request::IsProbe() const {
   return action == "monitor" && meta.interval.count() == 0;
+}
+
+// Pacemaker's own fallback (pcmk_hostname()) is uname's nodename as it is,
+// without cutting the domain: a node named by its FQDN keeps it.
+std::string Request::NodeName() const {
+  if (!node_name.empty()) return node_name;
+  struct utsname u;
+  if (uname(&u) != 0) return {};
+  return u.nodename;
 }
 
 namespace {

@@ -195,8 +195,6 @@ std::string ResourceNameOf(std::string_view instance) {
   return std::string(instance.substr(0, colon));
 }
 
-std::string ContainerNameFor(std::string_view instance) { return ResourceNameOf(instance); }
-
 Result<std::vector<HaPeer>> ParseHaPeers(std::string_view value) {
   std::vector<HaPeer> peers;
   std::size_t pos = 0;

@@ -65,6 +65,10 @@ struct Request {
   // A probe is a monitor with interval 0: it asks for the true state and must
   // not treat "not running" as a failure.
   bool IsProbe() const;
+  // The name of this node in the cluster: node_name when Pacemaker gave it,
+  // else the name Pacemaker itself uses for this host, the kernel's node
+  // name (uname -n) in full, domain included. Empty only when uname fails.
+  std::string NodeName() const;
 };
 
 // Reads the meta attributes and OCF_* variables for `action`. Malformed

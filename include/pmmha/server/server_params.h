@@ -29,9 +29,6 @@ Result<std::vector<std::string>> ParseEnvList(std::string_view value);
 // number after a restart; the container and the state files must still be
 // found, so they are named after this.
 std::string ResourceNameOf(std::string_view instance);
-// The container name for a resource instance: its resource name.
-std::string ContainerNameFor(std::string_view instance);
-
 // One entry of ha_peers: "NODE=ADDRESS" or "ADDRESS".
 struct HaPeer {
   std::string node;     // the cluster node name; empty when not given

@@ -1,10 +1,16 @@
 #include "pmmha/core/environment.h"
 
+#include <sched.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 using pmmha::Environment;
 using pmmha::ExitCode;
 using pmmha::ParseRequest;
+using pmmha::Request;
 
 namespace {
 Environment Env(std::map<std::string, std::string, std::less<>> vars) {
@@ -131,5 +137,33 @@ TEST_CASE("malformed numbers are argument errors that name the value") {
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == ExitCode::kErrArgs);
     CHECK_THAT(r.status().reason(), Catch::Contains(std::string("'") + c.value + "'"));
+  }
+}
+
+TEST_CASE("the node name is Pacemaker's, else the host's name in full") {
+  auto given = ParseRequest(Env({{"OCF_RESKEY_CRM_meta_on_node", "node1.example.com"}}), "start");
+  REQUIRE(given.ok());
+  CHECK(given->NodeName() == "node1.example.com");
+
+  // Run by hand there is no on_node: Pacemaker would call this host by
+  // uname's nodename, domain and all. A child in a UTS namespace of its own
+  // gives the host a dotted name without renaming the machine.
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const char kName[] = "pmm1.example.com";
+    if (unshare(CLONE_NEWUTS) != 0 || sethostname(kName, sizeof kName - 1) != 0) _exit(2);
+    _exit(Request{}.NodeName() == kName ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 2) {
+    WARN("no UTS namespace here; comparing with this host's own name");
+    struct utsname u;
+    REQUIRE(uname(&u) == 0);
+    CHECK(Request{}.NodeName() == u.nodename);
+  } else {
+    CHECK(WEXITSTATUS(status) == 0);
   }
 }

@@ -61,9 +61,9 @@ TEST_CASE("container names follow the engines' rule") {
   CHECK(CheckContainerName("pmm:0").has_value());
   CHECK(CheckContainerName(std::string(129, 'a')).has_value());
   // One instance per node, whatever number Pacemaker gives it.
-  CHECK(ContainerNameFor("pmm:1") == "pmm");
-  CHECK(ContainerNameFor("pmm-server:12") == "pmm-server");
-  CHECK(ContainerNameFor("pmm") == "pmm");
+  CHECK(ResourceNameOf("pmm:1") == "pmm");
+  CHECK(ResourceNameOf("pmm-server:12") == "pmm-server");
+  CHECK(ResourceNameOf("pmm") == "pmm");
   CHECK(ResourceNameOf("a:b") == "a:b");
   CHECK(ResourceNameOf("pmm:") == "pmm:");
 }

@@ -1,0 +1,114 @@
+// pmm-server's actions on the real system: from the parameter values the
+// agent's table validated to an engine, a ServerConfig and a PmmServer.
+// The decisions (which engine, which backend, the container's configuration,
+// PMM 3 HA) are made on a NodeLookup, so that tests run them on a fake node.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pmmha/core/agent.h"
+#include "pmmha/core/environment.h"
+#include "pmmha/core/status.h"
+#include "pmmha/server/container.h"
+#include "pmmha/server/pmm_server.h"
+
+namespace pmmha {
+
+// The parameter values as the table validated them one by one. An empty
+// string is a parameter the user did not set (OCF treats "" as unset).
+struct ServerParams {
+  std::string image;
+  std::string name;
+  std::string runtime = "auto";  // auto | podman | docker
+  std::string backend = "auto";  // auto | api | cli
+  std::string api_socket;
+  std::string data_dir;
+  bool require_mount = true;
+  std::string network = "host";  // host | bridge
+  std::string publish;
+  std::string env;
+  std::string env_file;
+  std::string health_url;
+  std::string pmm_version = "auto";  // auto | 2 | 3
+  long long health_timeout_s = 5;
+  long long health_failures = 3;
+  bool tls_verify = false;
+  std::optional<long long> stop_grace_s;
+  std::string pull = "missing";  // never | missing | always
+  bool reuse = false;
+  std::string run_opts;
+  bool ha = false;
+  std::string ha_peers;
+  std::string ha_node_id;
+  std::string ha_advertise_address;
+  long long ha_raft_port = 9097;
+  long long ha_gossip_port = 9096;
+  long long ha_grafana_gossip_port = 9094;
+  std::string ha_key_file;
+};
+
+// What resolving the parameters looks up on the node.
+class NodeLookup {
+ public:
+  virtual ~NodeLookup() = default;
+  // The absolute path of the executable `name` found in `path_env` (PATH),
+  // or nothing.
+  virtual std::optional<std::string> FindExecutable(std::string_view name,
+                                                    std::string_view path_env) const = 0;
+  // Whether `path` exists and is a unix socket.
+  virtual bool IsSocket(const std::string& path) const = 0;
+  // Whether this process may read `path`.
+  virtual bool IsReadable(const std::string& path) const = 0;
+};
+
+// stat(), access() and the PATH search of the real node.
+std::unique_ptr<NodeLookup> MakeNodeLookup();
+
+// Everything an action needs, resolved from the parameters.
+struct ServerSetup {
+  ServerConfig config;
+  EngineKind kind = EngineKind::kPodman;
+  std::string binary;         // the podman or docker command
+  std::string socket;         // non-empty: talk to the engine through its API
+  std::string crm_attribute;  // promotable: sets the promotion score
+};
+
+// The PMM_HA_* settings for this node (request.NodeName()), or why they do
+// not add up: promoted-max above 1, no ha_peers, this node absent from
+// ha_peers without ha_advertise_address (all kErrConfigured).
+Result<HaSettings> ResolveHa(const ServerParams& params, const Request& request);
+
+// The engine and the container's configuration. kErrInstalled when the
+// engine (or crm_attribute, for a promotable clone) is not installed or
+// backend=api finds no socket; kErrConfigured when the parameters do not
+// add up (a bad container name, bridge without publish, env or run_opts
+// that do not parse, a promotable clone without ha, ResolveHa's reasons).
+// State files in request.rsc_tmp are named after the resource, not the
+// clone instance. `env` gives PATH and DOCKER_HOST.
+Result<ServerSetup> ResolveServer(const ServerParams& params, const Request& request,
+                                  const Environment& env, const NodeLookup& node);
+
+// The checks beyond resolving: the health_url can be requested from here
+// (kErrInstalled when https needs a libcurl that does not load), env_file
+// is readable (kErrInstalled; not asked of a probe).
+Status ValidateServer(const ServerSetup& setup, bool probe, const NodeLookup& node);
+
+// The agent's actions: each resolves and validates once, then runs
+// PmmServer with the operation's deadline on the real engine, HTTP client
+// and host. State lives in HA_RSCTMP (see ResolveServer).
+Status ServerStart(const ServerParams& params, Context& ctx);
+Status ServerStop(const ServerParams& params, Context& ctx);
+Status ServerMonitor(const ServerParams& params, Context& ctx);
+Status ServerPromote(const ServerParams& params, Context& ctx);
+Status ServerDemote(const ServerParams& params, Context& ctx);
+// The agent's validation hook. The dispatcher runs it before every action,
+// and the action would resolve the same parameters again (PATH search,
+// socket stat, parsing env and run_opts) on every monitor. So it resolves
+// and validates for validate-all only; every other action does both itself,
+// once, before it touches anything, and fails with the same status.
+Status ServerValidate(const ServerParams& params, Context& ctx);
+
+}  // namespace pmmha

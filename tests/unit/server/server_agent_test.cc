@@ -1,0 +1,464 @@
+#include "pmmha/server/server_agent.h"
+
+#include <map>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+using namespace pmmha;
+
+namespace {
+
+// A node with the executables, sockets and readable files a test gives it.
+class FakeNode : public NodeLookup {
+ public:
+  std::map<std::string, std::string, std::less<>> executables;  // name -> path
+  std::set<std::string> sockets;
+  std::set<std::string> readable;
+  mutable std::string path_searched;
+
+  std::optional<std::string> FindExecutable(std::string_view name,
+                                            std::string_view path_env) const override {
+    path_searched = path_env;
+    auto it = executables.find(name);
+    if (it == executables.end()) return std::nullopt;
+    return it->second;
+  }
+  bool IsSocket(const std::string& path) const override { return sockets.count(path) > 0; }
+  bool IsReadable(const std::string& path) const override { return readable.count(path) > 0; }
+};
+
+FakeNode PodmanNode() {
+  FakeNode node;
+  node.executables = {{"podman", "/usr/bin/podman"}, {"crm_attribute", "/usr/sbin/crm_attribute"}};
+  return node;
+}
+
+ServerParams Minimal() {
+  ServerParams p;
+  p.image = "docker.io/percona/pmm-server:3";
+  p.data_dir = "/srv/pmm";
+  return p;
+}
+
+Request Req(std::string instance = "pmm") {
+  Request r;
+  r.action = "start";
+  r.instance = std::move(instance);
+  r.rsc_tmp = "/run/rsc";
+  r.node_name = "node2";
+  return r;
+}
+
+Request Promotable(int promoted_max = 1) {
+  Request r = Req("pmm:1");
+  r.meta.clone = true;
+  r.meta.promotable = true;
+  r.meta.promoted_max = promoted_max;
+  return r;
+}
+
+ServerParams Ha() {
+  ServerParams p = Minimal();
+  p.ha = true;
+  p.ha_peers = "node1=10.0.0.1,node2=10.0.0.2,node3=10.0.0.3";
+  return p;
+}
+
+const Environment kEnv{{"PATH", "/usr/sbin:/usr/bin"}};
+
+Result<ServerSetup> Resolve(const ServerParams& p, const Request& r = Req(),
+                            const FakeNode& node = PodmanNode(), const Environment& env = kEnv) {
+  return ResolveServer(p, r, env, node);
+}
+
+void CheckFails(const Result<ServerSetup>& setup, ExitCode code, const std::string& reason) {
+  REQUIRE_FALSE(setup.ok());
+  CHECK(setup.status().code() == code);
+  CHECK_THAT(setup.status().reason(), Catch::Contains(reason));
+}
+
+}  // namespace
+
+TEST_CASE("the engine is the one runtime asks for, among those installed") {
+  static const struct {
+    const char* runtime;
+    bool podman;
+    bool docker;
+    const char* binary;  // nullptr: not installed, rc 5 with `reason`
+    const char* reason;
+  } cases[] = {
+      {"auto", true, true, "/usr/bin/podman", ""},
+      {"auto", false, true, "/usr/bin/docker", ""},
+      {"auto", true, false, "/usr/bin/podman", ""},
+      {"auto", false, false, nullptr, "neither podman nor docker is installed"},
+      {"podman", true, true, "/usr/bin/podman", ""},
+      {"podman", false, true, nullptr, "podman is not installed"},
+      {"docker", true, true, "/usr/bin/docker", ""},
+      {"docker", true, false, nullptr, "docker is not installed"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.runtime << " podman " << c.podman << " docker " << c.docker);
+    FakeNode node;
+    if (c.podman) node.executables["podman"] = "/usr/bin/podman";
+    if (c.docker) node.executables["docker"] = "/usr/bin/docker";
+    ServerParams p = Minimal();
+    p.runtime = c.runtime;
+    auto setup = Resolve(p, Req(), node);
+    if (c.binary == nullptr) {
+      CheckFails(setup, ExitCode::kErrInstalled, c.reason);
+      continue;
+    }
+    REQUIRE(setup.ok());
+    CHECK(setup->binary == c.binary);
+    CHECK(setup->kind == (std::string(c.binary).ends_with("podman") ? EngineKind::kPodman
+                                                                     : EngineKind::kDocker));
+  }
+}
+
+TEST_CASE("executables are searched in the environment's PATH, or the system's") {
+  FakeNode node = PodmanNode();
+  REQUIRE(Resolve(Minimal(), Req(), node).ok());
+  CHECK(node.path_searched == "/usr/sbin:/usr/bin");
+  REQUIRE(Resolve(Minimal(), Req(), node, Environment{}).ok());
+  CHECK(node.path_searched == "/usr/sbin:/usr/bin:/sbin:/bin");
+}
+
+TEST_CASE("the backend is the API when its socket is there, the CLI otherwise") {
+  static const struct {
+    const char* backend;
+    bool socket_present;
+    bool ok;
+    bool api;
+  } cases[] = {
+      {"auto", true, true, true},   {"auto", false, true, false},
+      {"api", true, true, true},    {"api", false, false, false},
+      {"cli", true, true, false},   {"cli", false, true, false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.backend << " socket " << c.socket_present);
+    FakeNode node = PodmanNode();
+    if (c.socket_present) node.sockets.insert("/run/podman/podman.sock");
+    ServerParams p = Minimal();
+    p.backend = c.backend;
+    auto setup = Resolve(p, Req(), node);
+    if (!c.ok) {
+      CheckFails(setup, ExitCode::kErrInstalled,
+                 "backend=api but '/run/podman/podman.sock' is not a socket (is the podman "
+                 "service running?)");
+      continue;
+    }
+    REQUIRE(setup.ok());
+    CHECK(setup->socket == (c.api ? "/run/podman/podman.sock" : ""));
+  }
+}
+
+TEST_CASE("the API socket is api_socket, else the engine's default") {
+  FakeNode node;
+  node.executables["docker"] = "/usr/bin/docker";
+  node.sockets = {"/run/custom.sock", "/run/user/docker.sock", "/var/run/docker.sock"};
+  ServerParams p = Minimal();
+  auto setup = Resolve(p, Req(), node, Environment{{"DOCKER_HOST", "unix:///run/user/docker.sock"}});
+  REQUIRE(setup.ok());
+  CHECK(setup->socket == "/run/user/docker.sock");
+  setup = Resolve(p, Req(), node);
+  REQUIRE(setup.ok());
+  CHECK(setup->socket == "/var/run/docker.sock");
+  p.api_socket = "/run/custom.sock";
+  setup = Resolve(p, Req(), node);
+  REQUIRE(setup.ok());
+  CHECK(setup->socket == "/run/custom.sock");
+}
+
+TEST_CASE("the container is named after the resource unless name is set") {
+  static const struct {
+    const char* instance;
+    const char* name;
+    const char* expected;  // nullptr: rc 6
+  } cases[] = {
+      {"pmm", "", "pmm"},
+      {"pmm-server:2", "", "pmm-server"},
+      {"pmm", "pmm-main", "pmm-main"},
+      {"p@m", "", nullptr},
+      {"p@m", "pmm", "pmm"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.instance << " name '" << c.name << "'");
+    ServerParams p = Minimal();
+    p.name = c.name;
+    auto setup = Resolve(p, Req(c.instance));
+    if (c.expected == nullptr) {
+      CheckFails(setup, ExitCode::kErrConfigured, "the container name 'p@m'");
+      CHECK_THAT(setup.status().reason(), Catch::EndsWith("; set name"));
+      continue;
+    }
+    REQUIRE(setup.ok());
+    CHECK(setup->config.name == c.expected);
+    CHECK(setup->config.instance == c.instance);
+  }
+}
+
+TEST_CASE("data_dir loses its trailing slashes, but / stays /") {
+  static const struct {
+    const char* given;
+    const char* expected;
+  } cases[] = {
+      {"/srv/pmm", "/srv/pmm"}, {"/srv/pmm/", "/srv/pmm"}, {"/srv/pmm///", "/srv/pmm"},
+      {"/", "/"},               {"///", "/"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.given);
+    ServerParams p = Minimal();
+    p.data_dir = c.given;
+    auto setup = Resolve(p);
+    REQUIRE(setup.ok());
+    CHECK(setup->config.data_dir == c.expected);
+  }
+}
+
+TEST_CASE("a bridge network needs publish, unless health_url says where PMM answers") {
+  ServerParams p = Minimal();
+  p.network = "bridge";
+  CheckFails(Resolve(p), ExitCode::kErrConfigured, "network=bridge needs publish");
+  p.health_url = "http://127.0.0.1:9999/v1/server/readyz";
+  auto setup = Resolve(p);
+  REQUIRE(setup.ok());
+  CHECK_FALSE(setup->config.host_network);
+  CHECK(setup->config.health_url == p.health_url);
+}
+
+TEST_CASE("health_url follows pmm_version, or the image tag") {
+  static const struct {
+    const char* image;
+    const char* pmm_version;
+    const char* network;
+    const char* publish;
+    const char* health_url;  // set by the user when non-empty
+    const char* expected;    // nullptr: rc 6
+  } cases[] = {
+      {"percona/pmm-server:3", "auto", "host", "", "", "http://127.0.0.1:8080/v1/server/readyz"},
+      {"percona/pmm-server:2.44.0", "auto", "host", "", "", "http://127.0.0.1:80/v1/readyz"},
+      {"percona/pmm-server:2", "auto", "host", "", "", "http://127.0.0.1:80/v1/readyz"},
+      {"percona/pmm-server:latest", "auto", "host", "", "",
+       "http://127.0.0.1:8080/v1/server/readyz"},
+      {"percona/pmm-server:2", "3", "host", "", "", "http://127.0.0.1:8080/v1/server/readyz"},
+      {"percona/pmm-server:3", "2", "host", "", "", "http://127.0.0.1:80/v1/readyz"},
+      {"percona/pmm-server:3", "auto", "bridge", "443:8443,8081:8080", "",
+       "http://127.0.0.1:8081/v1/server/readyz"},
+      {"percona/pmm-server:3", "auto", "bridge", "443:8443", "",
+       "https://127.0.0.1:443/v1/server/readyz"},
+      {"percona/pmm-server:3", "auto", "bridge", "9000:9000", "", nullptr},
+      {"percona/pmm-server:3", "2", "host", "", "http://192.0.2.1:8080/ping",
+       "http://192.0.2.1:8080/ping"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.image << " pmm_version " << c.pmm_version << " " << c.network << " " << c.publish);
+    ServerParams p = Minimal();
+    p.image = c.image;
+    p.pmm_version = c.pmm_version;
+    p.network = c.network;
+    p.publish = c.publish;
+    p.health_url = c.health_url;
+    auto setup = Resolve(p);
+    if (c.expected == nullptr) {
+      CheckFails(setup, ExitCode::kErrConfigured, "cannot derive health_url");
+      continue;
+    }
+    REQUIRE(setup.ok());
+    CHECK(setup->config.health_url == c.expected);
+  }
+}
+
+TEST_CASE("pull maps to its policy") {
+  static const struct {
+    const char* pull;
+    PullPolicy policy;
+  } cases[] = {
+      {"never", PullPolicy::kNever},
+      {"missing", PullPolicy::kMissing},
+      {"always", PullPolicy::kAlways},
+  };
+  for (const auto& c : cases) {
+    INFO(c.pull);
+    ServerParams p = Minimal();
+    p.pull = c.pull;
+    auto setup = Resolve(p);
+    REQUIRE(setup.ok());
+    CHECK(setup->config.pull == c.policy);
+  }
+}
+
+TEST_CASE("the plain values reach the configuration") {
+  ServerParams p = Minimal();
+  p.require_mount = false;
+  p.env = "PMM_DEBUG=1 GF_ADMIN='a b'";
+  p.env_file = "/etc/pmm.env";
+  p.run_opts = "--cpus 2 --label 'x=a b'";
+  p.publish = "443:8443, 80:8080";
+  p.health_timeout_s = 7;
+  p.health_failures = 4;
+  p.tls_verify = true;
+  p.stop_grace_s = 200;
+  p.reuse = true;
+  auto setup = Resolve(p);
+  REQUIRE(setup.ok());
+  const ServerConfig& c = setup->config;
+  CHECK_FALSE(c.require_mount);
+  CHECK(c.host_network);
+  CHECK(c.env == std::vector<std::string>{"PMM_DEBUG=1", "GF_ADMIN=a b"});
+  CHECK(c.env_file == "/etc/pmm.env");
+  CHECK(c.env_file_dir == "/run/rsc");
+  CHECK(c.run_opts == std::vector<std::string>{"--cpus", "2", "--label", "x=a b"});
+  CHECK(c.publish == std::vector<std::string>{"443:8443", "80:8080"});
+  CHECK(c.health_timeout == std::chrono::seconds(7));
+  CHECK(c.health_failures == 4);
+  CHECK(c.tls_verify);
+  CHECK(c.stop_grace == std::chrono::seconds(200));
+  CHECK(c.reuse);
+  CHECK_FALSE(c.ha.has_value());
+  CHECK_FALSE(c.promotable);
+  CHECK(c.leader_url.empty());
+  CHECK(setup->crm_attribute.empty());
+  CHECK_FALSE(Resolve(Minimal())->config.stop_grace.has_value());
+}
+
+TEST_CASE("env and run_opts that do not parse are refused, naming the parameter") {
+  ServerParams p = Minimal();
+  p.env = "A=1 hunter2";
+  CheckFails(Resolve(p), ExitCode::kErrConfigured, "parameter 'env': entry 2 is not NAME=VALUE");
+  CHECK_THAT(Resolve(p).status().reason(), !Catch::Contains("hunter2"));
+  p = Minimal();
+  p.run_opts = "--label 'x";
+  CheckFails(Resolve(p), ExitCode::kErrConfigured, "parameter 'run_opts': unterminated ' quote");
+}
+
+TEST_CASE("state files are named after the resource, not the clone instance") {
+  auto setup = Resolve(Ha(), Promotable());
+  REQUIRE(setup.ok());
+  CHECK(setup->config.name == "pmm");
+  CHECK(setup->config.failure_counter_path == "/run/rsc/pmm-server-pmm.failures");
+  CHECK(setup->config.promoted_path == "/run/rsc/pmm-server-pmm.promoted");
+  CHECK(setup->config.promotion_cache_path == "/run/rsc/pmm-server-pmm.score");
+  CHECK(setup->crm_attribute == "/usr/sbin/crm_attribute");
+  CHECK(setup->config.promotable);
+
+  setup = Resolve(Minimal(), Req("pmm"));
+  REQUIRE(setup.ok());
+  CHECK(setup->config.failure_counter_path == "/run/rsc/pmm-server-pmm.failures");
+  CHECK(setup->config.promoted_path.empty());
+  CHECK(setup->config.promotion_cache_path.empty());
+}
+
+TEST_CASE("HA and promotable clones must add up") {
+  FakeNode no_crm = PodmanNode();
+  no_crm.executables.erase("crm_attribute");
+  ServerParams no_peers = Ha();
+  no_peers.ha_peers = "";
+  ServerParams bad_peers = Ha();
+  bad_peers.ha_peers = "node1=10.0.0.1,,";
+  ServerParams nameless = Ha();
+  nameless.ha_peers = "10.0.0.1,10.0.0.2";
+  Request node4 = Promotable();
+  node4.node_name = "node4";
+  const struct Case {
+    const char* what;
+    ServerParams params;
+    Request request;
+    FakeNode node;
+    ExitCode code;
+    const char* reason;
+  } cases[] = {
+      {"promoted-max 2", Ha(), Promotable(2), PodmanNode(), ExitCode::kErrConfigured,
+       "promoted-max=2: PMM has one leader, set promoted-max=1"},
+      {"no ha_peers", no_peers, Promotable(), PodmanNode(), ExitCode::kErrConfigured,
+       "ha=true needs ha_peers"},
+      {"bad ha_peers", bad_peers, Promotable(), PodmanNode(), ExitCode::kErrConfigured,
+       "parameter 'ha_peers': "},
+      {"node not in ha_peers", Ha(), node4, PodmanNode(), ExitCode::kErrConfigured,
+       "ha_peers names no address for this node 'node4'"},
+      {"ha_peers without node names", nameless, Promotable(), PodmanNode(),
+       ExitCode::kErrConfigured, "ha_peers names no address for this node 'node2'"},
+      {"promotable without ha", Minimal(), Promotable(), PodmanNode(), ExitCode::kErrConfigured,
+       "a promotable clone needs ha=true"},
+      {"no crm_attribute", Ha(), Promotable(), no_crm, ExitCode::kErrInstalled,
+       "crm_attribute (Pacemaker) is needed to set promotion scores"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    CheckFails(Resolve(c.params, c.request, c.node), c.code, c.reason);
+  }
+}
+
+TEST_CASE("HA settings: this node's entry in ha_peers, or the explicit address") {
+  static const struct {
+    const char* node_name;
+    const char* node_id;
+    const char* advertise;
+    const char* expected_id;
+    const char* expected_address;
+    bool bootstrap;
+  } cases[] = {
+      {"node1", "", "", "node1", "10.0.0.1", true},
+      {"node2", "", "", "node2", "10.0.0.2", false},
+      {"node3.example.com", "", "", nullptr, nullptr, false},
+      {"node2", "pmm-b", "", "pmm-b", "10.0.0.2", false},
+      {"node2", "", "192.0.2.7", "node2", "192.0.2.7", false},
+      {"node9", "", "10.0.0.1", "node9", "10.0.0.1", true},
+  };
+  for (const auto& c : cases) {
+    INFO(c.node_name << " id '" << c.node_id << "' advertise '" << c.advertise << "'");
+    ServerParams p = Ha();
+    p.ha_node_id = c.node_id;
+    p.ha_advertise_address = c.advertise;
+    Request r = Promotable();
+    r.node_name = c.node_name;
+    auto ha = ResolveHa(p, r);
+    if (c.expected_id == nullptr) {
+      REQUIRE_FALSE(ha.ok());
+      CHECK(ha.status().code() == ExitCode::kErrConfigured);
+      continue;
+    }
+    REQUIRE(ha.ok());
+    CHECK(ha->node_id == c.expected_id);
+    CHECK(ha->advertise_address == c.expected_address);
+    CHECK(ha->peers == "10.0.0.1,10.0.0.2,10.0.0.3");
+    CHECK(ha->bootstrap == c.bootstrap);
+  }
+}
+
+TEST_CASE("HA ports, key file and the leader URL reach the configuration") {
+  ServerParams p = Ha();
+  p.ha_raft_port = 19097;
+  p.ha_gossip_port = 19096;
+  p.ha_grafana_gossip_port = 19094;
+  p.ha_key_file = "/etc/pmm/key";
+  auto setup = Resolve(p, Promotable());
+  REQUIRE(setup.ok());
+  REQUIRE(setup->config.ha.has_value());
+  CHECK(setup->config.ha->raft_port == 19097);
+  CHECK(setup->config.ha->gossip_port == 19096);
+  CHECK(setup->config.ha->grafana_gossip_port == 19094);
+  CHECK(setup->config.ha->key_file == "/etc/pmm/key");
+  CHECK(setup->config.leader_url == "http://127.0.0.1:8080/v1/server/leaderHealthCheck");
+  // HA without a promotable clone (e.g. run by hand) needs no crm_attribute.
+  FakeNode no_crm = PodmanNode();
+  no_crm.executables.erase("crm_attribute");
+  setup = Resolve(p, Req(), no_crm);
+  REQUIRE(setup.ok());
+  CHECK(setup->config.ha.has_value());
+  CHECK(setup->crm_attribute.empty());
+}
+
+TEST_CASE("env_file must be readable, except to a probe") {
+  ServerParams p = Minimal();
+  p.env_file = "/etc/pmm.env";
+  FakeNode node = PodmanNode();
+  auto setup = Resolve(p, Req(), node);
+  REQUIRE(setup.ok());
+  Status s = ValidateServer(*setup, false, node);
+  CHECK(s.code() == ExitCode::kErrInstalled);
+  CHECK(s.reason() == "env_file '/etc/pmm.env' is not readable on this node");
+  CHECK(ValidateServer(*setup, true, node).ok());
+  node.readable.insert("/etc/pmm.env");
+  CHECK(ValidateServer(*setup, false, node).ok());
+}
