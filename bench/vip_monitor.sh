@@ -48,9 +48,9 @@ ip -n "$ns" addr add 198.51.100.1/24 dev vb0
 export OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=bench HA_RSCTMP=$tmp
 export OCF_RESKEY_ip=198.51.100.10 OCF_RESKEY_nic=vb0 OCF_RESKEY_cidr_netmask=24
 export OCF_RESKEY_CRM_meta_interval=10000 OCF_RESKEY_CRM_meta_timeout=20000
-OCF_RESKEY_arp_count=1 nsenter --net="/run/netns/$ns" "$agent" start
+OCF_RESKEY_arp_count=1 "$here/lab/in-netns" "$ns" "$agent" start
 
-nsenter --net="/run/netns/$ns" /usr/bin/python3 - "$runs" "$ipaddr2" "$agent" "$ns" "/proc/$$/ns/net" <<'EOF'
+"$here/lab/in-netns" "$ns" /usr/bin/python3 - "$runs" "$ipaddr2" "$agent" "$ns" "/proc/$$/ns/net" <<'EOF'
 import os, statistics, sys, time
 
 runs, ipaddr2, agent, ns, outside_ns = int(sys.argv[1]), *sys.argv[2:6]

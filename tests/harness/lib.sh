@@ -15,7 +15,8 @@ H_PASS=0
 H_FAIL=0
 H_BUILD=${PMMHA_BUILD_DIR:?PMMHA_BUILD_DIR must point at the build tree}
 H_SOURCE=${PMMHA_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+# lab/ for in-netns, the one way into a network namespace (see lab/in-netns).
+export PATH=$H_SOURCE/lab:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 h_log() { printf '# %s\n' "$*" >&2; }
 
@@ -157,14 +158,6 @@ h_veth() {
   ip -n "$3" link set "$4" up
 }
 
-# h_nsx NS CMD...: runs CMD in namespace NS without remounting /sys (unlike
-# "ip netns exec", which breaks container runtimes; see machine.md).
-h_nsx() {
-  local ns=$1
-  shift
-  nsenter --net="/run/netns/$ns" -- "$@"
-}
-
 # h_loop SIZE_MB FSTYPE [MKFS-ARGS...]: a loop device with a fresh filesystem;
 # prints the device. Detached at exit.
 h_loop() {
@@ -277,8 +270,8 @@ h_wait_for() {
 # namespace NS; prints the socket path. Stopped at exit.
 h_podman_service() {
   local sock="$H_TMP/podman.sock"
-  # nsenter itself, not h_nsx: $! must be the service's pid (nsenter execs it).
-  nsenter --net="/run/netns/$1" -- podman system service --time=0 "unix://$sock" \
+  # in-netns execs podman: $! is the service's pid.
+  in-netns "$1" podman system service --time=0 "unix://$sock" \
     >"$H_TMP/podman-service.log" 2>&1 &
   local pid=$!
   h_defer kill "$pid"
@@ -292,7 +285,7 @@ h_podman_service() {
 h_dockerd() {
   local d="$H_TMP/docker" sock="$H_TMP/docker.sock"
   mkdir -p "$d/data" "$d/exec"
-  nsenter --net="/run/netns/$1" -- dockerd -H "unix://$sock" --data-root "$d/data" --exec-root "$d/exec" \
+  in-netns "$1" dockerd -H "unix://$sock" --data-root "$d/data" --exec-root "$d/exec" \
     --pidfile "$d/dockerd.pid" --exec-opt native.cgroupdriver=cgroupfs --iptables=false \
     --ip-masq=false --ip-forward=false --bridge=none --storage-driver overlay2 \
     >"$d/dockerd.log" 2>&1 &

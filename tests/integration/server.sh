@@ -39,9 +39,9 @@ std_env='STANDIN_WARMUP_MS=1500 STANDIN_STOP_DELAY_MS=1000'
 ra() {
   local action=$1
   shift
-  h_nsx "$NS" env "${params[@]}" OCF_RESKEY_env="$std_env" "$@" "$agent" "$action"
+  in-netns "$NS" env "${params[@]}" OCF_RESKEY_env="$std_env" "$@" "$agent" "$action"
 }
-ready() { h_nsx "$NS" curl -sf -o /dev/null --max-time 2 http://127.0.0.1:8080/v1/server/readyz; }
+ready() { in-netns "$NS" curl -sf -o /dev/null --max-time 2 http://127.0.0.1:8080/v1/server/readyz; }
 mode() { echo "$1" >"$data/standin/mode"; }
 exists() { "$engine" container inspect "$name" >/dev/null 2>&1; }
 ms() { date +%s%3N; }
@@ -124,7 +124,7 @@ h_check "... and wrote nothing there" sh -c "[ -z \"\$(ls -A '$H_TMP/plain')\" ]
 ot=(-n "$name" -o image="$image" -o data_dir="$data" -o runtime="$engine" -o backend="$backend"
     -o pull=never -o env="$std_env")
 [ -n "$sock" ] && ot+=(-o api_socket="$sock")
-h_expect_rc 0 "ocf-tester passes" h_nsx "$NS" ocf-tester "${ot[@]}" "$agent"
+h_expect_rc 0 "ocf-tester passes" in-netns "$NS" ocf-tester "${ot[@]}" "$agent"
 h_match "... all tests" 'passed all tests' "$H_OUT"
 
 # --- bad input -----------------------------------------------------------

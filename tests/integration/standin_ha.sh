@@ -31,10 +31,10 @@ for n in "${nodes[@]}"; do
 done
 
 # --- the stand-ins -----------------------------------------------------------
-# start N: stand-in N in its namespace (nsenter and env exec it: $! is its pid).
+# start N: stand-in N in its namespace (in-netns and env exec it: $! is its pid).
 start() {
   local n=$1
-  nsenter --net="/run/netns/${node_ns[$n]}" -- env STANDIN_SRV="$H_TMP/n$n" \
+  in-netns "${node_ns[$n]}" env STANDIN_SRV="$H_TMP/n$n" \
     STANDIN_PORTS=$port STANDIN_WARMUP_MS=300 STANDIN_STOP_DELAY_MS=4000 \
     PMM_HA_ENABLE=1 PMM_HA_NODE_ID="node$n" PMM_HA_ADVERTISE_ADDRESS="$net.1$n" \
     PMM_HA_PEERS="$peers" PMM_HA_RAFT_PORT=$raft_port \
@@ -65,7 +65,7 @@ h_defer stop_all
 
 # status N: node N's leaderHealthCheck status code, 000 when it does not answer.
 status() {
-  h_nsx "${node_ns[$1]}" curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
+  in-netns "${node_ns[$1]}" curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
     "http://127.0.0.1:$port/v1/server/leaderHealthCheck"
 }
 
@@ -126,7 +126,7 @@ view_is() { [ "$(view "$1")" = "$2" ]; }
 # node FROM's namespace.
 election_line() {
   # shellcheck disable=SC2016 # expanded by the inner bash
-  h_nsx "${node_ns[$1]}" timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" && cat <&3' \
+  in-netns "${node_ns[$1]}" timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" && cat <&3' \
     "$net.1$2" "$raft_port"
 }
 
@@ -159,7 +159,7 @@ h_match "the election port answers '<id> <eligible> <leader>' (leader, from node
   "^node$first 1 1\$" "$(election_line "$follower" "$first")"
 h_match "... and on a follower" "^node$follower 1 0\$" "$(election_line "$first" "$follower")"
 h_expect_rc 2 "a stand-in that is not in PMM_HA_PEERS does not start" \
-  h_nsx "${node_ns[1]}" env STANDIN_SRV="$H_TMP/bad" STANDIN_PORTS=1 PMM_HA_ENABLE=1 \
+  in-netns "${node_ns[1]}" env STANDIN_SRV="$H_TMP/bad" STANDIN_PORTS=1 PMM_HA_ENABLE=1 \
   PMM_HA_NODE_ID=x PMM_HA_ADVERTISE_ADDRESS="$net.19" PMM_HA_PEERS="$peers" timeout 5 "$standin"
 h_match "... saying why" "is not in PMM_HA_PEERS" "$H_ERR"
 
