@@ -31,7 +31,7 @@ lab apply "$H_SOURCE/crm-examples/pmm-ha-podman.pcs.sh" >/dev/null 2>&1 || exit 
 h_wait_for 180 h_vip_on_leader || { echo "no leader on the VIP" >&2; exit 1; }
 srv="$LAB_DIR/srv-local/standin"
 results="$H_TMP/results"
-rejoined() { [ "$(h_leader_code "$LAB_NET.1$1")" = 400 ]; }  # back, as a follower
+rejoined() { [ "$(lab leader-status "$1")" = 400 ]; }  # back, as a follower
 : >"$results"
 
 for ((i = 1; i <= rounds; i++)); do

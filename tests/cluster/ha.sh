@@ -57,7 +57,7 @@ h_match "node$c's instance is promoted" "^node$c$" "$(promoted "$c")"
 
 lab start-node "$b" >/dev/null 2>&1
 h_expect_rc 0 "node$b rejoins" lab wait-online 60
-rejoined() { lab exec "$b" podman ps --format '{{.Names}}' | grep -qx pmm-server && [ "$(h_leader_code "$LAB_NET.1$b")" = 400 ]; }
+rejoined() { lab exec "$b" podman ps --format '{{.Names}}' | grep -qx pmm-server && [ "$(lab leader-status "$b")" = 400 ]; }
 h_expect_rc 0 "node$b runs its PMM Server again, as a follower" h_wait_for 120 rejoined
 sleep 7
 h_match "the VIP stays on node$c" "^$c$" "$(lab where pmm-vip)"

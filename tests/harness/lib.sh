@@ -319,37 +319,17 @@ h_lab_start() {
 lab() { "$H_LAB" "$@"; }
 
 # --- PMM 3 HA in the lab: stand-ins that elect their leader -------------------
-# h_leader_code ADDRESS: the HTTP status of PMM's leader check on ADDRESS:8080,
-# asked from the lab's client namespace (000 when nothing answers).
-h_leader_code() {
-  lab client curl -s -o /dev/null -w '%{http_code}' --max-time 0.5 \
-    "http://$1:8080/v1/server/leaderHealthCheck" 2>/dev/null
-}
-# h_leaders: the numbers of the nodes whose PMM says it leads ("2"; "" for none).
-h_leaders() {
-  local k out=
-  for k in $(seq 1 "$(cat "$LAB_DIR/nodes")"); do
-    [ "$(h_leader_code "$LAB_NET.1$k")" = 200 ] && out="$out$k"
-  done
-  echo "$out"
-}
-h_vip_on_leader() { [ "$(h_leader_code "$LAB_NET.100")" = 200 ]; }
-# h_follow_leader OLD: right after PMM's leader on node OLD stepped down or
-# died, waits until exactly one other node leads (60 s; H_NEW is that node,
-# H_ELECT_MS how long it took) and the VIP answers there as the leader
-# (120 s; H_VIP_MS how long after the election). Status 1 when no new leader,
-# 2 when the VIP did not follow.
+# The lab's verbs (lab/pmmlab leaders, leader-status, follow-leader), for tests.
+h_leaders() { lab leaders; }
+h_vip_on_leader() { [ "$(lab leader-status vip)" = 200 ]; }
+# h_follow_leader OLD: lab follow-leader OLD, with its figures in H_NEW (the
+# new leader), H_ELECT_MS and H_VIP_MS; its status (1: no new leader, 2: the
+# VIP did not follow).
 h_follow_leader() {
-  local old=$1 t0 t1
-  t0=${EPOCHREALTIME/./}
-  h_one_other_leader() { local l; l=$(h_leaders); [ ${#l} = 1 ] && [ "$l" != "$old" ]; }
-  h_wait_for 60 h_one_other_leader || return 1
-  t1=${EPOCHREALTIME/./}
-  H_ELECT_MS=$(((t1 - t0) / 1000))
-  H_NEW=$(h_leaders)
-  h_vip_follows() { h_vip_on_leader && [ "$(lab where pmm-vip)" = "$H_NEW" ]; }
-  h_wait_for 120 h_vip_follows || return 2
-  H_VIP_MS=$(((${EPOCHREALTIME/./} - t1) / 1000))
+  local out rc=0
+  out=$(lab follow-leader "$1") || rc=$?
+  [ -z "$out" ] || read -r H_NEW H_ELECT_MS H_VIP_MS <<<"$out"
+  return $rc
 }
 
 # h_lab_clean_elsewhere NODE: nothing of the PMM group runs on any live node
