@@ -4,13 +4,9 @@
 # data, read-only remounts, wrong devices, bad inputs, and data surviving a
 # stop and start.
 . "$(dirname "$0")/../harness/lib.sh"
+. "$(dirname "$0")/storage_lib.sh"
 h_begin storage
-h_ocf_env
-agent=$(h_agent pmm-storage)
-export OCF_RESOURCE_INSTANCE=srv
-
-mnt=$H_TMP/srv
-mkdir -p "$mnt"
+storage_setup
 h_umount_at_exit "$mnt"
 
 # rs ACTION [NAME=VALUE...]: the agent with parameters as Pacemaker passes them.
@@ -25,7 +21,6 @@ rs() {
   done
   env "${env[@]}" "$agent" "$action"
 }
-mounted_at() { findmnt -rn -o SOURCE --mountpoint "$1"; }
 
 ext4=$(h_loop 64 ext4 -L pmmsrv) || h_fail "ext4 loop device"
 xfs=$(h_loop 320 xfs) || h_fail "xfs loop device"
