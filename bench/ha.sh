@@ -11,20 +11,12 @@
 # after a crash also the cluster noticing the node is gone (token).
 #
 #   bench/ha.sh [-r ROUNDS] [-b BUILD_DIR]
-set -eu
-rounds=3
-here=$(cd "$(dirname "$0")" && pwd)
-build=${PMMHA_BUILD_DIR:-$here/../build}
-while getopts "r:b:" o; do
-  case $o in
-    r) rounds=$OPTARG ;;
-    b) build=$OPTARG ;;
-    *) echo "usage: $0 [-r ROUNDS] [-b BUILD_DIR]" >&2; exit 2 ;;
-  esac
-done
-export PMMHA_BUILD_DIR=$build
-. "$here/../tests/harness/lib.sh"
-h_begin bench-ha
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+opt_r=3
+bench_options r: "[-r ROUNDS]" "$@"
+rounds=$opt_r
+bench_harness ha
 set +e
 h_lab_start 3 >/dev/null 2>&1 || { echo "the lab did not start" >&2; exit 1; }
 lab apply "$H_SOURCE/crm-examples/pmm-ha-podman.pcs.sh" >/dev/null 2>&1 || exit 1

@@ -10,20 +10,11 @@
 #
 # Runs in a network namespace of its own with a loop-mounted data_dir, a
 # podman API service and the stand-in image; removes all of it at exit.
-set -eu
-runs=50
-here=$(cd "$(dirname "$0")" && pwd)
-build=${PMMHA_BUILD_DIR:-$here/../build}
-while getopts "n:b:" o; do
-  case $o in
-    n) runs=$OPTARG ;;
-    b) build=$OPTARG ;;
-    *) echo "usage: $0 [-n RUNS] [-b BUILD_DIR]" >&2; exit 2 ;;
-  esac
-done
-export PMMHA_BUILD_DIR=$build
-. "$here/../tests/harness/lib.sh"
-h_begin bench-server
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+opt_n=50
+bench_options n: "[-n RUNS]" "$@"
+bench_harness server
 h_ocf_env
 h_podman_conf
 agent=$(h_agent pmm-server)
@@ -49,7 +40,7 @@ done
 
 echo "== monitor, same running container"
 in-netns "$NS" "${ours[@]}" OCF_RESKEY_env=STANDIN_WARMUP_MS=0 "$agent" start
-in-netns "$NS" python3 "$here/measure.py" -n "$runs" --expect-rc 0 --settle 300 \
+in-netns "$NS" "$MEASURE" -n "$opt_n" --expect-rc 0 --settle 300 \
   --case "heartbeat podman monitor" OCF_RESKEY_image="$image" OCF_RESKEY_name="$name" "$heartbeat" monitor \
   --case "pmm-server monitor, API backend" "${ours[@]:1}" OCF_RESKEY_backend=api "$agent" monitor \
   --case "pmm-server monitor, CLI backend" "${ours[@]:1}" OCF_RESKEY_backend=cli "$agent" monitor \
