@@ -10,8 +10,8 @@ trap 'rm -rf "$work"' EXIT
 src="$work/pmm-ha-agents"
 mkdir "$src"
 # The files of the source tree, without build directories.
-(cd "$top" && git ls-files -z --cached --others --exclude-standard 2>/dev/null ||
-  find . -path ./build -prune -o -path './build-*' -prune -o -path ./.git -prune -o -type f -print0) |
+(cd "$top" && { git ls-files -z --cached --others --exclude-standard 2>/dev/null ||
+  find . -path ./build -prune -o -path './build-*' -prune -o -path ./.git -prune -o -type f -print0; }) |
   (cd "$top" && xargs -0 cp --parents -t "$src")
 cp -r "$src/deb" "$src/debian"
 (cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1) || {

@@ -12,8 +12,8 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"/{SOURCES,BUILD,RPMS,SRPMS,SPECS}
 src="$work/pmm-ha-agents-$version"
 mkdir "$src"
-(cd "$top" && git ls-files -z --cached --others --exclude-standard 2>/dev/null ||
-  find . -path ./build -prune -o -path './build-*' -prune -o -path ./.git -prune -o -type f -print0) |
+(cd "$top" && { git ls-files -z --cached --others --exclude-standard 2>/dev/null ||
+  find . -path ./build -prune -o -path './build-*' -prune -o -path ./.git -prune -o -type f -print0; }) |
   (cd "$top" && xargs -0 cp --parents -t "$src")
 tar -C "$work" -czf "$work/SOURCES/pmm-ha-agents-$version.tar.gz" "pmm-ha-agents-$version"
 rpmbuild -bb --nodeps --define "_topdir $work" --define 'debug_package %{nil}' \

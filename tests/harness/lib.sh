@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Integration test harness: sourced by every tests/integration/*.sh.
 #
 #   . "$(dirname "$0")/../harness/lib.sh"
@@ -79,6 +80,7 @@ h_fail() { H_FAIL=$((H_FAIL + 1)); echo "not ok - $*"; }
 
 # h_run CMD...: runs CMD, leaving its status in H_RC, its output in H_OUT and
 # H_ERR, and the exit reason (last "ocf-exit-reason:" line) in H_REASON.
+# shellcheck disable=SC2034 # H_REASON is for the tests
 h_run() {
   local out err
   out=$(mktemp "$H_TMP/out.XXXX")
@@ -325,6 +327,7 @@ h_vip_on_leader() { [ "$(lab leader-status vip)" = 200 ]; }
 # h_follow_leader OLD: lab follow-leader OLD, with its figures in H_NEW (the
 # new leader), H_ELECT_MS and H_VIP_MS; its status (1: no new leader, 2: the
 # VIP did not follow).
+# shellcheck disable=SC2034 # H_NEW, H_ELECT_MS, H_VIP_MS are for the tests
 h_follow_leader() {
   local out rc=0
   out=$(lab follow-leader "$1") || rc=$?

@@ -5,6 +5,7 @@
 # configure time). PMM needs minutes to start and to stop: the timeouts are
 # the ones crm-examples/ recommend. The container uses the host network of a
 # namespace this test creates.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 image=${PMMHA_REAL_IMAGE:?set PMMHA_REAL_IMAGE, e.g. percona/pmm-server:3}
 engine=${1:-podman}
@@ -22,6 +23,7 @@ chown 1000:1000 "$data"   # PMM 3 runs as uid 1000
 name="$H_ID-pmm"
 h_defer "$engine" rm -f "$name"
 export OCF_RESOURCE_INSTANCE="$name"
+# shellcheck disable=SC2317 # called through h_expect_rc, which shellcheck does not follow
 ra() {
   local action=$1
   shift

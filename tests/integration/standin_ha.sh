@@ -4,6 +4,7 @@
 # namespace of its own with its own STANDIN_SRV, plugged by veth pairs into a
 # bridge in a fourth namespace (the switch). Only 198.51.100.0/24, only inside
 # the namespaces this test creates.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_begin standin_ha
 
@@ -43,8 +44,10 @@ start() {
 }
 
 # gone N: stand-in N has exited (a zombie until reaped: kill -0 still works).
+# shellcheck disable=SC2317 # called through h_wait_for, which shellcheck does not follow
 gone() { ! ps -o stat= -p "${pid[$1]}" | grep -qv '^Z'; }
 
+# shellcheck disable=SC2317 # called through h_check, which shellcheck does not follow
 running() { ! gone "$1"; }
 
 # reap N: waits for stand-in N, which has exited or is about to.
@@ -56,6 +59,7 @@ reap() {
 
 # At exit: the stand-ins still running (only our own unreaped children, so no
 # pid can have been reused), before their namespaces go.
+# shellcheck disable=SC2317 # called through h_defer, which shellcheck does not follow
 stop_all() {
   local n
   for n in "${!pid[@]}"; do kill -9 "${pid[$n]}" 2>/dev/null; done
@@ -108,6 +112,7 @@ wait_leader() {
 }
 
 # keeps_leader MS L N...: L stays the one leader of N... in every sample for MS.
+# shellcheck disable=SC2317 # called through h_check, which shellcheck does not follow
 keeps_leader() {
   local end=$(($(now_ms) + $1)) want=$2
   shift 2
@@ -117,9 +122,11 @@ keeps_leader() {
   done
 }
 
+# shellcheck disable=SC2317 # called through h_wait_for and h_check, which shellcheck does not follow
 status_is() { [ "$(status "$1")" = "$2" ]; }
 
 view() { cat "$H_TMP/n$1/standin/leader-view" 2>/dev/null; }
+# shellcheck disable=SC2317 # called through h_wait_for, which shellcheck does not follow
 view_is() { [ "$(view "$1")" = "$2" ]; }
 
 # election_line FROM TO: what node TO answers on its election port, asked from

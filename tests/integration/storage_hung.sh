@@ -3,7 +3,9 @@
 # whose operations block forever on demand, bind-mounted as the resource.
 # Depth 0 never touches it and stays fast; depths 10 and 20 fail before the
 # operation deadline instead of hanging; stop still unmounts.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
+# shellcheck source=SCRIPTDIR/storage_lib.sh
 . "$(dirname "$0")/storage_lib.sh"
 h_begin storage_hung
 storage_setup

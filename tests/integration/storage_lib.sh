@@ -4,6 +4,7 @@
 # storage_setup: the OCF environment, resource instance "srv", and variables:
 # agent (pmm-storage) and mnt (its mount point, created; the test registers
 # its unmount at exit where the order of clean-ups needs it).
+# shellcheck disable=SC2034 # agent is for the tests that source this file
 storage_setup() {
   h_ocf_env
   agent=$(h_agent pmm-storage)
@@ -16,6 +17,7 @@ storage_setup() {
 mounted_at() { findmnt -rn -o SOURCE --mountpoint "$1"; }
 
 # timed RC DESCRIPTION CMD...: h_expect_rc, leaving the milliseconds in $took.
+# shellcheck disable=SC2034 # took is for the tests that source this file
 timed() {
   local begun
   begun=$(date +%s%N)

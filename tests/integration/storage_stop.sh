@@ -4,7 +4,9 @@
 # another mount namespace that still holds the filesystem: all gone and the
 # device unmounted everywhere within the stop budget. With
 # force_unmount=false nobody is killed and the stop fails in time.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
+# shellcheck source=SCRIPTDIR/storage_lib.sh
 . "$(dirname "$0")/storage_lib.sh"
 h_begin storage_stop
 storage_setup
@@ -15,6 +17,7 @@ export OCF_RESKEY_device=$dev OCF_RESKEY_directory=$mnt
 pids=()
 h_defer_kill() { h_defer kill -KILL "$1"; pids+=("$1"); }
 # Alive and not a zombie (the test shell reaps its children only on wait).
+# shellcheck disable=SC2317 # called through h_check, which shellcheck does not follow
 alive() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 # The device is mounted in some mount namespace on this machine.
 mounted_anywhere() {

@@ -7,8 +7,10 @@
 # The background announcer outlives the agent by design; this machine's PID 1
 # does not reap orphans, so the test makes itself their reaper (a subreaper
 # that bash then reaps like any child).
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_subreaper "$0" "$@"
+# shellcheck source=SCRIPTDIR/vip_lib.sh
 . "$(dirname "$0")/vip_lib.sh"
 h_begin vip
 vip_setup

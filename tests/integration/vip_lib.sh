@@ -1,8 +1,10 @@
+# shellcheck shell=bash
 # Helpers shared by the pmm-vip integration tests (sourced after lib.sh).
 
 # vip_setup: namespaces A (the node) and B (a peer on the link), a veth pair
 # eth0 <-> eth0, their own addresses (198.51.100.1-2/24, 2001:db8:1::1-2/64),
 # and variables: nsA nsB agent listen macA.
+# shellcheck disable=SC2034 # the variables are for the tests that source this file
 vip_setup() {
   h_ocf_env
   export OCF_RESOURCE_INSTANCE=vip
@@ -28,8 +30,7 @@ vip_listen() {
   : >"$H_TMP/listen"
   in-netns "$nsB" "$listen" eth0 "$1" >"$H_TMP/listen" &
   VIP_LISTENER=$!
-  local i
-  for i in $(seq 200); do
+  for _ in $(seq 200); do
     grep -q '^listening' "$H_TMP/listen" && return 0
     sleep 0.02
   done
