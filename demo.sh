@@ -23,30 +23,26 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 # --- ./demo.sh ha ---------------------------------------------------------------
 demo_ha() {
-  # The lab helpers the HA cluster test uses: h_leaders, h_follow_leader.
-  export PMMHA_BUILD_DIR="$top/build"
-  . "$top/tests/harness/lib.sh"
-  H_LAB=$lab
-  local a b c
+  local a b c out elect_ms vip_ms
   say "Configuring PMM 3 HA with crm-examples/pmm-ha-podman.pcs.sh (a PMM Server on every node)"
   "$lab" apply crm-examples/pmm-ha-podman.pcs.sh
-  h_wait_for 180 h_vip_on_leader || { "$lab" status; echo "no leader on the VIP" >&2; exit 1; }
-  a=$(h_leaders)
+  "$lab" wait-leader 180 >/dev/null || { "$lab" status; echo "no leader on the VIP" >&2; exit 1; }
+  a=$("$lab" leaders)
   echo "PMM elected node$a; the VIP $LAB_NET.100 answers there as the leader"
   "$lab" status | sed -n '/Node List/,$p'
 
   say "PMM moves its leadership away from node$a (its stand-in steps down)"
   "$lab" exec "$a" touch "$LAB_DIR/srv-local/standin/stepdown"
-  h_follow_leader "$a" || { "$lab" status; echo "the VIP did not follow PMM's leader" >&2; exit 1; }
-  b=$H_NEW
-  echo "PMM elected node$b after $H_ELECT_MS ms; the promoted instance and the VIP followed $H_VIP_MS ms later"
+  out=$("$lab" follow-leader "$a") || { "$lab" status; echo "the VIP did not follow PMM's leader" >&2; exit 1; }
+  read -r b elect_ms vip_ms <<<"$out"
+  echo "PMM elected node$b after $elect_ms ms; the promoted instance and the VIP followed $vip_ms ms later"
   "$lab" exec "$a" rm -f "$LAB_DIR/srv-local/standin/stepdown"
 
   say "Crashing node$b, PMM's leader"
   "$lab" crash "$b"
-  h_follow_leader "$b" || { "$lab" status; echo "the VIP did not follow PMM's leader" >&2; exit 1; }
-  c=$H_NEW
-  say "PMM leads on node$c ($H_ELECT_MS ms after the crash) and the VIP answers there $H_VIP_MS ms later"
+  out=$("$lab" follow-leader "$b") || { "$lab" status; echo "the VIP did not follow PMM's leader" >&2; exit 1; }
+  read -r c elect_ms vip_ms <<<"$out"
+  say "PMM leads on node$c ($elect_ms ms after the crash) and the VIP answers there $vip_ms ms later"
   "$lab" status | sed -n '/Node List/,$p'
   cat <<TXT
 

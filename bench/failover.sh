@@ -9,23 +9,14 @@
 # The stand-in starts without warm-up, so the figures are the stacks', not PMM's.
 #
 #   bench/failover.sh [-r ROUNDS] [-b BUILD_DIR] [-t "TOKENS"]
-#   (TOKENS: corosync token settings to run, "" = corosync's default; default "1000 ''")
-set -eu
-rounds=3
-tokens="1000 default"
-here=$(cd "$(dirname "$0")" && pwd)
-build=${PMMHA_BUILD_DIR:-$here/../build}
-while getopts "r:b:t:" o; do
-  case $o in
-    r) rounds=$OPTARG ;;
-    b) build=$OPTARG ;;
-    t) tokens=$OPTARG ;;
-    *) echo "usage: $0 [-r ROUNDS] [-b BUILD_DIR] [-t TOKENS]" >&2; exit 2 ;;
-  esac
-done
-export PMMHA_BUILD_DIR=$build
-. "$here/../tests/harness/lib.sh"
-h_begin bench-failover
+#   (TOKENS: corosync token settings to run in ms, "default" = corosync's own;
+#   default "1000 default")
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+opt_r=3 opt_t="1000 default"
+bench_options r:t: "[-r ROUNDS] [-t TOKENS]" "$@"
+rounds=$opt_r tokens=$opt_t
+bench_harness failover
 results="$H_TMP/results"
 : >"$results"
 
@@ -69,7 +60,7 @@ for token in $tokens; do
   dev=$(lab disk)
   srv="$LAB_DIR/srv"
   mkdir -p "$srv"
-  for r in $(seq 1 "$rounds"); do
+  for _ in $(seq 1 "$rounds"); do
     # the cluster alone
     lab exec 1 pcs resource create b-dummy ocf:heartbeat:Dummy --group b >/dev/null
     lab exec 1 pcs resource create b-vip ocf:heartbeat:IPaddr2 ip="$LAB_NET.100" cidr_netmask=24 nic=eth0 --group b >/dev/null

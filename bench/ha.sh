@@ -11,27 +11,19 @@
 # after a crash also the cluster noticing the node is gone (token).
 #
 #   bench/ha.sh [-r ROUNDS] [-b BUILD_DIR]
-set -eu
-rounds=3
-here=$(cd "$(dirname "$0")" && pwd)
-build=${PMMHA_BUILD_DIR:-$here/../build}
-while getopts "r:b:" o; do
-  case $o in
-    r) rounds=$OPTARG ;;
-    b) build=$OPTARG ;;
-    *) echo "usage: $0 [-r ROUNDS] [-b BUILD_DIR]" >&2; exit 2 ;;
-  esac
-done
-export PMMHA_BUILD_DIR=$build
-. "$here/../tests/harness/lib.sh"
-h_begin bench-ha
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+opt_r=3
+bench_options r: "[-r ROUNDS]" "$@"
+rounds=$opt_r
+bench_harness ha
 set +e
 h_lab_start 3 >/dev/null 2>&1 || { echo "the lab did not start" >&2; exit 1; }
 lab apply "$H_SOURCE/crm-examples/pmm-ha-podman.pcs.sh" >/dev/null 2>&1 || exit 1
 h_wait_for 180 h_vip_on_leader || { echo "no leader on the VIP" >&2; exit 1; }
 srv="$LAB_DIR/srv-local/standin"
 results="$H_TMP/results"
-rejoined() { [ "$(h_leader_code "$LAB_NET.1$1")" = 400 ]; }  # back, as a follower
+rejoined() { [ "$(lab leader-status "$1")" = 400 ]; }  # back, as a follower
 : >"$results"
 
 for ((i = 1; i <= rounds; i++)); do

@@ -10,20 +10,11 @@
 #
 # Runs in a network namespace of its own with a loop-mounted data_dir, a
 # podman API service and the stand-in image; removes all of it at exit.
-set -eu
-runs=50
-here=$(cd "$(dirname "$0")" && pwd)
-build=${PMMHA_BUILD_DIR:-$here/../build}
-while getopts "n:b:" o; do
-  case $o in
-    n) runs=$OPTARG ;;
-    b) build=$OPTARG ;;
-    *) echo "usage: $0 [-n RUNS] [-b BUILD_DIR]" >&2; exit 2 ;;
-  esac
-done
-export PMMHA_BUILD_DIR=$build
-. "$here/../tests/harness/lib.sh"
-h_begin bench-server
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+opt_n=50
+bench_options n: "[-n RUNS]" "$@"
+bench_harness server
 h_ocf_env
 h_podman_conf
 agent=$(h_agent pmm-server)
@@ -35,25 +26,24 @@ data=$(h_mounted_dir 64) || exit 1
 name="$H_ID-pmm"
 h_defer podman rm -f "$name"
 export OCF_RESOURCE_INSTANCE="$name" OCF_RESKEY_CRM_meta_interval=10000 OCF_RESKEY_CRM_meta_timeout=30000
-in_ns() { nsenter --net="/run/netns/$NS" -- "$@"; }
 ours=(env OCF_RESKEY_image="$image" OCF_RESKEY_data_dir="$data" OCF_RESKEY_pull=never
       OCF_RESKEY_env=STANDIN_WARMUP_MS=3000 OCF_RESKEY_api_socket="$sock")
 
 echo "== start: from the stand-in turning ready to start returning (warm-up 3 s)"
 for i in 1 2 3 4 5; do
-  in_ns "${ours[@]}" OCF_RESKEY_CRM_meta_timeout=60000 "$agent" start
+  in-netns "$NS" "${ours[@]}" OCF_RESKEY_CRM_meta_timeout=60000 "$agent" start
   returned=$(date +%s%3N)
   began=$(cat "$data/standin/started-at")
   echo "start $i: returned $((returned - began - 3000)) ms after PMM turned ready"
-  in_ns "${ours[@]}" "$agent" stop >/dev/null 2>&1
+  in-netns "$NS" "${ours[@]}" "$agent" stop >/dev/null 2>&1
 done
 
 echo "== monitor, same running container"
-in_ns "${ours[@]}" OCF_RESKEY_env=STANDIN_WARMUP_MS=0 "$agent" start
-in_ns python3 "$here/measure.py" -n "$runs" --expect-rc 0 --settle 300 \
+in-netns "$NS" "${ours[@]}" OCF_RESKEY_env=STANDIN_WARMUP_MS=0 "$agent" start
+in-netns "$NS" "$MEASURE" -n "$opt_n" --expect-rc 0 --settle 300 \
   --case "heartbeat podman monitor" OCF_RESKEY_image="$image" OCF_RESKEY_name="$name" "$heartbeat" monitor \
   --case "pmm-server monitor, API backend" "${ours[@]:1}" OCF_RESKEY_backend=api "$agent" monitor \
   --case "pmm-server monitor, CLI backend" "${ours[@]:1}" OCF_RESKEY_backend=cli "$agent" monitor \
   --case "podman container inspect alone" podman container inspect "$name" \
   --case "podman --help alone" podman --help
-in_ns "${ours[@]}" "$agent" stop
+in-netns "$NS" "${ours[@]}" "$agent" stop

@@ -52,4 +52,5 @@ pcs resource create pmm-vip ocf:percona:pmm-vip \
     ip=192.0.2.100 cidr_netmask=24 arp_count=5 \
     op monitor interval=10s timeout=20s
 pcs constraint colocation add pmm-vip with Promoted pmm-server-clone INFINITY
+# shellcheck disable=SC1010 # "then" is a word of pcs's order syntax, not the shell's
 pcs constraint order promote pmm-server-clone then start pmm-vip

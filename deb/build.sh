@@ -10,8 +10,8 @@ trap 'rm -rf "$work"' EXIT
 src="$work/pmm-ha-agents"
 mkdir "$src"
 # The files of the source tree, without build directories.
-(cd "$top" && git ls-files -z --cached --others --exclude-standard 2>/dev/null ||
-  find . -path ./build -prune -o -path './build-*' -prune -o -path ./.git -prune -o -type f -print0) |
+(cd "$top" && { git ls-files -z --cached --others --exclude-standard 2>/dev/null ||
+  find . -path ./build -prune -o -path './build-*' -prune -o -path ./.git -prune -o -type f -print0; }) |
   (cd "$top" && xargs -0 cp --parents -t "$src")
 cp -r "$src/deb" "$src/debian"
 # The version is CMake's project(VERSION), written nowhere else.

@@ -12,8 +12,8 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"/{SOURCES,BUILD,RPMS,SRPMS,SPECS}
 src="$work/pmm-ha-agents-$version"
 mkdir "$src"
-(cd "$top" && git ls-files -z --cached --others --exclude-standard 2>/dev/null ||
-  find . -path ./build -prune -o -path './build-*' -prune -o -path ./.git -prune -o -type f -print0) |
+(cd "$top" && { git ls-files -z --cached --others --exclude-standard 2>/dev/null ||
+  find . -path ./build -prune -o -path './build-*' -prune -o -path ./.git -prune -o -type f -print0; }) |
   (cd "$top" && xargs -0 cp --parents -t "$src")
 # The spec, with the version CMake's project(VERSION) gives, at the tarball's
 # top so that rpmbuild -ta finds it too.

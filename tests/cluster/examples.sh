@@ -4,6 +4,7 @@
 # the group comes up and PMM answers on the VIP. The fencing examples go into
 # an offline copy of the CIB: nothing in the lab can be fenced, and no fence
 # device may be contacted.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_begin cluster-examples
 h_lab_start 3 || h_abort "the lab did not start"

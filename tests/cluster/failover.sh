@@ -2,6 +2,7 @@
 # The PMM group in a 3-node cluster, configured with crm-examples/pmm-podman.pcs.sh
 # as a user would: crash of the active node, a killed PMM container, PMM not
 # ready, moves with pcs and crmsh, and a stop that cannot complete.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_begin cluster-failover
 h_lab_start 3 || { h_fail "the lab started"; h_done; }
@@ -26,7 +27,11 @@ h_expect_rc 0 "after the crash of node$a PMM answers on the VIP again" lab wait-
 [ "$H_RC" = 0 ] || h_abort "PMM did not come back after the crash"
 echo "# crash -> readyz on the VIP: $H_OUT ms (token ${LAB_TOKEN:-default})"
 b=$(lab where pmm-server)
-[ -n "$b" ] && [ "$b" != "$a" ] && h_pass "PMM moved to node$b" || h_fail "PMM is on '$b'"
+if [ -n "$b" ] && [ "$b" != "$a" ]; then
+  h_pass "PMM moved to node$b"
+else
+  h_fail "PMM is on '$b'"
+fi
 h_match "the data written before the crash is there" "^$marker$" "$(lab exec "$b" cat "$srv/marker")"
 h_match "PMM booted once more on the same data" "^$((boots + 1))$" "$(lab exec "$b" cat "$srv/standin/boots")"
 h_expect_rc 0 "nothing runs on two nodes" h_lab_clean_elsewhere "$b"
@@ -52,14 +57,17 @@ lab wait-ready 60 >/dev/null
 # --- PMM stops being ready: degraded, then recovered ----------------------------
 lab exec "$b" sh -c "echo 500 > $srv/standin/mode"
 degraded=no
-for i in $(seq 1 60); do
+for _ in $(seq 1 60); do
   lab exec "$b" crm_mon -1 --output-as=xml 2>&1 |
     grep -q 'op_key="pmm-server_monitor_10000".*exitstatus="OCF_DEGRADED".*PMM Server is not ready' &&
     { degraded=yes; break; }
   sleep 0.5
 done
-[ $degraded = yes ] && h_pass "PMM not ready: the cluster shows pmm-server degraded" ||
+if [ $degraded = yes ]; then
+  h_pass "PMM not ready: the cluster shows pmm-server degraded"
+else
   h_fail "pmm-server never shown degraded: $(lab exec "$b" crm_mon -1 --output-as=xml | grep -E 'pmm-server|failure')"
+fi
 h_expect_rc 0 "after health_failures monitors the cluster counts a failure and recovers" \
   h_wait_for 90 sh -c "'$H_LAB' exec $b crm_mon -1 --failcounts 2>&1 | grep -q 'pmm-server.*fail-count='"
 lab exec "$b" sh -c "echo ok > $srv/standin/mode"
@@ -93,8 +101,11 @@ took=$(($(date +%s%3N) - t0))
 status=$(lab exec "$b" crm_mon -1 2>&1)
 h_match "the stop of pmm-storage failed and the cluster shows it" 'pmm-storage.*(FAILED|blocked)' "$status"
 h_match "... as a failed stop" "pmm-storage stop on node$b returned '(error|Timed Out)'" "$status"
-[ "$took" -lt 40000 ] && h_pass "... within its timeout ($took ms, stop timeout 15 s)" ||
+if [ "$took" -lt 40000 ]; then
+  h_pass "... within its timeout ($took ms, stop timeout 15 s)"
+else
   h_fail "the failed stop took $took ms"
+fi
 lab exec "$b" pkill -f 'sleep 600'
 lab exec "$b" pcs resource update pmm-storage force_unmount=true >/dev/null 2>&1
 lab exec "$b" pcs resource cleanup >/dev/null 2>&1

@@ -5,6 +5,7 @@
 # moves and when the leader's node crashes, without failed actions and
 # without flapping back. Prints the time from a leadership change to the VIP
 # answering on the new leader.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_begin cluster-ha
 h_lab_start 3 || h_abort "the lab did not start"
@@ -16,6 +17,7 @@ follow_leader() {
   h_expect_rc 0 "PMM elects another leader and the VIP follows it: $2" h_follow_leader "$1"
   echo "# $2: PMM elected node$H_NEW in $H_ELECT_MS ms; the VIP answered there $H_VIP_MS ms later"
 }
+# shellcheck disable=SC2317 # called through h_expect_rc, which shellcheck does not follow
 no_failures() { ! lab exec "$1" crm_mon -1 2>/dev/null | grep -q 'Failed Resource Actions'; }
 
 h_expect_rc 0 "crm-examples/pmm-ha-podman.pcs.sh applies" lab apply "$H_SOURCE/crm-examples/pmm-ha-podman.pcs.sh"
@@ -57,7 +59,8 @@ h_match "node$c's instance is promoted" "^node$c$" "$(promoted "$c")"
 
 lab start-node "$b" >/dev/null 2>&1
 h_expect_rc 0 "node$b rejoins" lab wait-online 60
-rejoined() { lab exec "$b" podman ps --format '{{.Names}}' | grep -qx pmm-server && [ "$(h_leader_code "$LAB_NET.1$b")" = 400 ]; }
+# shellcheck disable=SC2317 # called through h_wait_for, which shellcheck does not follow
+rejoined() { lab exec "$b" podman ps --format '{{.Names}}' | grep -qx pmm-server && [ "$(lab leader-status "$b")" = 400 ]; }
 h_expect_rc 0 "node$b runs its PMM Server again, as a follower" h_wait_for 120 rejoined
 sleep 7
 h_match "the VIP stays on node$c" "^$c$" "$(lab where pmm-vip)"
@@ -80,6 +83,7 @@ lab exec 1 pcs resource delete pmm-vip >/dev/null 2>&1
 h_expect_rc 0 "the pcs example's clone stops" lab exec 1 pcs resource disable pmm-server-clone --wait=120
 lab exec 1 pcs resource delete pmm-server-clone >/dev/null 2>&1
 lab exec 1 cibadmin --replace -o rsc_defaults -X '<rsc_defaults/>' >/dev/null
+# shellcheck disable=SC2317 # called through h_wait_for, which shellcheck does not follow
 gone() { for k in 1 2 3; do [ -z "$(lab exec "$k" podman ps -q 2>/dev/null)" ] || return 1; done; }
 h_expect_rc 0 "no PMM container is left" h_wait_for 60 gone
 h_expect_rc 0 "crm-examples/pmm-ha-podman.crm loads" lab apply "$H_SOURCE/crm-examples/pmm-ha-podman.crm"

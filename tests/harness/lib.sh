@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Integration test harness: sourced by every tests/integration/*.sh.
 #
 #   . "$(dirname "$0")/../harness/lib.sh"
@@ -15,7 +16,8 @@ H_PASS=0
 H_FAIL=0
 H_BUILD=${PMMHA_BUILD_DIR:?PMMHA_BUILD_DIR must point at the build tree}
 H_SOURCE=${PMMHA_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+# lab/ for in-netns, the one way into a network namespace (see lab/in-netns).
+export PATH=$H_SOURCE/lab:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 h_log() { printf '# %s\n' "$*" >&2; }
 
@@ -78,6 +80,7 @@ h_fail() { H_FAIL=$((H_FAIL + 1)); echo "not ok - $*"; }
 
 # h_run CMD...: runs CMD, leaving its status in H_RC, its output in H_OUT and
 # H_ERR, and the exit reason (last "ocf-exit-reason:" line) in H_REASON.
+# shellcheck disable=SC2034 # H_REASON is for the tests
 h_run() {
   local out err
   out=$(mktemp "$H_TMP/out.XXXX")
@@ -155,14 +158,6 @@ h_veth() {
   ip link set "${tmp_b:0:15}" netns "$3" name "$4"
   ip -n "$1" link set "$2" up
   ip -n "$3" link set "$4" up
-}
-
-# h_nsx NS CMD...: runs CMD in namespace NS without remounting /sys (unlike
-# "ip netns exec", which breaks container runtimes; see machine.md).
-h_nsx() {
-  local ns=$1
-  shift
-  nsenter --net="/run/netns/$ns" -- "$@"
 }
 
 # h_loop SIZE_MB FSTYPE [MKFS-ARGS...]: a loop device with a fresh filesystem;
@@ -277,8 +272,8 @@ h_wait_for() {
 # namespace NS; prints the socket path. Stopped at exit.
 h_podman_service() {
   local sock="$H_TMP/podman.sock"
-  # nsenter itself, not h_nsx: $! must be the service's pid (nsenter execs it).
-  nsenter --net="/run/netns/$1" -- podman system service --time=0 "unix://$sock" \
+  # in-netns execs podman: $! is the service's pid.
+  in-netns "$1" podman system service --time=0 "unix://$sock" \
     >"$H_TMP/podman-service.log" 2>&1 &
   local pid=$!
   h_defer kill "$pid"
@@ -292,7 +287,7 @@ h_podman_service() {
 h_dockerd() {
   local d="$H_TMP/docker" sock="$H_TMP/docker.sock"
   mkdir -p "$d/data" "$d/exec"
-  nsenter --net="/run/netns/$1" -- dockerd -H "unix://$sock" --data-root "$d/data" --exec-root "$d/exec" \
+  in-netns "$1" dockerd -H "unix://$sock" --data-root "$d/data" --exec-root "$d/exec" \
     --pidfile "$d/dockerd.pid" --exec-opt native.cgroupdriver=cgroupfs --iptables=false \
     --ip-masq=false --ip-forward=false --bridge=none --storage-driver overlay2 \
     >"$d/dockerd.log" 2>&1 &
@@ -326,37 +321,18 @@ h_lab_start() {
 lab() { "$H_LAB" "$@"; }
 
 # --- PMM 3 HA in the lab: stand-ins that elect their leader -------------------
-# h_leader_code ADDRESS: the HTTP status of PMM's leader check on ADDRESS:8080,
-# asked from the lab's client namespace (000 when nothing answers).
-h_leader_code() {
-  lab client curl -s -o /dev/null -w '%{http_code}' --max-time 0.5 \
-    "http://$1:8080/v1/server/leaderHealthCheck" 2>/dev/null
-}
-# h_leaders: the numbers of the nodes whose PMM says it leads ("2"; "" for none).
-h_leaders() {
-  local k out=
-  for k in $(seq 1 "$(cat "$LAB_DIR/nodes")"); do
-    [ "$(h_leader_code "$LAB_NET.1$k")" = 200 ] && out="$out$k"
-  done
-  echo "$out"
-}
-h_vip_on_leader() { [ "$(h_leader_code "$LAB_NET.100")" = 200 ]; }
-# h_follow_leader OLD: right after PMM's leader on node OLD stepped down or
-# died, waits until exactly one other node leads (60 s; H_NEW is that node,
-# H_ELECT_MS how long it took) and the VIP answers there as the leader
-# (120 s; H_VIP_MS how long after the election). Status 1 when no new leader,
-# 2 when the VIP did not follow.
+# The lab's verbs (lab/pmmlab leaders, leader-status, follow-leader), for tests.
+h_leaders() { lab leaders; }
+h_vip_on_leader() { [ "$(lab leader-status vip)" = 200 ]; }
+# h_follow_leader OLD: lab follow-leader OLD, with its figures in H_NEW (the
+# new leader), H_ELECT_MS and H_VIP_MS; its status (1: no new leader, 2: the
+# VIP did not follow).
+# shellcheck disable=SC2034 # H_NEW, H_ELECT_MS, H_VIP_MS are for the tests
 h_follow_leader() {
-  local old=$1 t0 t1
-  t0=${EPOCHREALTIME/./}
-  h_one_other_leader() { local l; l=$(h_leaders); [ ${#l} = 1 ] && [ "$l" != "$old" ]; }
-  h_wait_for 60 h_one_other_leader || return 1
-  t1=${EPOCHREALTIME/./}
-  H_ELECT_MS=$(((t1 - t0) / 1000))
-  H_NEW=$(h_leaders)
-  h_vip_follows() { h_vip_on_leader && [ "$(lab where pmm-vip)" = "$H_NEW" ]; }
-  h_wait_for 120 h_vip_follows || return 2
-  H_VIP_MS=$(((${EPOCHREALTIME/./} - t1) / 1000))
+  local out rc=0
+  out=$(lab follow-leader "$1") || rc=$?
+  [ -z "$out" ] || read -r H_NEW H_ELECT_MS H_VIP_MS <<<"$out"
+  return $rc
 }
 
 # h_lab_clean_elsewhere NODE: nothing of the PMM group runs on any live node

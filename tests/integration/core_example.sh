@@ -1,6 +1,7 @@
 #!/bin/bash
 # The OCF core end to end, through the example agent: ocf-tester, the command
 # line for humans, and crm_resource running it as the cluster does.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_begin core_example
 h_ocf_env

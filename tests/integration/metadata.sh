@@ -6,6 +6,7 @@
 #     may object to is the OCF 1.1 "reloadable" attribute, so that is removed
 #     before this check and nothing else is.
 # Usage: metadata.sh AGENT...
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_begin metadata
 

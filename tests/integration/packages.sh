@@ -2,6 +2,7 @@
 # The packages: build the .deb and the .rpm, check what they hold, install
 # the .deb, use the installed agents as the cluster tools would, remove it
 # and check nothing is left.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_begin packages
 h_ocf_env
@@ -12,10 +13,10 @@ fi
 
 # --- build --------------------------------------------------------------------
 h_expect_rc 0 "deb/build.sh builds the .deb" "$H_SOURCE/deb/build.sh" "$out"
-deb=$(ls "$out"/pmm-ha-agents_*_*.deb 2>/dev/null | head -1)
+deb=$(find "$out" -maxdepth 1 -name 'pmm-ha-agents_*_*.deb' | head -1)
 [ -n "$deb" ] || h_abort "no .deb was built"
 h_expect_rc 0 "rpm/build.sh builds the .rpm" "$H_SOURCE/rpm/build.sh" "$out"
-rpm=$(ls "$out"/pmm-ha-agents-*.rpm 2>/dev/null | head -1)
+rpm=$(find "$out" -maxdepth 1 -name 'pmm-ha-agents-*.rpm' | head -1)
 [ -n "$rpm" ] || h_abort "no .rpm was built"
 
 want=(/usr/lib/ocf/resource.d/percona/pmm-server /usr/lib/ocf/resource.d/percona/pmm-storage

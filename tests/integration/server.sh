@@ -3,6 +3,7 @@
 # The stand-in runs with --network host inside a network namespace of the
 # test's own, so its port 8080 is the default health URL's and nothing is
 # reachable from outside.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 engine=${1:?podman or docker}
 backend=${2:?cli or api}
@@ -36,14 +37,14 @@ params=(OCF_RESKEY_image="$image" OCF_RESKEY_data_dir="$data" OCF_RESKEY_runtime
 std_env='STANDIN_WARMUP_MS=1500 STANDIN_STOP_DELAY_MS=1000'
 
 # ra ACTION [NAME=VALUE...]: the agent as Pacemaker runs it, in the namespace.
+# shellcheck disable=SC2317 # called through h_expect_rc, which shellcheck does not follow
 ra() {
   local action=$1
   shift
-  h_nsx "$NS" env "${params[@]}" OCF_RESKEY_env="$std_env" "$@" "$agent" "$action"
+  in-netns "$NS" env "${params[@]}" OCF_RESKEY_env="$std_env" "$@" "$agent" "$action"
 }
-ready() { h_nsx "$NS" curl -sf -o /dev/null --max-time 2 http://127.0.0.1:8080/v1/server/readyz; }
+ready() { in-netns "$NS" curl -sf -o /dev/null --max-time 2 http://127.0.0.1:8080/v1/server/readyz; }
 mode() { echo "$1" >"$data/standin/mode"; }
-exists() { "$engine" container inspect "$name" >/dev/null 2>&1; }
 ms() { date +%s%3N; }
 
 # --- lifecycle -----------------------------------------------------------
@@ -75,8 +76,11 @@ t0=$(ms)
 h_expect_rc 190 "a hung health endpoint: degraded" ra monitor OCF_RESKEY_CRM_meta_interval=10000 \
   OCF_RESKEY_CRM_meta_timeout=8000 OCF_RESKEY_health_timeout=2
 took=$(($(ms) - t0))
-[ "$took" -lt 8000 ] && h_pass "... within the monitor timeout (${took} ms of 8000)" ||
+if [ "$took" -lt 8000 ]; then
+  h_pass "... within the monitor timeout (${took} ms of 8000)"
+else
   h_fail "a hung health endpoint took ${took} ms"
+fi
 mode ok
 h_expect_rc 0 "monitor depth 10: /srv is data_dir" ra monitor OCF_CHECK_LEVEL=10
 
@@ -93,8 +97,11 @@ t0=$(ms)
 h_expect_rc 0 "stop" ra stop
 took=$(($(ms) - t0))
 h_check "PMM shut down cleanly (it was given its grace)" test -e "$data/standin/clean-stop"
-[ "$took" -ge 1000 ] && h_pass "stop waited for the 1 s shutdown (${took} ms)" ||
+if [ "$took" -ge 1000 ]; then
+  h_pass "stop waited for the 1 s shutdown (${took} ms)"
+else
   h_fail "stop took only ${took} ms"
+fi
 h_check "the container is removed" sh -c "! $engine container inspect $name"
 h_check "the data is not" test -s "$data/standin/boots"
 h_expect_rc 0 "stop again: nothing to do" ra stop
@@ -105,7 +112,11 @@ h_expect_rc 0 "start a PMM that ignores SIGTERM" ra start OCF_RESKEY_env="$std_e
 t0=$(ms)
 h_expect_rc 0 "stop kills it after stop_grace" ra stop OCF_RESKEY_stop_grace=2 OCF_RESKEY_CRM_meta_timeout=30000
 took=$(($(ms) - t0))
-[ "$took" -lt 10000 ] && h_pass "... in ${took} ms" || h_fail "stop took ${took} ms"
+if [ "$took" -lt 10000 ]; then
+  h_pass "... in ${took} ms"
+else
+  h_fail "stop took ${took} ms"
+fi
 h_check "... and it is gone" sh -c "! $engine container inspect $name"
 
 # A leftover container of the same name (a node crashed with it created).
@@ -124,7 +135,7 @@ h_check "... and wrote nothing there" sh -c "[ -z \"\$(ls -A '$H_TMP/plain')\" ]
 ot=(-n "$name" -o image="$image" -o data_dir="$data" -o runtime="$engine" -o backend="$backend"
     -o pull=never -o env="$std_env")
 [ -n "$sock" ] && ot+=(-o api_socket="$sock")
-h_expect_rc 0 "ocf-tester passes" h_nsx "$NS" ocf-tester "${ot[@]}" "$agent"
+h_expect_rc 0 "ocf-tester passes" in-netns "$NS" ocf-tester "${ot[@]}" "$agent"
 h_match "... all tests" 'passed all tests' "$H_OUT"
 
 # --- bad input -----------------------------------------------------------
@@ -135,6 +146,7 @@ h_expect_rc 6 "malformed publish" ra validate-all OCF_RESKEY_network=bridge OCF_
 h_expect_rc 6 "bridge without publish" ra validate-all OCF_RESKEY_network=bridge
 h_expect_rc 6 "shell syntax in run_opts" ra validate-all "OCF_RESKEY_run_opts=--cpus 1; reboot"
 h_match "... explained" "';' at position 9: no shell runs these options" "$H_REASON"
+# shellcheck disable=SC2016 # a literal $(id): the agent must refuse it, no shell may run it
 h_expect_rc 6 "command substitution in env" ra validate-all 'OCF_RESKEY_env=A=$(id)'
 h_expect_rc 6 "an env entry without =" ra validate-all OCF_RESKEY_env=PASSWORD
 h_expect_rc 6 "a 10 KB image name" ra validate-all OCF_RESKEY_image="$(head -c 10240 /dev/zero | tr '\0' a)"

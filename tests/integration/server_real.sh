@@ -5,6 +5,7 @@
 # configure time). PMM needs minutes to start and to stop: the timeouts are
 # the ones crm-examples/ recommend. The container uses the host network of a
 # namespace this test creates.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 image=${PMMHA_REAL_IMAGE:?set PMMHA_REAL_IMAGE, e.g. percona/pmm-server:3}
 engine=${1:-podman}
@@ -22,17 +23,18 @@ chown 1000:1000 "$data"   # PMM 3 runs as uid 1000
 name="$H_ID-pmm"
 h_defer "$engine" rm -f "$name"
 export OCF_RESOURCE_INSTANCE="$name"
+# shellcheck disable=SC2317 # called through h_expect_rc, which shellcheck does not follow
 ra() {
   local action=$1
   shift
-  h_nsx "$NS" env OCF_RESKEY_image="$image" OCF_RESKEY_data_dir="$data" OCF_RESKEY_runtime="$engine" \
+  in-netns "$NS" env OCF_RESKEY_image="$image" OCF_RESKEY_data_dir="$data" OCF_RESKEY_runtime="$engine" \
     OCF_RESKEY_pull=missing "$@" "$agent" "$action"
 }
 
 h_expect_rc 7 "probe before start" ra monitor OCF_RESKEY_CRM_meta_interval=0
 h_expect_rc 0 "start (pulls the image, waits for readyz)" ra start OCF_RESKEY_CRM_meta_timeout=900000
 case $image in *:2 | *:2.*) port=80 ;; *) port=8080 ;; esac
-h_expect_rc 0 "PMM answers readyz itself" h_nsx "$NS" curl -sf -o /dev/null --max-time 5 \
+h_expect_rc 0 "PMM answers readyz itself" in-netns "$NS" curl -sf -o /dev/null --max-time 5 \
   "http://127.0.0.1:$port/v1/readyz"
 h_expect_rc 0 "monitor" ra monitor OCF_RESKEY_CRM_meta_interval=10000
 h_expect_rc 0 "monitor depth 10" ra monitor OCF_RESKEY_CRM_meta_interval=60000 OCF_CHECK_LEVEL=10

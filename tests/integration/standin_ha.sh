@@ -4,6 +4,7 @@
 # namespace of its own with its own STANDIN_SRV, plugged by veth pairs into a
 # bridge in a fourth namespace (the switch). Only 198.51.100.0/24, only inside
 # the namespaces this test creates.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_begin standin_ha
 
@@ -31,10 +32,10 @@ for n in "${nodes[@]}"; do
 done
 
 # --- the stand-ins -----------------------------------------------------------
-# start N: stand-in N in its namespace (nsenter and env exec it: $! is its pid).
+# start N: stand-in N in its namespace (in-netns and env exec it: $! is its pid).
 start() {
   local n=$1
-  nsenter --net="/run/netns/${node_ns[$n]}" -- env STANDIN_SRV="$H_TMP/n$n" \
+  in-netns "${node_ns[$n]}" env STANDIN_SRV="$H_TMP/n$n" \
     STANDIN_PORTS=$port STANDIN_WARMUP_MS=300 STANDIN_STOP_DELAY_MS=4000 \
     PMM_HA_ENABLE=1 PMM_HA_NODE_ID="node$n" PMM_HA_ADVERTISE_ADDRESS="$net.1$n" \
     PMM_HA_PEERS="$peers" PMM_HA_RAFT_PORT=$raft_port \
@@ -43,8 +44,10 @@ start() {
 }
 
 # gone N: stand-in N has exited (a zombie until reaped: kill -0 still works).
+# shellcheck disable=SC2317 # called through h_wait_for, which shellcheck does not follow
 gone() { ! ps -o stat= -p "${pid[$1]}" | grep -qv '^Z'; }
 
+# shellcheck disable=SC2317 # called through h_check, which shellcheck does not follow
 running() { ! gone "$1"; }
 
 # reap N: waits for stand-in N, which has exited or is about to.
@@ -56,6 +59,7 @@ reap() {
 
 # At exit: the stand-ins still running (only our own unreaped children, so no
 # pid can have been reused), before their namespaces go.
+# shellcheck disable=SC2317 # called through h_defer, which shellcheck does not follow
 stop_all() {
   local n
   for n in "${!pid[@]}"; do kill -9 "${pid[$n]}" 2>/dev/null; done
@@ -65,7 +69,7 @@ h_defer stop_all
 
 # status N: node N's leaderHealthCheck status code, 000 when it does not answer.
 status() {
-  h_nsx "${node_ns[$1]}" curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
+  in-netns "${node_ns[$1]}" curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
     "http://127.0.0.1:$port/v1/server/leaderHealthCheck"
 }
 
@@ -108,6 +112,7 @@ wait_leader() {
 }
 
 # keeps_leader MS L N...: L stays the one leader of N... in every sample for MS.
+# shellcheck disable=SC2317 # called through h_check, which shellcheck does not follow
 keeps_leader() {
   local end=$(($(now_ms) + $1)) want=$2
   shift 2
@@ -117,16 +122,18 @@ keeps_leader() {
   done
 }
 
+# shellcheck disable=SC2317 # called through h_wait_for and h_check, which shellcheck does not follow
 status_is() { [ "$(status "$1")" = "$2" ]; }
 
 view() { cat "$H_TMP/n$1/standin/leader-view" 2>/dev/null; }
+# shellcheck disable=SC2317 # called through h_wait_for, which shellcheck does not follow
 view_is() { [ "$(view "$1")" = "$2" ]; }
 
 # election_line FROM TO: what node TO answers on its election port, asked from
 # node FROM's namespace.
 election_line() {
   # shellcheck disable=SC2016 # expanded by the inner bash
-  h_nsx "${node_ns[$1]}" timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" && cat <&3' \
+  in-netns "${node_ns[$1]}" timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" && cat <&3' \
     "$net.1$2" "$raft_port"
 }
 
@@ -159,7 +166,7 @@ h_match "the election port answers '<id> <eligible> <leader>' (leader, from node
   "^node$first 1 1\$" "$(election_line "$follower" "$first")"
 h_match "... and on a follower" "^node$follower 1 0\$" "$(election_line "$first" "$follower")"
 h_expect_rc 2 "a stand-in that is not in PMM_HA_PEERS does not start" \
-  h_nsx "${node_ns[1]}" env STANDIN_SRV="$H_TMP/bad" STANDIN_PORTS=1 PMM_HA_ENABLE=1 \
+  in-netns "${node_ns[1]}" env STANDIN_SRV="$H_TMP/bad" STANDIN_PORTS=1 PMM_HA_ENABLE=1 \
   PMM_HA_NODE_ID=x PMM_HA_ADVERTISE_ADDRESS="$net.19" PMM_HA_PEERS="$peers" timeout 5 "$standin"
 h_match "... saying why" "is not in PMM_HA_PEERS" "$H_ERR"
 

@@ -3,17 +3,16 @@
 # UUID=/LABEL=, bind mounts, owner, fsck policies, MMP, refusals that protect
 # data, read-only remounts, wrong devices, bad inputs, and data surviving a
 # stop and start.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
+# shellcheck source=SCRIPTDIR/storage_lib.sh
+. "$(dirname "$0")/storage_lib.sh"
 h_begin storage
-h_ocf_env
-agent=$(h_agent pmm-storage)
-export OCF_RESOURCE_INSTANCE=srv
-
-mnt=$H_TMP/srv
-mkdir -p "$mnt"
+storage_setup
 h_umount_at_exit "$mnt"
 
 # rs ACTION [NAME=VALUE...]: the agent with parameters as Pacemaker passes them.
+# shellcheck disable=SC2317 # called through h_expect_rc, which shellcheck does not follow
 rs() {
   local action=$1 kv env=()
   shift
@@ -25,11 +24,9 @@ rs() {
   done
   env "${env[@]}" "$agent" "$action"
 }
-mounted_at() { findmnt -rn -o SOURCE --mountpoint "$1"; }
 
 ext4=$(h_loop 64 ext4 -L pmmsrv) || h_fail "ext4 loop device"
 xfs=$(h_loop 320 xfs) || h_fail "xfs loop device"
-other=$(h_loop 32 ext4) || h_fail "second ext4 loop device"
 
 # --- ocf-tester -------------------------------------------------------------
 h_expect_rc 0 "ocf-tester passes on ext4" \
@@ -48,7 +45,7 @@ h_check "mounted from the loop device" test "$(mounted_at "$mnt")" = "$ext4"
 for depth in 0 10 20; do
   h_expect_rc 0 "monitor depth $depth" rs monitor "${dev[@]}" CRM_meta_interval=20000 OCF_CHECK_LEVEL=$depth
 done
-h_check "depth 20 left no status file" test -z "$(ls -A "$mnt" | grep pmm-storage)"
+h_check "depth 20 left no status file" test -z "$(find "$mnt" -mindepth 1 -maxdepth 1 -name '*pmm-storage*')"
 h_expect_rc 0 "start again is idempotent" rs start "${dev[@]}"
 h_check "... and mounts nothing twice" test "$(findmnt -rn --mountpoint "$mnt" | wc -l)" = 1
 head -c 1M /dev/urandom >"$mnt/data.bin"

@@ -3,18 +3,18 @@
 # whose operations block forever on demand, bind-mounted as the resource.
 # Depth 0 never touches it and stays fast; depths 10 and 20 fail before the
 # operation deadline instead of hanging; stop still unmounts.
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
+# shellcheck source=SCRIPTDIR/storage_lib.sh
+. "$(dirname "$0")/storage_lib.sh"
 h_begin storage_hung
-h_ocf_env
-agent=$(h_agent pmm-storage)
+storage_setup
 hang_fs=$(h_agent hang_fs)
-export OCF_RESOURCE_INSTANCE=srv
 grep -qw fuse /proc/filesystems || h_skip "the kernel has no FUSE"
 
 fuse=$H_TMP/fuse
-mnt=$H_TMP/srv
 flag=$H_TMP/hang
-mkdir -p "$fuse" "$mnt"
+mkdir -p "$fuse"
 "$hang_fs" "$flag" "$fuse" 2>"$H_TMP/hang_fs.log" &
 fs_pid=$!
 # Clean-up runs last-registered first: release the hang, then unmount, then
@@ -37,13 +37,6 @@ for depth in 0 10 20; do
 done
 
 touch "$flag"
-# timed RC DESCRIPTION CMD...: h_expect_rc, leaving the milliseconds in $took.
-timed() {
-  local begun
-  begun=$(date +%s%N)
-  h_expect_rc "$@"
-  took=$(( ($(date +%s%N) - begun) / 1000000 ))
-}
 timed 0 "hung: depth 0 does not touch the filesystem" env OCF_CHECK_LEVEL=0 "$agent" monitor
 h_check "... and answers at once (${took} ms)" test "$took" -lt 1000
 for depth in 10 20; do

@@ -7,8 +7,10 @@
 # The background announcer outlives the agent by design; this machine's PID 1
 # does not reap orphans, so the test makes itself their reaper (a subreaper
 # that bash then reaps like any child).
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_subreaper "$0" "$@"
+# shellcheck source=SCRIPTDIR/vip_lib.sh
 . "$(dirname "$0")/vip_lib.sh"
 h_begin vip
 vip_setup
@@ -22,17 +24,17 @@ h_expect_rc 0 "ocf-tester passes (IPv6, nic found by route, network_namespace)" 
 h_match "... every test" 'passed all tests' "$H_OUT"
 h_check "ocf-tester left no address behind" vip_no_vip
 
-# --- IPv4 start/monitor/stop inside the namespace (nsenter) ------------------
+# --- IPv4 start/monitor/stop inside the namespace (in-netns) -----------------
 export OCF_RESKEY_ip=198.51.100.10
-h_expect_rc 7 "probe before start: not running" env OCF_RESKEY_CRM_meta_interval=0 $inA "$agent" monitor
-h_expect_rc 0 "validate-all finds nic and prefix by route" $inA "$agent" validate-all
+h_expect_rc 7 "probe before start: not running" env OCF_RESKEY_CRM_meta_interval=0 in-netns "$nsA" "$agent" monitor
+h_expect_rc 0 "validate-all finds nic and prefix by route" in-netns "$nsA" "$agent" validate-all
 
 vip_stale_neighbour 198.51.100.10
 vip_listen 1500
 t0=$(vip_ms)
 h_expect_rc 0 "start (arp_count 5, interval 200 ms, mode both, label)" \
   env OCF_RESKEY_arp_count=5 OCF_RESKEY_arp_interval=200 OCF_RESKEY_arp_mode=both \
-  OCF_RESKEY_label=pmm $inA "$agent" start
+  OCF_RESKEY_label=pmm in-netns "$nsA" "$agent" start
 elapsed=$(($(vip_ms) - t0))
 if [ "$elapsed" -lt 400 ]; then h_pass "start returns before the announcements end (${elapsed} ms)"
 else h_fail "start took ${elapsed} ms; the announcements after the first belong in the background"; fi
@@ -40,7 +42,7 @@ h_check "an announcer runs in the background" vip_announcer_running
 addr=$(ip -n "$nsA" -4 -o addr show dev eth0)
 h_match "the address is on the nic found by route, with its /24" 'inet 198\.51\.100\.10/24 brd 198\.51\.100\.255 ' "$addr"
 h_match "... labelled nic:label" '198\.51\.100\.10/24 .* eth0:pmm' "$addr"
-h_expect_rc 0 "monitor" $inA "$agent" monitor
+h_expect_rc 0 "monitor" in-netns "$nsA" "$agent" monitor
 vip_listened
 requests=$(grep -c 'arp request sha='"$macA"' spa=198.51.100.10 tha=00:00:00:00:00:00 tpa=198.51.100.10 dst=ff:ff:ff:ff:ff:ff' "$H_TMP/listen")
 replies=$(grep -c 'arp reply sha='"$macA"' spa=198.51.100.10 tha=ff:ff:ff:ff:ff:ff tpa=198.51.100.10 dst=ff:ff:ff:ff:ff:ff' "$H_TMP/listen")
@@ -50,62 +52,62 @@ h_match "... arp_interval apart (150-350 ms: $gaps)" '^((1[5-9][0-9]|2[0-9][0-9]
 h_match "the peer's stale neighbour entry now points at the node" "lladdr $macA" \
   "$(ip -n "$nsB" neigh show 198.51.100.10 dev eth0)"
 vip_listen 500
-h_expect_rc 0 "start again is idempotent" env OCF_RESKEY_arp_count=1 $inA "$agent" start
+h_expect_rc 0 "start again is idempotent" env OCF_RESKEY_arp_count=1 in-netns "$nsA" "$agent" start
 vip_listened
 h_match "... and announces again: one request, one reply" '^1 1$' \
   "$(grep -c 'arp request .*spa=198.51.100.10' "$H_TMP/listen") $(grep -c 'arp reply .*spa=198.51.100.10' "$H_TMP/listen")"
 h_match "... with the address there once" '^1$' "$(ip -n "$nsA" -o addr show dev eth0 | grep -c ' 198\.51\.100\.10/')"
 h_check "the announcer has finished" vip_no_announcer
-h_expect_rc 0 "stop" $inA "$agent" stop
+h_expect_rc 0 "stop" in-netns "$nsA" "$agent" stop
 h_check "the address is gone" vip_no_vip
-h_expect_rc 7 "monitor after stop" $inA "$agent" monitor
-h_expect_rc 0 "stop again is idempotent" $inA "$agent" stop
+h_expect_rc 7 "monitor after stop" in-netns "$nsA" "$agent" monitor
+h_expect_rc 0 "stop again is idempotent" in-netns "$nsA" "$agent" stop
 
 for mode in request reply; do
   vip_listen 1500
   h_expect_rc 0 "start with arp_mode=$mode, arp_count 3" \
-    env OCF_RESKEY_arp_mode=$mode OCF_RESKEY_arp_count=3 OCF_RESKEY_arp_interval=100 $inA "$agent" start
+    env OCF_RESKEY_arp_mode=$mode OCF_RESKEY_arp_count=3 OCF_RESKEY_arp_interval=100 in-netns "$nsA" "$agent" start
   vip_listened
   h_match "... only ${mode}s: 3 of them" "^3 $mode$" \
     "$(grep 'spa=198.51.100.10' "$H_TMP/listen" | awk '{print $3}' | uniq -c | awk '{print $1, $2}')"
-  h_expect_rc 0 "stop" $inA "$agent" stop
+  h_expect_rc 0 "stop" in-netns "$nsA" "$agent" stop
 done
 
 vip_listen 1500
-h_expect_rc 0 "start with arp_count 1" env OCF_RESKEY_arp_count=1 $inA "$agent" start
+h_expect_rc 0 "start with arp_count 1" env OCF_RESKEY_arp_count=1 in-netns "$nsA" "$agent" start
 h_expect_rc 0 "monitor with arp_count_refresh 2 announces" \
-  env OCF_RESKEY_arp_count_refresh=2 OCF_RESKEY_arp_interval=100 $inA "$agent" monitor
+  env OCF_RESKEY_arp_count_refresh=2 OCF_RESKEY_arp_interval=100 in-netns "$nsA" "$agent" monitor
 vip_listened
 h_match "... 1 from start, 2 from the monitor" '^3$' "$(grep -c 'arp request sha=.* spa=198.51.100.10' "$H_TMP/listen")"
-h_expect_rc 0 "stop" $inA "$agent" stop
+h_expect_rc 0 "stop" in-netns "$nsA" "$agent" stop
 h_check "nothing is left" vip_no_vip
 
 # --- prefix, label, lifetimes, prefix route -----------------------------------
-h_expect_rc 0 "start with cidr_netmask 28" env OCF_RESKEY_cidr_netmask=28 $inA "$agent" start
+h_expect_rc 0 "start with cidr_netmask 28" env OCF_RESKEY_cidr_netmask=28 in-netns "$nsA" "$agent" start
 h_match "... the address has /28" 'inet 198\.51\.100\.10/28 ' "$(ip -n "$nsA" -4 -o addr show dev eth0)"
-h_expect_rc 0 "monitor with cidr_netmask 28" env OCF_RESKEY_cidr_netmask=28 $inA "$agent" monitor
-h_expect_rc 0 "stop" $inA "$agent" stop
+h_expect_rc 0 "monitor with cidr_netmask 28" env OCF_RESKEY_cidr_netmask=28 in-netns "$nsA" "$agent" monitor
+h_expect_rc 0 "stop" in-netns "$nsA" "$agent" stop
 h_expect_rc 0 "start with a dotted netmask 255.255.255.128" \
-  env OCF_RESKEY_cidr_netmask=255.255.255.128 $inA "$agent" start
+  env OCF_RESKEY_cidr_netmask=255.255.255.128 in-netns "$nsA" "$agent" start
 h_match "... the address has /25" 'inet 198\.51\.100\.10/25 ' "$(ip -n "$nsA" -4 -o addr show dev eth0)"
-h_expect_rc 0 "stop" $inA "$agent" stop
+h_expect_rc 0 "stop" in-netns "$nsA" "$agent" stop
 
 export OCF_RESKEY_ip=192.0.2.10 OCF_RESKEY_nic=eth0 OCF_RESKEY_cidr_netmask=28
-h_expect_rc 0 "start a prefix of its own" $inA "$agent" start
+h_expect_rc 0 "start a prefix of its own" in-netns "$nsA" "$agent" start
 h_match "... with its prefix route" '^192\.0\.2\.0/28 dev eth0' "$(ip -n "$nsA" -4 route show 192.0.2.0/28)"
-h_expect_rc 0 "stop" $inA "$agent" stop
-h_expect_rc 0 "start with noprefixroute" env OCF_RESKEY_noprefixroute=true $inA "$agent" start
+h_expect_rc 0 "stop" in-netns "$nsA" "$agent" stop
+h_expect_rc 0 "start with noprefixroute" env OCF_RESKEY_noprefixroute=true in-netns "$nsA" "$agent" start
 h_match "... the address has noprefixroute" 'inet 192\.0\.2\.10/28 .*noprefixroute' "$(ip -n "$nsA" -4 -o addr show dev eth0)"
 h_check "... and no prefix route" test -z "$(ip -n "$nsA" -4 route show 192.0.2.0/28)"
-h_expect_rc 0 "monitor with noprefixroute" env OCF_RESKEY_noprefixroute=true $inA "$agent" monitor
-h_expect_rc 0 "stop" $inA "$agent" stop
+h_expect_rc 0 "monitor with noprefixroute" env OCF_RESKEY_noprefixroute=true in-netns "$nsA" "$agent" monitor
+h_expect_rc 0 "stop" in-netns "$nsA" "$agent" stop
 h_expect_rc 6 "preferred_lft 0 on IPv4 is refused: Linux ignores it there" \
-  env OCF_RESKEY_preferred_lft=0 $inA "$agent" start
+  env OCF_RESKEY_preferred_lft=0 in-netns "$nsA" "$agent" start
 h_match "... saying so" "parameter 'preferred_lft' = '0': applies to IPv6 addresses only" "$H_REASON"
 unset OCF_RESKEY_cidr_netmask
-h_expect_rc 0 "start an address with a nic and no route" $inA "$agent" start
+h_expect_rc 0 "start an address with a nic and no route" in-netns "$nsA" "$agent" start
 h_match "... gets a host prefix" 'inet 192\.0\.2\.10/32 ' "$(ip -n "$nsA" -4 -o addr show dev eth0)"
-h_expect_rc 0 "stop" $inA "$agent" stop
+h_expect_rc 0 "stop" in-netns "$nsA" "$agent" stop
 unset OCF_RESKEY_nic OCF_RESKEY_cidr_netmask
 
 # --- IPv6: DAD, then unsolicited neighbour advertisements ---------------------
@@ -114,12 +116,12 @@ vip_stale_neighbour 2001:db8:1::10
 vip_listen 4000
 t0=$(vip_ms)
 h_expect_rc 0 "IPv6 start (arp_count 3, interval 200 ms)" \
-  env OCF_RESKEY_arp_count=3 OCF_RESKEY_arp_interval=200 $inA "$agent" start
+  env OCF_RESKEY_arp_count=3 OCF_RESKEY_arp_interval=200 in-netns "$nsA" "$agent" start
 elapsed=$(($(vip_ms) - t0))
 addr=$(ip -n "$nsA" -6 -o addr show dev eth0)
 h_match "the address has the /64 of the route" 'inet6 2001:db8:1::10/64 ' "$addr"
 h_nomatch "... duplicate address detection is over when start returns (${elapsed} ms)" '2001:db8:1::10/64 .*tentative' "$addr"
-h_expect_rc 0 "monitor" $inA "$agent" monitor
+h_expect_rc 0 "monitor" in-netns "$nsA" "$agent" monitor
 vip_listened
 na=$(grep "na target=2001:db8:1::10 src=2001:db8:1::10 dst=ff02::1 hop=255 flags=O tlla=$macA csum=ok dst=33:33:00:00:00:01" "$H_TMP/listen")
 h_match "the peer saw 3 unsolicited neighbour advertisements (override, our MAC, valid checksum)" '^3$' \
@@ -135,18 +137,18 @@ else
 fi
 h_match "the peer's stale neighbour entry now points at the node" "lladdr $macA" \
   "$(ip -n "$nsB" -6 neigh show 2001:db8:1::10 dev eth0)"
-h_expect_rc 0 "stop" $inA "$agent" stop
+h_expect_rc 0 "stop" in-netns "$nsA" "$agent" stop
 h_check "the address is gone" vip_no_vip
 
 h_expect_rc 0 "IPv6 start with preferred_lft 0 (and nodad)" \
-  env OCF_RESKEY_preferred_lft=0 OCF_RESKEY_nodad=1 $inA "$agent" start
+  env OCF_RESKEY_preferred_lft=0 OCF_RESKEY_nodad=1 in-netns "$nsA" "$agent" start
 addr=$(ip -n "$nsA" -6 addr show dev eth0 | grep -A1 '2001:db8:1::10/64')
 h_match "... the address is deprecated" 'deprecated' "$addr"
 h_match "... preferred_lft 0, valid forever" 'valid_lft forever preferred_lft 0sec' "$addr"
 h_match "... and not chosen as a source address" 'src 2001:db8:1::1 ' \
   "$(ip -n "$nsA" -6 route get 2001:db8:1::2)"
-h_expect_rc 0 "monitor a deprecated address" env OCF_RESKEY_preferred_lft=0 OCF_RESKEY_nodad=1 $inA "$agent" monitor
-h_expect_rc 0 "stop" $inA "$agent" stop
+h_expect_rc 0 "monitor a deprecated address" env OCF_RESKEY_preferred_lft=0 OCF_RESKEY_nodad=1 in-netns "$nsA" "$agent" monitor
+h_expect_rc 0 "stop" in-netns "$nsA" "$agent" stop
 h_check "the address is gone" vip_no_vip
 
 # --- network_namespace --------------------------------------------------------

@@ -3,8 +3,10 @@
 # another host holding the address, a start killed half-way, a stale
 # announcer record, and bad values in every parameter. Same two-namespace
 # set-up as vip.sh (see vip_lib.sh).
+# shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_subreaper "$0" "$@"
+# shellcheck source=SCRIPTDIR/vip_lib.sh
 . "$(dirname "$0")/vip_lib.sh"
 h_begin vip_faults
 vip_setup

@@ -1,9 +1,10 @@
+# shellcheck shell=bash
 # Helpers shared by the pmm-vip integration tests (sourced after lib.sh).
 
 # vip_setup: namespaces A (the node) and B (a peer on the link), a veth pair
 # eth0 <-> eth0, their own addresses (198.51.100.1-2/24, 2001:db8:1::1-2/64),
-# and variables: nsA nsB agent listen macA inA (the command prefix that runs
-# something in A).
+# and variables: nsA nsB agent listen macA.
+# shellcheck disable=SC2034 # the variables are for the tests that source this file
 vip_setup() {
   h_ocf_env
   export OCF_RESOURCE_INSTANCE=vip
@@ -18,9 +19,8 @@ vip_setup() {
   ip -n "$nsB" addr add 2001:db8:1::2/64 dev eth0 nodad
   # Let gratuitous ARP override a fresh neighbour entry at once (the default
   # ignores changes within a second of the last one).
-  h_nsx "$nsB" sysctl -qw net.ipv4.neigh.eth0.locktime=0
+  in-netns "$nsB" sysctl -qw net.ipv4.neigh.eth0.locktime=0
   macA=$(ip -n "$nsA" -o link show eth0 | sed -n 's|.*link/ether \([0-9a-f:]*\) .*|\1|p')
-  inA="nsenter --net=/run/netns/$nsA"
 }
 
 vip_ms() { date +%s%3N; }
@@ -28,10 +28,9 @@ vip_ms() { date +%s%3N; }
 # vip_listen DURATION_MS: records what B's eth0 receives into $H_TMP/listen.
 vip_listen() {
   : >"$H_TMP/listen"
-  h_nsx "$nsB" "$listen" eth0 "$1" >"$H_TMP/listen" &
+  in-netns "$nsB" "$listen" eth0 "$1" >"$H_TMP/listen" &
   VIP_LISTENER=$!
-  local i
-  for i in $(seq 200); do
+  for _ in $(seq 200); do
     grep -q '^listening' "$H_TMP/listen" && return 0
     sleep 0.02
   done

@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# The preamble every bench/*.sh shares: source it first.
+#
+#   . "$(dirname "$0")/lib.sh"
+#   opt_n=50                                   # defaults of the bench's own options
+#   bench_options n: "[-n RUNS]" "$@"          # -b BUILD_DIR, root check
+#   bench_harness storage                      # tests/harness/lib.sh: H_TMP, h_defer ...
+#   "$MEASURE" -n "$opt_n" --case ...          # bench/measure.py
+#
+# Benchmarks run as root (namespaces, mounts, loop devices) against the build
+# tree in PMMHA_BUILD_DIR (default: build/ in the source tree), and remove
+# what they made at exit, through the test harness's clean-up.
+set -eu
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BENCH_SOURCE=$(cd "$BENCH_DIR/.." && pwd)
+# The timing driver: median wall and CPU time of interleaved runs (a command,
+# so that in-netns can run it; exit status 3 when a --target is missed).
+# shellcheck disable=SC2034 # used by the benches that source this file
+MEASURE=$BENCH_DIR/measure.py
+# lab/ for in-netns, the one way into a network namespace (see lab/in-netns).
+export PATH=$BENCH_SOURCE/lab:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+bench_die() {
+  echo "$(basename "$0"): $*" >&2
+  exit 1
+}
+
+# bench_options SPEC USAGE "$@": getopts over SPEC (the bench's own options)
+# and -b BUILD_DIR (everyone's). The value of option -x lands in opt_x: set
+# the defaults before. Exports the build tree as PMMHA_BUILD_DIR; checks root.
+bench_options() {
+  local spec=$1 usage=$2 o OPTIND=1
+  shift 2
+  while getopts "b:$spec" o; do
+    case $o in
+      b) PMMHA_BUILD_DIR=$OPTARG ;;
+      \?) echo "usage: $0 $usage [-b BUILD_DIR]" >&2; exit 2 ;;
+      *) printf -v "opt_$o" %s "$OPTARG" ;;
+    esac
+  done
+  shift $((OPTIND - 1))
+  [ $# = 0 ] || { echo "usage: $0 $usage [-b BUILD_DIR]" >&2; exit 2; }
+  export PMMHA_BUILD_DIR=${PMMHA_BUILD_DIR:-$BENCH_SOURCE/build}
+  [ "$(id -u)" = 0 ] || bench_die "run as root (namespaces, mounts, loop devices)"
+}
+
+# bench_need FILE WHAT: FILE must be executable, else say WHAT provides it.
+bench_need() {
+  [ -x "$1" ] || bench_die "no $1: $2"
+}
+
+# bench_harness NAME: the test harness (tests/harness/lib.sh), begun as
+# "bench-NAME": H_TMP, h_defer and the clean-up at exit, h_netns, h_agent ...
+bench_harness() {
+  # shellcheck source=SCRIPTDIR/../tests/harness/lib.sh
+  . "$BENCH_SOURCE/tests/harness/lib.sh"
+  h_begin "bench-$1"
+}
