@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The pmm-ha-agents demo, on a fresh Debian 12 machine, as root:
 #   installs the packages, builds the agents, starts a 3-node Pacemaker
 #   cluster of namespaces (lab/pmmlab) with PMM Server (the bundled stand-in)

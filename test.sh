@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Sets up a fresh Debian 12 machine (as root), builds, and runs the whole test
 # suite: unit, integration and cluster tests. This is the command README.md
 # gives and the one CI runs.

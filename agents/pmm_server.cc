@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // ocf:percona:pmm-server: PMM Server in a Podman or Docker container, started
 // and monitored by readiness, stopped with the grace PMM needs.
 // The parameter table and the action table; the work is in

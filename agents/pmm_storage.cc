@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // ocf:percona:pmm-storage — mounts the shared filesystem that holds PMM
 // Server's /srv on the active node and nowhere else.
 #include <string>

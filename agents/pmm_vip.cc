@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // ocf:percona:pmm-vip: the virtual IP clients use to reach PMM Server.
 // The parameter table and the action table; the work is in pmmha/vip.h.
 #include "pmmha/core/agent.h"

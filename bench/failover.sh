@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Failover, side by side in the same 3-node lab run: the time from a hard
 # crash of the active node to PMM answering readyz on the VIP (seen from a
 # client), for

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # PMM 3 HA: how long the VIP takes to follow PMM's leader, in a 3-node lab
 # configured with crm-examples/pmm-ha-podman.pcs.sh (three electing PMM
 # stand-ins). For each round:

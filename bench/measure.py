@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Times commands side by side: median wall and CPU time over N interleaved runs.
 
     measure.py [-n RUNS] [--warmup N] [--expect-rc RC] [--settle MS]

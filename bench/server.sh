@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pmm-server against ocf:heartbeat:podman on the same container, same run:
 #   - monitor: heartbeat podman (podman exec NAME /bin/true, no PMM check)
 #     vs pmm-server with the API backend and with the CLI backend (both

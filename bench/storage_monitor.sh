@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Monitor cost of pmm-storage against ocf:heartbeat:Filesystem on the same
 # mount, in the same run: depth 0 and depth 20, N runs each, interleaved so
 # that machine load hits both alike. Prints medians of wall and CPU time

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark: the monitor of ocf:heartbeat:IPaddr2 against pmm-vip's, on the
 # same address in the same network namespace, in the same run.
 #

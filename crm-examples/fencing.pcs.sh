@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Fencing (STONITH) for a PMM cluster (pcs). Configure it before the PMM group.
 #
 # Why: the PMM group mounts a shared ext4/xfs LUN. When a node stops

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # PMM 3 HA: a PMM Server on every node, the VIP on the one PMM elects as its
 # leader, with Podman (pcs).
 #

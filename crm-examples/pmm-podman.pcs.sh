@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # PMM Server, active/passive, on shared block storage, with Podman (pcs).
 #
 # One group, started in this order and stopped in the reverse one:

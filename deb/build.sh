@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # deb/build.sh OUTDIR: builds pmm-ha-agents_<version>_<arch>.deb from this
 # source tree. The tree keeps its packaging in deb/; a copy of the tree gets
 # it as debian/, and dpkg-buildpackage builds there.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # rpm/build.sh OUTDIR: builds the binary rpm with rpmbuild from this source
 # tree. On a Debian machine (CI) the RHEL BuildRequires cannot be checked
 # against an rpm database, so they are not (--nodeps); the build itself uses

@@ -1,4 +1,5 @@
 <?xml version="1.0"?>
+<!-- SPDX-License-Identifier: GPL-2.0-or-later -->
 <!-- An agent's OCF meta-data to a man(7) page, so the page can never drift
      from the agent: "AGENT meta-data | xsltproc metadata2man.xsl -". The page
      is named ocf_<provider>_<agent>(7), as resource-agents names its pages. -->

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The dispatcher: from argv and the environment to one action and one exit code.
 #include "pmmha/core/agent.h"
 #include "pmmha/core/text.h"

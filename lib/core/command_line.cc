@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "command_line.h"
 
 #include "pmmha/core/text.h"

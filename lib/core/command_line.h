@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The command line for humans: "AGENT ACTION --PARAM VALUE ...". Private to
 // the dispatcher.
 #pragma once

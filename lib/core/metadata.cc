@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // OCF 1.1 meta-data and usage text, generated from the agent's tables.
 #include <algorithm>
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // rtnetlink spoken directly; see netlink.h for why not libnl.
 #include "pmmha/net/netlink.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "pmmha/net/vip.h"
 
 #include <net/if.h>

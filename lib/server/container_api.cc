@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The Engine API backend: Docker-compatible REST calls on a unix socket. One
 // connection serves every call of an agent run.
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The CLI backend: one podman/docker process per call.
 #include <algorithm>
 #include <cctype>

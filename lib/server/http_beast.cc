@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Plain HTTP/1.1 with Boost.Beast: one connection per request, every step
 // (connect, write, read) bounded by the request's budget through the
 // stream's timer, so a server that accepts and never answers cannot hold the

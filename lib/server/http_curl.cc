@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libcurl for what Beast does not carry here (TLS, host names), loaded with
 // dlopen() on first use so that agents and monitors that never need it do
 // not pay for its ~30 shared libraries at every exec.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The two ways an HttpClient reaches a server. Private to lib/server.
 //
 // Boost.Beast carries the requests an agent makes on every monitor: plain

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // pmm-server's parameters resolved on the node, and the agent's actions.
 #include "pmmha/server/server_agent.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The real StorageSystem: libmount, libblkid, /proc, and forked children for
 // everything that touches a mounted filesystem or may block on a device.
 #include <dirent.h>

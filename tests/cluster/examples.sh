@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every file in crm-examples/ applied verbatim (only the LUN, mount point, VIP
 # and image replaced by the lab's) in a 3-node cluster: crm_verify is clean,
 # the group comes up and PMM answers on the VIP. The fencing examples go into

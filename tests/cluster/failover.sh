@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The PMM group in a 3-node cluster, configured with crm-examples/pmm-podman.pcs.sh
 # as a user would: crash of the active node, a killed PMM container, PMM not
 # ready, moves with pcs and crmsh, and a stop that cannot complete.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # PMM 3 HA in a 3-node cluster, configured with crm-examples/pmm-ha-podman.*:
 # three PMM stand-ins elect their leader among themselves; the promoted
 # instance of the pmm-server clone and the VIP follow it when leadership

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # Integration test harness: sourced by every tests/integration/*.sh.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Removes what an interrupted or killed integration test left behind: network
 # namespaces, mounts, loop devices and podman containers named "pmmt<pid>"
 # whose test process is gone. Safe to run at any time; run first by CTest.

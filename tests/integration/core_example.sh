@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The OCF core end to end, through the example agent: ocf-tester, the command
 # line for humans, and crm_resource running it as the cluster does.
 # shellcheck source=SCRIPTDIR/../harness/lib.sh

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every agent's meta-data validates the way the cluster tools read it:
 #   - xmllint --valid against resource-agents' ra-api-1.dtd (what ocf-tester runs),
 #   - the OCF 1.1 RelaxNG schema pcs checks before it accepts an agent,

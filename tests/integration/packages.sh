@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The packages: build the .deb and the .rpm, check what they hold, install
 # the .deb, use the installed agents as the cluster tools would, remove it
 # and check nothing is left.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pmm-server against a real engine: server.sh podman|docker cli|api
 # The stand-in runs with --network host inside a network namespace of the
 # test's own, so its port 8080 is the default health URL's and nothing is

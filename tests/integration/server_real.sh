@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pmm-server against the real PMM Server image, for machines that can pull it:
 #   PMMHA_REAL_IMAGE=percona/pmm-server:3 tests/integration/server_real.sh [podman|docker]
 # (registered with CTest, label "real", only when PMMHA_REAL_IMAGE is set at

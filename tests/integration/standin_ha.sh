@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The PMM stand-in's HA leader election (pmm-standin with PMM_HA_ENABLE=1) on
 # the real kernel, without containers: three stand-ins, each in a network
 # namespace of its own with its own STANDIN_SRV, plugged by veth pairs into a

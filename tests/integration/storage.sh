@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pmm-storage on real loop devices and real mounts: ocf-tester (ext4, xfs),
 # UUID=/LABEL=, bind mounts, owner, fsck policies, MMP, refusals that protect
 # data, read-only remounts, wrong devices, bad inputs, and data surviving a

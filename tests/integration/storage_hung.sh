@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pmm-storage on a hung filesystem: a FUSE filesystem (tests/fixtures/hang_fs)
 # whose operations block forever on demand, bind-mounted as the resource.
 # Depth 0 never touches it and stays fast; depths 10 and 20 fail before the

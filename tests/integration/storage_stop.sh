@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pmm-storage stop on a busy mount: a process with its cwd inside, one with an
 # open file, one that ignores SIGTERM, one with a memory map, and one in
 # another mount namespace that still holds the filesystem: all gone and the

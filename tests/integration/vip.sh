@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pmm-vip on the real kernel: two network namespaces joined by a veth pair,
 # "node" A (where the agent runs) and "peer" B (a client on the same link that
 # watches what the agent sends). Only TEST-NET and 2001:db8::/32 addresses,

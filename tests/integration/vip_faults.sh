@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pmm-vip when things go wrong: addresses and links changed behind its back,
 # another host holding the address, a start killed half-way, a stale
 # announcer record, and bad values in every parameter. Same two-namespace

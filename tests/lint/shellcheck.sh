@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The shell hygiene gate: shellcheck -x on every shell script of the tree;
 # fails with the findings. A script is a file named *.sh or one whose first
 # line is a shell's shebang (sh, bash, dash, ksh; also through env), so a new

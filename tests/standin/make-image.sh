@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make-image.sh STANDIN-BINARY OUT.tar: the rootfs of the PMM stand-in image,
 # for "podman import" / "docker import" (no registry needed):
 #   podman import --change 'CMD ["/pmm-standin"]' OUT.tar localhost/pmm-standin:3

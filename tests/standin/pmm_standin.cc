@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A stand-in for PMM Server, for tests and the demo: the real image cannot be
 // pulled here. A static binary that runs as the container's PID 1 and behaves
 // like PMM Server where the agents look:

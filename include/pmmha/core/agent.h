@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What an agent is made of, and the one dispatcher that runs it.
 //
 // An agent is an AgentSpec: its name and descriptions, its parameter table,

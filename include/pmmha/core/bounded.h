@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Work that may hang in the kernel (stat or read on a dead filesystem) runs
 // in a forked child that we can abandon at the deadline. A process blocked in
 // uninterruptible I/O ignores even SIGKILL; we send it anyway and return

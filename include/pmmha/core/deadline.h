@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A point on the monotonic clock by which an operation must be finished.
 //
 // Pacemaker SIGKILLs the agent's whole process group when the operation

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The process environment as a value, and the request Pacemaker makes of an
 // agent through it: which action, with which meta attributes.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Logging the way ocf-shellfuncs does it, so our agents' messages land where
 // the admin already looks: stderr (which Pacemaker copies into its log),
 // HA_LOGFILE, HA_DEBUGLOG, syslog with HA_LOGFACILITY; debug only with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // One parameter table per agent. The table is the only place a parameter's
 // name, type, default, flags and descriptions are written: the meta-data XML,
 // the validation, the command line for humans and the typed access all come

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // pidfd_open(2) and pidfd_send_signal(2) (Linux 5.3+). glibc has wrappers
 // only from 2.36 (RHEL 9 has 2.34), so these are raw system calls; where the
 // headers lack the numbers they fail with ENOSYS and callers fall back to

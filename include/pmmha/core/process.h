@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Running a program: argv, never a shell.
 //
 // The child gets stdin from /dev/null, default SIGPIPE and signal mask, no

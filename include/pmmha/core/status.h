@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Exit codes of the OCF resource agent API and the error value every library
 // call returns. No exception crosses the library API: a call that can fail
 // returns a Status (or a Result<T>) carrying the OCF exit code that the failure

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Small text helpers every room uses: values quoted for messages, program
 // output folded into a reason, numbers parsed without exceptions, the name
 // alphabet, the default PATH.

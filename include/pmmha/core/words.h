@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Splitting a value such as run_opts into argv words, with the quoting rules
 // users know from the shell, but never through a shell.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Telling the neighbours where an address now lives, and asking whether
 // someone else has it: gratuitous ARP and ARP probes for IPv4 (RFC 5227),
 // unsolicited neighbour advertisements for IPv6 (RFC 4861 7.2.6), sent from

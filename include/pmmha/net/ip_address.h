@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // IPv4 and IPv6 addresses as values: parsing, prefixes, and the address
 // classes a virtual IP must not be.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Links, addresses and routes of the current network namespace, through
 // rtnetlink.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A background process remembered across agent runs by pid and start time.
 //
 // A pid alone is not an identity: after the process exits the kernel may

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The virtual IP: what pmm-vip's actions do, on the Network and Announcer
 // interfaces (netlink.h, announce.h), so that tests can run the logic on
 // fakes and the agent on the real kernel.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Container engine control for Podman and Docker, through their CLI or
 // through the Docker-compatible Engine API on a unix socket (dockerd's, or
 // the one "podman system service" serves).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // HTTP requests: PMM's readiness endpoints over TCP and the container
 // engines' APIs over their unix sockets. Plain HTTP to an IP address and unix
 // sockets go through Boost.Beast; https and host names through libcurl,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The PMM Server container lifecycle: what pmm-server's start, stop and
 // monitor do, independent of how the agent reads its parameters. The engine,
 // HTTP client and host checks are interfaces, so the decisions are unit-tested

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The promotion score of this node's instance of a promotable clone: how an
 // agent tells Pacemaker where to promote. pmm-server cannot choose PMM's Raft
 // leader, so it reports where the leader is through this score.

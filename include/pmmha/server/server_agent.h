@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // pmm-server's actions on the real system: from the parameter values the
 // agent's table validated to an engine, a ServerConfig and a PmmServer.
 // The decisions (which engine, which backend, the container's configuration,

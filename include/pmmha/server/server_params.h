@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Checks and derivations for pmm-server's parameters: the pieces of
 // configuration logic that are worth testing on their own.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Block devices: finding one by tag with libblkid, the filesystem type on
 // it, and the ext2/3/4 superblock facts the storage agent needs (multi-mount
 // protection). Everything here reads the device, never a mounted filesystem.

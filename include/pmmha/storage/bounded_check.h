@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A check that touches a mounted filesystem or a device (stat, O_DIRECT
 // read, write+fsync, mount(2), umount(2), chown) may block forever on a dead
 // disk or a hung FUSE/NFS mount. It runs through the core's RunBounded (a

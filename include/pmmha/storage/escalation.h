@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Stop is a force operation: the escalation that frees a busy mount within
 // the stop budget. Explicit phases, each bounded by a deadline:
 //

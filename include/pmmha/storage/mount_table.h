@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The kernel's mount table of our mount namespace, read with libmount from
 // /proc/self/mountinfo, and the questions the storage agent asks of it.
 // Reading it never touches a mounted filesystem, so it is safe on a hung one.

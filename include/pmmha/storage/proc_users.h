@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Which processes use a mount, found from /proc alone.
 //
 // fuser(1) and lsof stat every open file, which hangs on a dead filesystem

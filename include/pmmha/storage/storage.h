@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The pmm-storage agent's logic: start, stop, monitor, validate for one
 // filesystem mounted at one directory. The OS side sits behind StorageSystem
 // (real: libmount, libblkid, /proc, forked probes; tests: a fake), so every

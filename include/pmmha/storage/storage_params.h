@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The values an admin writes for pmm-storage, parsed and checked without
 // touching the system: the mount point, the device specification, the mount
 // options, the owner of the mount root and the filesystem type.

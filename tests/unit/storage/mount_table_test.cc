@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "pmmha/storage/mount_table.h"
 
 #include <sys/sysmacros.h>
