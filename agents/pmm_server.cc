@@ -15,16 +15,18 @@ const ParamSpec kImage{
     .name = "image",
     .flags = kRequired,
     .shortdesc = "PMM Server image",
-    .longdesc = "The PMM Server image, e.g. percona/pmm-server:3 or docker.io/percona/"
-                "pmm-server:2.44.0. Its tag also tells the PMM major version (see pmm_version).",
+    .longdesc =
+        "The PMM Server image, e.g. percona/pmm-server:3 or docker.io/percona/"
+        "pmm-server:2.44.0. Its tag also tells the PMM major version (see pmm_version).",
 };
 const ParamSpec kName{
     .name = "name",
     .flags = kUnique,
     .shortdesc = "Container name",
-    .longdesc = "The container's name. Default: the resource name; a clone instance drops "
-                "its ':N' (one instance runs per node, and Pacemaker may number it "
-                "differently after a restart).",
+    .longdesc =
+        "The container's name. Default: the resource name; a clone instance drops "
+        "its ':N' (one instance runs per node, and Pacemaker may number it "
+        "differently after a restart).",
     .check = CheckContainerName,
 };
 const ParamSpec kRuntime{
@@ -38,27 +40,30 @@ const ParamSpec kBackend{
     .name = "backend",
     .default_value = "auto",
     .shortdesc = "How to talk to the engine",
-    .longdesc = "api: the Docker-compatible Engine API on api_socket (dockerd's socket or "
-                "the one 'podman system service' serves), one request per check and no "
-                "process to start; cli: the podman/docker command. auto: api when the socket "
-                "exists, else cli. Containers are always created with the CLI, because "
-                "run_opts are CLI options.",
+    .longdesc =
+        "api: the Docker-compatible Engine API on api_socket (dockerd's socket or "
+        "the one 'podman system service' serves), one request per check and no "
+        "process to start; cli: the podman/docker command. auto: api when the socket "
+        "exists, else cli. Containers are always created with the CLI, because "
+        "run_opts are CLI options.",
     .choices = {"auto", "api", "cli"},
 };
 const ParamSpec kApiSocket{
     .name = "api_socket",
     .shortdesc = "Engine API socket",
-    .longdesc = "The unix socket of the Engine API. Default: /run/podman/podman.sock for "
-                "podman, /var/run/docker.sock (or DOCKER_HOST's unix:// path) for docker.",
+    .longdesc =
+        "The unix socket of the Engine API. Default: /run/podman/podman.sock for "
+        "podman, /var/run/docker.sock (or DOCKER_HOST's unix:// path) for docker.",
     .check = CheckDataDir,
 };
 const ParamSpec kDataDir{
     .name = "data_dir",
     .flags = kRequired | kUnique,
     .shortdesc = "Host directory mounted at /srv",
-    .longdesc = "The host directory that holds all of PMM's state (PostgreSQL, ClickHouse, "
-                "VictoriaMetrics, Grafana) and is mounted at /srv in the container: normally "
-                "the directory of an ocf:percona:pmm-storage resource.",
+    .longdesc =
+        "The host directory that holds all of PMM's state (PostgreSQL, ClickHouse, "
+        "VictoriaMetrics, Grafana) and is mounted at /srv in the container: normally "
+        "the directory of an ocf:percona:pmm-storage resource.",
     .check = CheckDataDir,
 };
 const ParamSpec kRequireMount{
@@ -66,56 +71,63 @@ const ParamSpec kRequireMount{
     .type = ParamType::kBoolean,
     .default_value = "true",
     .shortdesc = "Refuse a data_dir that is not a mount",
-    .longdesc = "Refuse to start unless data_dir is a mount point of a filesystem other than "
-                "the root's, so PMM never initialises an empty /srv on a local disk because "
-                "the shared disk did not mount.",
+    .longdesc =
+        "Refuse to start unless data_dir is a mount point of a filesystem other than "
+        "the root's, so PMM never initialises an empty /srv on a local disk because "
+        "the shared disk did not mount.",
 };
 const ParamSpec kNetwork{
     .name = "network",
     .default_value = "host",
     .shortdesc = "Container network",
-    .longdesc = "host: PMM's ports are the node's ports (and so answer on the VIP); bridge: "
-                "the engine's bridge network with the ports in publish.",
+    .longdesc =
+        "host: PMM's ports are the node's ports (and so answer on the VIP); bridge: "
+        "the engine's bridge network with the ports in publish.",
     .choices = {"host", "bridge"},
 };
 const ParamSpec kPublish{
     .name = "publish",
     .shortdesc = "Published ports (bridge network)",
-    .longdesc = "Comma-separated [IP:]HOSTPORT:CONTAINERPORT[/PROTO] mappings for the bridge "
-                "network, e.g. '443:8443' for PMM 3 or '443:443' for PMM 2.",
+    .longdesc =
+        "Comma-separated [IP:]HOSTPORT:CONTAINERPORT[/PROTO] mappings for the bridge "
+        "network, e.g. '443:8443' for PMM 3 or '443:443' for PMM 2.",
     .check = CheckPublish,
 };
 const ParamSpec kEnv{
     .name = "env",
     .flags = kPrivate,
     .shortdesc = "Environment of the container",
-    .longdesc = "NAME=VALUE settings for PMM (PMM_* variables), separated by blanks, quoted "
-                "like in a shell (no shell is used). Values may be secrets: they are never "
-                "logged and never put on a command line. PMM_ENABLE_UPDATES=0 is added unless "
-                "set here: under a cluster manager PMM must not update itself.",
+    .longdesc =
+        "NAME=VALUE settings for PMM (PMM_* variables), separated by blanks, quoted "
+        "like in a shell (no shell is used). Values may be secrets: they are never "
+        "logged and never put on a command line. PMM_ENABLE_UPDATES=0 is added unless "
+        "set here: under a cluster manager PMM must not update itself.",
     .check = CheckEnvList,
 };
 const ParamSpec kEnvFile{
     .name = "env_file",
     .shortdesc = "File of NAME=VALUE lines",
-    .longdesc = "An env file (absolute path) passed to the engine, for settings that should "
-                "not be in the CIB.",
+    .longdesc =
+        "An env file (absolute path) passed to the engine, for settings that should "
+        "not be in the CIB.",
     .check = CheckDataDir,
 };
 const ParamSpec kHealthUrl{
     .name = "health_url",
     .shortdesc = "Readiness URL",
-    .longdesc = "The URL whose HTTP 200 means PMM Server is ready. Default: PMM's readyz on "
-                "its plain-HTTP port on loopback (8080 for PMM 3, 80 for PMM 2; with the "
-                "bridge network the host port published for it).",
+    .longdesc =
+        "The URL whose HTTP 200 means PMM Server is ready. Default: PMM's readyz on "
+        "its plain-HTTP port on loopback (8080 for PMM 3, 80 for PMM 2; with the "
+        "bridge network the host port published for it).",
     .check = CheckHealthUrl,
 };
 const ParamSpec kPmmVersion{
     .name = "pmm_version",
     .default_value = "auto",
     .shortdesc = "PMM major version",
-    .longdesc = "2 or 3: decides the default health_url. auto: from the image tag (3 unless "
-                "the tag starts with 2).",
+    .longdesc =
+        "2 or 3: decides the default health_url. auto: from the image tag (3 unless "
+        "the tag starts with 2).",
     .choices = {"auto", "2", "3"},
 };
 const ParamSpec kHealthTimeout{
@@ -131,8 +143,9 @@ const ParamSpec kHealthFailures{
     .type = ParamType::kInteger,
     .default_value = "3",
     .shortdesc = "Failed readiness checks before a failure",
-    .longdesc = "How many monitors in a row may find PMM running but not ready: they report "
-                "degraded (190), the next one a failure, so the cluster recovers PMM.",
+    .longdesc =
+        "How many monitors in a row may find PMM running but not ready: they report "
+        "degraded (190), the next one a failure, so the cluster recovers PMM.",
     .min = 1,
     .max = 1000,
 };
@@ -147,9 +160,10 @@ const ParamSpec kStopGrace{
     .name = "stop_grace",
     .type = ParamType::kInteger,
     .shortdesc = "Seconds PMM gets to shut down",
-    .longdesc = "How long the container gets between SIGTERM and SIGKILL. Default: the stop "
-                "timeout less a reserve for kill and removal. PMM needs minutes: "
-                "VictoriaMetrics flushes for up to 300 s.",
+    .longdesc =
+        "How long the container gets between SIGTERM and SIGKILL. Default: the stop "
+        "timeout less a reserve for kill and removal. PMM needs minutes: "
+        "VictoriaMetrics flushes for up to 300 s.",
     .min = 0,
     .max = 86400,
 };
@@ -157,8 +171,9 @@ const ParamSpec kPull{
     .name = "pull",
     .default_value = "missing",
     .shortdesc = "When to pull the image",
-    .longdesc = "never: the image must be on the node; missing: pull it when absent; always: "
-                "pull on every start.",
+    .longdesc =
+        "never: the image must be on the node; missing: pull it when absent; always: "
+        "pull on every start.",
     .choices = {"never", "missing", "always"},
 };
 const ParamSpec kReuse{
@@ -171,8 +186,9 @@ const ParamSpec kReuse{
 const ParamSpec kRunOpts{
     .name = "run_opts",
     .shortdesc = "Extra options for 'run'",
-    .longdesc = "More options for podman/docker run, split with shell quoting rules but never "
-                "passed to a shell; shell syntax (; | & $ ...) outside quotes is refused.",
+    .longdesc =
+        "More options for podman/docker run, split with shell quoting rules but never "
+        "passed to a shell; shell syntax (; | & $ ...) outside quotes is refused.",
     .check = CheckRunOpts,
 };
 
@@ -181,43 +197,47 @@ const ParamSpec kHa{
     .type = ParamType::kBoolean,
     .default_value = "false",
     .shortdesc = "PMM 3 HA: PMM elects its own leader",
-    .longdesc = "true: run as one of several PMM 3 Servers that share external PostgreSQL, "
-                "ClickHouse and VictoriaMetrics and elect a leader with Raft (PMM_HA_*). Run "
-                "the resource as a promotable clone with promoted-max=1: every node runs its "
-                "PMM Server, and the promoted instance (and a VIP colocated with it) follows "
-                "PMM's leader. The agent never chooses the leader: monitors ask PMM's "
-                "/v1/server/leaderHealthCheck and set the promotion score, 1000 where PMM "
-                "leads; a promoted instance whose PMM stopped leading keeps 1, so it stays "
-                "promoted until PMM names a new leader; other instances have none and are "
-                "never promoted. While there is no leader nothing changes; when the leader's "
-                "node fails, no instance is promoted (and the VIP is down) until PMM elects "
-                "a new leader and that node's next monitor sees it. A promotable clone with "
-                "ha=false is refused: two PMM Servers on one data set corrupt it.",
+    .longdesc =
+        "true: run as one of several PMM 3 Servers that share external PostgreSQL, "
+        "ClickHouse and VictoriaMetrics and elect a leader with Raft (PMM_HA_*). Run "
+        "the resource as a promotable clone with promoted-max=1: every node runs its "
+        "PMM Server, and the promoted instance (and a VIP colocated with it) follows "
+        "PMM's leader. The agent never chooses the leader: monitors ask PMM's "
+        "/v1/server/leaderHealthCheck and set the promotion score, 1000 where PMM "
+        "leads; a promoted instance whose PMM stopped leading keeps 1, so it stays "
+        "promoted until PMM names a new leader; other instances have none and are "
+        "never promoted. While there is no leader nothing changes; when the leader's "
+        "node fails, no instance is promoted (and the VIP is down) until PMM elects "
+        "a new leader and that node's next monitor sees it. A promotable clone with "
+        "ha=false is refused: two PMM Servers on one data set corrupt it.",
 };
 const ParamSpec kHaPeers{
     .name = "ha_peers",
     .shortdesc = "All PMM Servers of the HA cluster",
-    .longdesc = "Comma-separated NODE=ADDRESS entries, one per cluster node that runs PMM "
-                "(NODE: the cluster node name; ADDRESS: the address PMM advertises there), "
-                "e.g. 'node1=10.0.0.11,node2=10.0.0.12,node3=10.0.0.13'. The addresses become "
-                "PMM_HA_PEERS; this node's entry gives its advertise address. Plain addresses "
-                "are accepted with ha_advertise_address. The first entry's node bootstraps the "
-                "Raft cluster (PMM_HA_BOOTSTRAP).",
+    .longdesc =
+        "Comma-separated NODE=ADDRESS entries, one per cluster node that runs PMM "
+        "(NODE: the cluster node name; ADDRESS: the address PMM advertises there), "
+        "e.g. 'node1=10.0.0.11,node2=10.0.0.12,node3=10.0.0.13'. The addresses become "
+        "PMM_HA_PEERS; this node's entry gives its advertise address. Plain addresses "
+        "are accepted with ha_advertise_address. The first entry's node bootstraps the "
+        "Raft cluster (PMM_HA_BOOTSTRAP).",
     .check = CheckHaPeers,
 };
 const ParamSpec kHaNodeId{
     .name = "ha_node_id",
     .shortdesc = "PMM_HA_NODE_ID",
-    .longdesc = "This PMM Server's id in the HA cluster. Default: the cluster node name, "
-                "which differs on every node as it must.",
+    .longdesc =
+        "This PMM Server's id in the HA cluster. Default: the cluster node name, "
+        "which differs on every node as it must.",
     .check = CheckContainerName,
 };
 const ParamSpec kHaAdvertiseAddress{
     .name = "ha_advertise_address",
     .shortdesc = "PMM_HA_ADVERTISE_ADDRESS",
-    .longdesc = "The address the other PMM Servers reach this one at. Default: this node's "
-                "entry in ha_peers. A clone has one value for all nodes: leave it unset "
-                "unless every node has its own rule-based value.",
+    .longdesc =
+        "The address the other PMM Servers reach this one at. Default: this node's "
+        "entry in ha_peers. A clone has one value for all nodes: leave it unset "
+        "unless every node has its own rule-based value.",
     .check = CheckHaAddress,
 };
 const ParamSpec kHaRaftPort{
@@ -247,18 +267,23 @@ const ParamSpec kHaGrafanaGossipPort{
 const ParamSpec kHaKeyFile{
     .name = "ha_key_file",
     .shortdesc = "The encryption key all PMM Servers share",
-    .longdesc = "Host path of the encryption key file, the same on every node (PMM encrypts "
-                "secrets in its database with it). Mounted read-only into the container and "
-                "named by PMM_ENCRYPTION_KEY_PATH.",
+    .longdesc =
+        "Host path of the encryption key file, the same on every node (PMM encrypts "
+        "secrets in its database with it). Mounted read-only into the container and "
+        "named by PMM_ENCRYPTION_KEY_PATH.",
     .check = CheckDataDir,
 };
 
-const ParamTable kParams{&kImage,      &kName,       &kRuntime,  &kBackend,       &kApiSocket,
-                         &kDataDir,    &kRequireMount, &kNetwork, &kPublish,      &kEnv,
-                         &kEnvFile,    &kHealthUrl,  &kPmmVersion, &kHealthTimeout, &kHealthFailures,
-                         &kTlsVerify,  &kStopGrace,  &kPull,     &kReuse,         &kRunOpts,
-                         &kHa,         &kHaPeers,    &kHaNodeId, &kHaAdvertiseAddress,
-                         &kHaRaftPort, &kHaGossipPort, &kHaGrafanaGossipPort, &kHaKeyFile};
+const ParamTable kParams{&kImage,        &kName,          &kRuntime,
+                         &kBackend,      &kApiSocket,     &kDataDir,
+                         &kRequireMount, &kNetwork,       &kPublish,
+                         &kEnv,          &kEnvFile,       &kHealthUrl,
+                         &kPmmVersion,   &kHealthTimeout, &kHealthFailures,
+                         &kTlsVerify,    &kStopGrace,     &kPull,
+                         &kReuse,        &kRunOpts,       &kHa,
+                         &kHaPeers,      &kHaNodeId,      &kHaAdvertiseAddress,
+                         &kHaRaftPort,   &kHaGossipPort,  &kHaGrafanaGossipPort,
+                         &kHaKeyFile};
 
 ServerParams Read(const Context& ctx) {
   const Params& p = ctx.params();
@@ -318,10 +343,8 @@ const AgentSpec kAgent{
         {
             {.name = "start", .timeout_s = 300, .handler = Start},
             {.name = "stop", .timeout_s = 300, .handler = Stop},
-            {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 10,
-             .depth = 0},
-            {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 60,
-             .depth = 10},
+            {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 10, .depth = 0},
+            {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 60, .depth = 10},
             {.name = "promote", .timeout_s = 30, .handler = Promote},
             {.name = "demote", .timeout_s = 30, .handler = Demote},
         },

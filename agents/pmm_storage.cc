@@ -20,32 +20,36 @@ const ParamSpec kDevice{
     .name = "device",
     .flags = pmmha::kRequired | pmmha::kUnique,
     .shortdesc = "Block device, UUID=, LABEL= or directory to bind-mount",
-    .longdesc = "What to mount: a block device below /dev (/dev/sdb1, /dev/mapper/vg-srv, "
-                "/dev/disk/by-id/...), UUID=..., LABEL=..., PARTUUID=... or PARTLABEL=... "
-                "(found with libblkid), or any other absolute path: a directory to bind-mount.",
+    .longdesc =
+        "What to mount: a block device below /dev (/dev/sdb1, /dev/mapper/vg-srv, "
+        "/dev/disk/by-id/...), UUID=..., LABEL=..., PARTUUID=... or PARTLABEL=... "
+        "(found with libblkid), or any other absolute path: a directory to bind-mount.",
     .check = pmmha::CheckDeviceValue,
 };
 const ParamSpec kDirectory{
     .name = "directory",
     .flags = pmmha::kRequired | pmmha::kUnique,
     .shortdesc = "Mount point",
-    .longdesc = "Where to mount it: PMM Server keeps all its state in /srv. An absolute path "
-                "without symbolic links, not '/'.",
+    .longdesc =
+        "Where to mount it: PMM Server keeps all its state in /srv. An absolute path "
+        "without symbolic links, not '/'.",
     .check = pmmha::CheckDirectoryValue,
 };
 const ParamSpec kFsType{
     .name = "fstype",
     .default_value = "auto",
     .shortdesc = "Filesystem type",
-    .longdesc = "ext4, xfs, ... or 'auto' to use the type libblkid finds on the device. "
-                "Ignored for a bind mount ('none' is accepted there).",
+    .longdesc =
+        "ext4, xfs, ... or 'auto' to use the type libblkid finds on the device. "
+        "Ignored for a bind mount ('none' is accepted there).",
     .check = pmmha::CheckFsTypeValue,
 };
 const ParamSpec kOptions{
     .name = "options",
     .shortdesc = "Mount options",
-    .longdesc = "Comma-separated options as for 'mount -o' (noatime, ro, ...). remount, move, "
-                "loop and propagation options are refused.",
+    .longdesc =
+        "Comma-separated options as for 'mount -o' (noatime, ro, ...). remount, move, "
+        "loop and propagation options are refused.",
     .check = pmmha::CheckOptionsValue,
 };
 const ParamSpec kRunFsck{
@@ -53,18 +57,20 @@ const ParamSpec kRunFsck{
     .default_value = "auto",
     .flags = pmmha::kReloadable,
     .shortdesc = "When to run fsck before mounting",
-    .longdesc = "auto: only for filesystems that do not recover by themselves at mount (no "
-                "journal or log, as ocf:heartbeat:Filesystem decides); force: always "
-                "'fsck.TYPE -p'; no: never. An fsck exit status of 4 or more fails the start.",
+    .longdesc =
+        "auto: only for filesystems that do not recover by themselves at mount (no "
+        "journal or log, as ocf:heartbeat:Filesystem decides); force: always "
+        "'fsck.TYPE -p'; no: never. An fsck exit status of 4 or more fails the start.",
     .choices = {"auto", "force", "no"},
 };
 const ParamSpec kOwner{
     .name = "owner",
     .flags = pmmha::kReloadable,
     .shortdesc = "Owner of the mount root (USER[:GROUP])",
-    .longdesc = "Gives the root directory of the mounted filesystem this owner on start (not "
-                "recursively), e.g. 1000:1000: PMM Server 3 runs as uid 1000 and refuses a "
-                "/srv it cannot write. Numbers or names.",
+    .longdesc =
+        "Gives the root directory of the mounted filesystem this owner on start (not "
+        "recursively), e.g. 1000:1000: PMM Server 3 runs as uid 1000 and refuses a "
+        "/srv it cannot write. Numbers or names.",
     .check = pmmha::CheckOwnerValue,
 };
 const ParamSpec kCreateDirectory{
@@ -80,18 +86,20 @@ const ParamSpec kRequireMmp{
     .default_value = "false",
     .flags = pmmha::kReloadable,
     .shortdesc = "Refuse an ext2/3/4 device without multi-mount protection",
-    .longdesc = "With ext2/3/4, refuse to mount a device that lacks multi-mount protection "
-                "(enable it with 'tune2fs -O mmp DEVICE' while it is mounted nowhere): MMP "
-                "makes a second node's mount fail instead of corrupting the filesystem.",
+    .longdesc =
+        "With ext2/3/4, refuse to mount a device that lacks multi-mount protection "
+        "(enable it with 'tune2fs -O mmp DEVICE' while it is mounted nowhere): MMP "
+        "makes a second node's mount fail instead of corrupting the filesystem.",
 };
 const ParamSpec kForceUnmount{
     .name = "force_unmount",
     .default_value = "true",
     .flags = pmmha::kReloadable,
     .shortdesc = "Kill processes that keep the mount busy on stop",
-    .longdesc = "true: SIGTERM the processes using the mount, then SIGKILL; safe: the same "
-                "(the search for users never touches the filesystem, so it cannot block); "
-                "false: signal nobody, only retry the unmount until the stop timeout.",
+    .longdesc =
+        "true: SIGTERM the processes using the mount, then SIGKILL; safe: the same "
+        "(the search for users never touches the filesystem, so it cannot block); "
+        "false: signal nobody, only retry the unmount until the stop timeout.",
     .choices = {"true", "safe", "false"},
 };
 const ParamSpec kTermGrace{
@@ -139,9 +147,8 @@ Status WithStorage(Context& ctx, Action action) {
 }
 
 Status Validate(Context& ctx) {
-  return WithStorage(ctx, [&](pmmha::Storage& s) {
-    return s.Validate(ctx.request().action, ctx.IsProbe());
-  });
+  return WithStorage(
+      ctx, [&](pmmha::Storage& s) { return s.Validate(ctx.request().action, ctx.IsProbe()); });
 }
 Status Start(Context& ctx) {
   return WithStorage(ctx, [&](pmmha::Storage& s) { return s.Start(ctx.deadline()); });
@@ -171,8 +178,8 @@ const pmmha::AgentSpec kAgent{
         "never a hung agent. Stop finds the users of a busy mount from /proc alone (no stat on "
         "the filesystem), sends SIGTERM, then SIGKILL, and never lazily unmounts a block "
         "device.",
-    .params = {&kDevice, &kDirectory, &kFsType, &kOptions, &kRunFsck, &kOwner,
-               &kCreateDirectory, &kRequireMmp, &kForceUnmount, &kTermGrace},
+    .params = {&kDevice, &kDirectory, &kFsType, &kOptions, &kRunFsck, &kOwner, &kCreateDirectory,
+               &kRequireMmp, &kForceUnmount, &kTermGrace},
     .actions =
         {
             {.name = "start", .timeout_s = 60, .handler = Start},

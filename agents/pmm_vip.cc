@@ -15,33 +15,37 @@ const ParamSpec kIp{
     .name = "ip",
     .flags = pmmha::kRequired | pmmha::kUnique,
     .shortdesc = "Virtual IPv4 or IPv6 address",
-    .longdesc = "The address clients use to reach PMM Server, e.g. 198.51.100.10 or "
-                "2001:db8::10. Not a multicast, unspecified or loopback address.",
+    .longdesc =
+        "The address clients use to reach PMM Server, e.g. 198.51.100.10 or "
+        "2001:db8::10. Not a multicast, unspecified or loopback address.",
     .check = pmmha::CheckVipAddress,
 };
 const ParamSpec kCidrNetmask{
     .name = "cidr_netmask",
     .shortdesc = "Prefix length",
-    .longdesc = "The prefix length of the address (1 to 32 for IPv4, 1 to 128 for IPv6; "
-                "an IPv4 dotted netmask is accepted too). Default: the prefix of the "
-                "matching route on the nic (while the link is down and its routes are gone, "
-                "of the node's own address on that subnet), else 32 (IPv4) or 128 (IPv6).",
+    .longdesc =
+        "The prefix length of the address (1 to 32 for IPv4, 1 to 128 for IPv6; "
+        "an IPv4 dotted netmask is accepted too). Default: the prefix of the "
+        "matching route on the nic (while the link is down and its routes are gone, "
+        "of the node's own address on that subnet), else 32 (IPv4) or 128 (IPv6).",
     .check = pmmha::CheckNetmask,
 };
 const ParamSpec kNic{
     .name = "nic",
     .shortdesc = "Network interface",
-    .longdesc = "The interface to put the address on. Default: the interface of the "
-                "directly connected route with the longest prefix that contains the address "
-                "(as IPaddr2's findif; while a link is down, the link whose own address's "
-                "subnet contains it). Required for IPv6 link-local addresses.",
+    .longdesc =
+        "The interface to put the address on. Default: the interface of the "
+        "directly connected route with the longest prefix that contains the address "
+        "(as IPaddr2's findif; while a link is down, the link whose own address's "
+        "subnet contains it). Required for IPv6 link-local addresses.",
     .check = pmmha::CheckInterfaceName,
 };
 const ParamSpec kLabel{
     .name = "label",
     .shortdesc = "IPv4 address label",
-    .longdesc = "For IPv4, the address is labelled 'nic:label' (what IPaddr2 calls iflabel), "
-                "so that tools which list interface aliases show it.",
+    .longdesc =
+        "For IPv4, the address is labelled 'nic:label' (what IPaddr2 calls iflabel), "
+        "so that tools which list interface aliases show it.",
     .check = pmmha::CheckLabel,
 };
 const ParamSpec kArpCount{
@@ -50,9 +54,10 @@ const ParamSpec kArpCount{
     .default_value = "5",
     .flags = pmmha::kReloadable,
     .shortdesc = "Announcements on start",
-    .longdesc = "How many gratuitous ARP rounds (IPv4) or unsolicited neighbour "
-                "advertisements (IPv6) to send on start. The first is sent before start "
-                "returns, the rest from the background, arp_interval apart.",
+    .longdesc =
+        "How many gratuitous ARP rounds (IPv4) or unsolicited neighbour "
+        "advertisements (IPv6) to send on start. The first is sent before start "
+        "returns, the rest from the background, arp_interval apart.",
     .min = 1,
     .max = 100,
 };
@@ -70,9 +75,10 @@ const ParamSpec kArpMode{
     .default_value = "both",
     .flags = pmmha::kReloadable,
     .shortdesc = "Gratuitous ARP packets to send",
-    .longdesc = "Which gratuitous ARP packets make one IPv4 announcement: an ARP request, "
-                "an ARP reply, or both (as IPaddr2's send_arp). Some switches only learn "
-                "from one kind.",
+    .longdesc =
+        "Which gratuitous ARP packets make one IPv4 announcement: an ARP request, "
+        "an ARP reply, or both (as IPaddr2's send_arp). Some switches only learn "
+        "from one kind.",
     .choices = {"request", "reply", "both"},
 };
 const ParamSpec kArpCountRefresh{
@@ -81,8 +87,9 @@ const ParamSpec kArpCountRefresh{
     .default_value = "0",
     .flags = pmmha::kReloadable,
     .shortdesc = "Announcements on each monitor",
-    .longdesc = "How many announcements each successful monitor sends (0: none), to keep "
-                "switches that age out their tables up to date.",
+    .longdesc =
+        "How many announcements each successful monitor sends (0: none), to keep "
+        "switches that age out their tables up to date.",
     .min = 0,
     .max = 100,
 };
@@ -91,8 +98,9 @@ const ParamSpec kNodad{
     .type = ParamType::kBoolean,
     .default_value = "false",
     .shortdesc = "Skip IPv6 duplicate address detection",
-    .longdesc = "For IPv6, add the address without duplicate address detection, so start "
-                "does not wait for it (and nothing notices another host with the address).",
+    .longdesc =
+        "For IPv6, add the address without duplicate address detection, so start "
+        "does not wait for it (and nothing notices another host with the address).",
 };
 const ParamSpec kNoprefixroute{
     .name = "noprefixroute",
@@ -105,10 +113,11 @@ const ParamSpec kPreferredLft{
     .name = "preferred_lft",
     .default_value = "forever",
     .shortdesc = "Preferred lifetime",
-    .longdesc = "For IPv6: 'forever', or 0 to mark the address deprecated so that the host "
-                "does not choose it as the source of its own connections. (Linux ignores the "
-                "preferred lifetime when it picks an IPv4 source address, so IPv4 addresses "
-                "accept only 'forever'.)",
+    .longdesc =
+        "For IPv6: 'forever', or 0 to mark the address deprecated so that the host "
+        "does not choose it as the source of its own connections. (Linux ignores the "
+        "preferred lifetime when it picks an IPv4 source address, so IPv4 addresses "
+        "accept only 'forever'.)",
     .choices = {"forever", "0"},
 };
 const ParamSpec kCheckLink{
@@ -116,23 +125,26 @@ const ParamSpec kCheckLink{
     .type = ParamType::kBoolean,
     .default_value = "true",
     .shortdesc = "Require the link up",
-    .longdesc = "Start waits for the link to be up with a carrier, and monitor fails when "
-                "it is down or has lost the carrier.",
+    .longdesc =
+        "Start waits for the link to be up with a carrier, and monitor fails when "
+        "it is down or has lost the carrier.",
 };
 const ParamSpec kRunArping{
     .name = "run_arping",
     .type = ParamType::kBoolean,
     .default_value = "false",
     .shortdesc = "Check for a duplicate IPv4 address",
-    .longdesc = "Before adding an IPv4 address, send ARP probes (RFC 5227) and fail the start "
-                "with the MAC address of any host that answers. (IPv6 always has duplicate "
-                "address detection unless nodad is set.)",
+    .longdesc =
+        "Before adding an IPv4 address, send ARP probes (RFC 5227) and fail the start "
+        "with the MAC address of any host that answers. (IPv6 always has duplicate "
+        "address detection unless nodad is set.)",
 };
 const ParamSpec kNetworkNamespace{
     .name = "network_namespace",
     .shortdesc = "Network namespace",
-    .longdesc = "Operate inside the network namespace /run/netns/NAME (as created by "
-                "'ip netns add NAME').",
+    .longdesc =
+        "Operate inside the network namespace /run/netns/NAME (as created by "
+        "'ip netns add NAME').",
     .check = pmmha::CheckNamespaceName,
 };
 
@@ -165,10 +177,11 @@ Status Validate(Context& ctx) { return pmmha::VipValidate(Read(ctx), ctx); }
 const pmmha::AgentSpec kAgent{
     .name = "pmm-vip",
     .shortdesc = "Virtual IP address for PMM Server",
-    .longdesc = "Moves the IPv4 or IPv6 address clients use to reach PMM Server: adds it "
-                "to an interface through netlink, waits out IPv6 duplicate address "
-                "detection, and announces it with gratuitous ARP or unsolicited neighbour "
-                "advertisements. Parameters follow ocf:heartbeat:IPaddr2 where it has them.",
+    .longdesc =
+        "Moves the IPv4 or IPv6 address clients use to reach PMM Server: adds it "
+        "to an interface through netlink, waits out IPv6 duplicate address "
+        "detection, and announces it with gratuitous ARP or unsolicited neighbour "
+        "advertisements. Parameters follow ocf:heartbeat:IPaddr2 where it has them.",
     .params = {&kIp, &kCidrNetmask, &kNic, &kLabel, &kArpCount, &kArpInterval, &kArpMode,
                &kArpCountRefresh, &kNodad, &kNoprefixroute, &kPreferredLft, &kCheckLink,
                &kRunArping, &kNetworkNamespace},
@@ -176,8 +189,7 @@ const pmmha::AgentSpec kAgent{
         {
             {.name = "start", .timeout_s = 20, .handler = Start},
             {.name = "stop", .timeout_s = 20, .handler = Stop},
-            {.name = "monitor", .timeout_s = 20, .handler = Monitor, .interval_s = 10,
-             .depth = 0},
+            {.name = "monitor", .timeout_s = 20, .handler = Monitor, .interval_s = 10, .depth = 0},
             {.name = "reload-agent", .timeout_s = 20, .handler = Reload},
         },
     .validate = Validate,

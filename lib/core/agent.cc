@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The dispatcher: from argv and the environment to one action and one exit code.
 #include "pmmha/core/agent.h"
-#include "pmmha/core/text.h"
 
 #include <cstdio>
 #include <exception>
 
 #include <fmt/format.h>
+
+#include "pmmha/core/text.h"
 
 #include "command_line.h"
 
@@ -86,14 +87,9 @@ int RunAgent(const AgentSpec& agent, int argc, const char* const* argv, Environm
       case CommandLine::Kind::kMissingAction:
         std::fputs(RenderUsage(agent).c_str(), stderr);
         return static_cast<int>(ExitCode::kErrArgs);
-      case CommandLine::Kind::kHelp:
-        std::fputs(RenderHelp(agent).c_str(), stdout);
-        return 0;
-      case CommandLine::Kind::kVersion:
-        fmt::print("{} {}\n", agent.name, agent.version);
-        return 0;
-      case CommandLine::Kind::kAction:
-        break;
+      case CommandLine::Kind::kHelp: std::fputs(RenderHelp(agent).c_str(), stdout); return 0;
+      case CommandLine::Kind::kVersion: fmt::print("{} {}\n", agent.name, agent.version); return 0;
+      case CommandLine::Kind::kAction: break;
     }
     if (cl->action == "meta-data") {
       std::fputs(RenderMetadata(agent).c_str(), stdout);
@@ -105,8 +101,7 @@ int RunAgent(const AgentSpec& agent, int argc, const char* const* argv, Environm
     }
     return RunAction(agent, *cl, env);
   } catch (const std::exception& e) {
-    return Finish(Logger(), "agent",
-                  Status::Error("internal error: {}", e.what()));
+    return Finish(Logger(), "agent", Status::Error("internal error: {}", e.what()));
   } catch (...) {
     return Finish(Logger(), "agent", Status::Error("internal error"));
   }

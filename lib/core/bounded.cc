@@ -42,10 +42,9 @@ Result<int> RunBounded(std::string_view what, const Deadline& deadline,
         poll(&p, 1, 100);
       }
       waitpid(pid, &status, WNOHANG);
-      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
-          Deadline::Clock::now() - begun);
-      return Status::Error("{}: no answer within {} ms (hung filesystem?)", what,
-                                waited.count());
+      auto waited =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Deadline::Clock::now() - begun);
+      return Status::Error("{}: no answer within {} ms (hung filesystem?)", what, waited.count());
     }
     if (pidfd.valid()) {
       pollfd p{pidfd.get(), POLLIN, 0};
@@ -56,7 +55,7 @@ Result<int> RunBounded(std::string_view what, const Deadline& deadline,
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return Status::Error("{}: the checking process died by signal {}", what,
-                            WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+                       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
 }  // namespace pmmha

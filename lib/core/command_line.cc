@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "command_line.h"
 
-#include "pmmha/core/text.h"
-
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
+
+#include "pmmha/core/text.h"
 
 namespace po = boost::program_options;
 
@@ -37,8 +37,8 @@ Result<std::string> SecondsToMs(std::string_view option, const std::string& text
 
 }  // namespace
 
-Result<CommandLine> ParseCommandLine(const AgentSpec& agent, int argc,
-                                     const char* const* argv, Environment& env) {
+Result<CommandLine> ParseCommandLine(const AgentSpec& agent, int argc, const char* const* argv,
+                                     Environment& env) {
   CommandLine cl;
   if (argc < 2) return cl;
   std::string_view first = argv[1];
@@ -51,8 +51,7 @@ Result<CommandLine> ParseCommandLine(const AgentSpec& agent, int argc,
     return cl;
   }
   if (first.empty() || first.front() == '-') {
-    return Status::BadArgs("the first argument must be an action, not {}",
-                                                  Quote(first));
+    return Status::BadArgs("the first argument must be an action, not {}", Quote(first));
   }
   cl.kind = CommandLine::Kind::kAction;
   cl.action = std::string(first);
@@ -64,13 +63,13 @@ Result<CommandLine> ParseCommandLine(const AgentSpec& agent, int argc,
     po::positional_options_description ignored;
     ignored.add("__ignored", -1);
     desc.add_options()("__ignored", po::value<std::vector<std::string>>(), "");
-    po::store(po::command_line_parser(argc - 1, argv + 1)  // it skips its argv[0]: our action
-                  .options(desc)
-                  .positional(ignored)
-                  .style(po::command_line_style::unix_style &
-                         ~po::command_line_style::allow_guessing)
-                  .run(),
-              vm);
+    po::store(
+        po::command_line_parser(argc - 1, argv + 1)  // it skips its argv[0]: our action
+            .options(desc)
+            .positional(ignored)
+            .style(po::command_line_style::unix_style & ~po::command_line_style::allow_guessing)
+            .run(),
+        vm);
   } catch (const po::error& e) {
     return Status::BadArgs("command line: {}", e.what());
   }

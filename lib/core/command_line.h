@@ -19,8 +19,8 @@ struct CommandLine {
 // --timeout/--interval (seconds) as CRM_meta_timeout/interval (milliseconds),
 // --depth as OCF_CHECK_LEVEL. Words after the action that are not options are
 // ignored, as OCF asks. Unknown options and missing values give kErrArgs.
-Result<CommandLine> ParseCommandLine(const AgentSpec& agent, int argc,
-                                     const char* const* argv, Environment& env);
+Result<CommandLine> ParseCommandLine(const AgentSpec& agent, int argc, const char* const* argv,
+                                     Environment& env);
 
 // The help text: usage and every parameter with its description and default.
 std::string RenderHelp(const AgentSpec& agent);

@@ -18,9 +18,7 @@ Deadline::Duration Deadline::SafetyMargin(Duration timeout) {
   return std::min(margin, timeout / 2);
 }
 
-Deadline Deadline::ForOperation(Duration timeout) {
-  return After(timeout - SafetyMargin(timeout));
-}
+Deadline Deadline::ForOperation(Duration timeout) { return After(timeout - SafetyMargin(timeout)); }
 
 Deadline Deadline::Expired() { return Deadline(Clock::now() - Duration(1)); }
 
@@ -37,8 +35,7 @@ Deadline Deadline::Fraction(double fraction) const {
   fraction = std::clamp(fraction, 0.0, 1.0);
   auto left = at_ - Clock::now();
   if (left <= Clock::duration::zero()) return *this;
-  return Deadline(Clock::now() +
-                  std::chrono::duration_cast<Clock::duration>(left * fraction));
+  return Deadline(Clock::now() + std::chrono::duration_cast<Clock::duration>(left * fraction));
 }
 
 }  // namespace pmmha

@@ -50,9 +50,7 @@ std::optional<std::string> Environment::Meta(std::string_view name) const {
   return Get(key);
 }
 
-bool Request::IsProbe() const {
-  return action == "monitor" && meta.interval.count() == 0;
-}
+bool Request::IsProbe() const { return action == "monitor" && meta.interval.count() == 0; }
 
 // Pacemaker's own fallback (pcmk_hostname()) is uname's nodename as it is,
 // without cutting the domain: a node named by its FQDN keeps it.
@@ -72,7 +70,7 @@ Result<std::optional<long long>> MetaNumber(const Environment& env, std::string_
   auto n = ParseInteger(*text);
   if (!n || *n < 0) {
     return Status::BadArgs("meta attribute '{}' is not a non-negative number: {}", name,
-                              Quote(*text));
+                           Quote(*text));
   }
   return std::optional<long long>(*n);
 }

@@ -56,8 +56,8 @@ std::string ParamLongdesc(const ParamSpec& p) {
   return text;
 }
 
-void AppendAction(std::string& out, std::string_view name, int timeout_s, int interval_s,
-                  int depth, std::string_view role) {
+void AppendAction(std::string& out, std::string_view name, int timeout_s, int interval_s, int depth,
+                  std::string_view role) {
   out += fmt::format("<action name=\"{}\" timeout=\"{}s\"", name, timeout_s);
   if (interval_s > 0) out += fmt::format(" interval=\"{}s\"", interval_s);
   if (depth >= 0) out += fmt::format(" depth=\"{}\"", depth);
@@ -114,8 +114,7 @@ std::string RenderMetadata(const AgentSpec& agent) {
 std::string RenderUsage(const AgentSpec& agent) {
   std::vector<std::string_view> names;
   for (const ActionSpec& a : agent.actions) {
-    if (a.handler != nullptr &&
-        std::find(names.begin(), names.end(), a.name) == names.end()) {
+    if (a.handler != nullptr && std::find(names.begin(), names.end(), a.name) == names.end()) {
       names.push_back(a.name);
     }
   }

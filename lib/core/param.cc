@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "pmmha/core/param.h"
-#include "pmmha/core/text.h"
 
 #include <algorithm>
 #include <cstdlib>
 
 #include <fmt/format.h>
 
+#include "pmmha/core/text.h"
+
 namespace pmmha {
 
 namespace {
-
 
 std::string_view TypeName(ParamType type) {
   switch (type) {
@@ -30,8 +30,7 @@ Status Invalid(const ParamSpec& spec, std::string_view value, std::string_view w
 
 std::optional<std::string> CheckValue(const ParamSpec& spec, std::string_view value) {
   if (value.size() > kMaxValueLength) {
-    return fmt::format("is {} bytes long, more than the {} allowed", value.size(),
-                       kMaxValueLength);
+    return fmt::format("is {} bytes long, more than the {} allowed", value.size(), kMaxValueLength);
   }
   for (char c : value) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {

@@ -288,9 +288,7 @@ std::string ProcessResult::Describe() const {
   return timed_out ? fmt::format("timed out, {}", what) : what;
 }
 
-std::unique_ptr<ProcessRunner> MakeProcessRunner() {
-  return std::make_unique<RealProcessRunner>();
-}
+std::unique_ptr<ProcessRunner> MakeProcessRunner() { return std::make_unique<RealProcessRunner>(); }
 
 std::optional<std::string> FindExecutable(std::string_view name, std::string_view path_env) {
   auto executable = [](const std::string& candidate) {

@@ -11,17 +11,24 @@ bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\n'; }
 
 bool IsOperator(char c) {
   switch (c) {
-    case ';': case '|': case '&': case '<': case '>': case '(': case ')': case '`': case '$':
-      return true;
-    default:
-      return false;
+    case ';':
+    case '|':
+    case '&':
+    case '<':
+    case '>':
+    case '(':
+    case ')':
+    case '`':
+    case '$': return true;
+    default: return false;
   }
 }
 
 Status Refuse(char c, std::size_t pos, std::string_view where) {
-  return Status::NotConfigured("'{}' {}at position {}: no shell runs these options, so shell "
-                            "syntax would not work; quote it with '...' to pass it literally",
-                            c, where, pos + 1);
+  return Status::NotConfigured(
+      "'{}' {}at position {}: no shell runs these options, so shell "
+      "syntax would not work; quote it with '...' to pass it literally",
+      c, where, pos + 1);
 }
 
 }  // namespace

@@ -46,8 +46,8 @@ void PutBytes(std::vector<std::uint8_t>& out, const std::uint8_t* p, std::size_t
   out.insert(out.end(), p, p + n);
 }
 
-Frame Arp(std::uint16_t op, const MacAddress& sha, const std::uint8_t* spa,
-          const MacAddress& tha, const std::uint8_t* tpa) {
+Frame Arp(std::uint16_t op, const MacAddress& sha, const std::uint8_t* spa, const MacAddress& tha,
+          const std::uint8_t* tpa) {
   Frame f;
   f.ethertype = ETH_P_ARP;
   f.destination = kBroadcast;
@@ -63,7 +63,6 @@ Frame Arp(std::uint16_t op, const MacAddress& sha, const std::uint8_t* spa,
   PutBytes(f.payload, tpa, 4);
   return f;
 }
-
 
 sockaddr_ll LinkAddress(int ifindex, const Frame& f) {
   sockaddr_ll to{};
@@ -81,8 +80,7 @@ Status SendFrames(int fd, int ifindex, const std::vector<Frame>& frames) {
     sockaddr_ll to = LinkAddress(ifindex, f);
     if (sendto(fd, f.payload.data(), f.payload.size(), 0, reinterpret_cast<sockaddr*>(&to),
                sizeof to) < 0) {
-      return Status::Error("sending on link {} failed: {}", ifindex,
-                                                       Errno(errno));
+      return Status::Error("sending on link {} failed: {}", ifindex, Errno(errno));
     }
   }
   return Status::Ok();
@@ -157,8 +155,7 @@ class PacketAnnouncer : public Announcer {
     return SendFrames(fd->get(), a.link.index, FramesFor(a));
   }
 
-  Status AnnounceInBackground(const Announcement& a, int rounds,
-                              std::chrono::milliseconds interval,
+  Status AnnounceInBackground(const Announcement& a, int rounds, std::chrono::milliseconds interval,
                               const Deadline& deadline) override {
     Status stopped = StopBackground(deadline);
     if (!stopped.ok()) return stopped;
@@ -220,8 +217,8 @@ class PacketAnnouncer : public Announcer {
         std::uint8_t buf[256];
         sockaddr_ll from{};
         socklen_t from_len = sizeof from;
-        ssize_t n = recvfrom(fd.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from),
-                             &from_len);
+        ssize_t n =
+            recvfrom(fd.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &from_len);
         if (n <= 0 || from.sll_pkttype == PACKET_OUTGOING) continue;
         auto conflict = ArpConflict(buf, static_cast<std::size_t>(n), ip, own);
         if (conflict) return std::optional<MacAddress>(*conflict);
@@ -281,12 +278,12 @@ Frame UnsolicitedNeighborAdvertisement(const MacAddress& mac, const IpAddress& i
   std::vector<std::uint8_t> icmp;
   icmp.push_back(136);  // neighbour advertisement
   icmp.push_back(0);
-  Put16(icmp, 0);       // checksum, below
-  icmp.push_back(0x20); // override; not solicited, not a router
+  Put16(icmp, 0);        // checksum, below
+  icmp.push_back(0x20);  // override; not solicited, not a router
   icmp.insert(icmp.end(), 3, 0);
   PutBytes(icmp, ip.data(), 16);
-  icmp.push_back(2);    // option: target link-layer address
-  icmp.push_back(1);    // in units of 8 bytes
+  icmp.push_back(2);  // option: target link-layer address
+  icmp.push_back(1);  // in units of 8 bytes
   PutBytes(icmp, mac.data(), 6);
   std::uint16_t sum = Icmpv6Checksum(ip, all_nodes, icmp.data(), icmp.size());
   icmp[2] = static_cast<std::uint8_t>(sum >> 8);
@@ -305,8 +302,8 @@ Frame UnsolicitedNeighborAdvertisement(const MacAddress& mac, const IpAddress& i
   return f;
 }
 
-std::optional<MacAddress> ArpConflict(const std::uint8_t* arp, std::size_t len,
-                                      const IpAddress& ip, const MacAddress& own) {
+std::optional<MacAddress> ArpConflict(const std::uint8_t* arp, std::size_t len, const IpAddress& ip,
+                                      const MacAddress& own) {
   if (!ip.is_v4() || len < kArpLength) return std::nullopt;
   if (arp[4] != 6 || arp[5] != 4) return std::nullopt;
   std::uint16_t op = static_cast<std::uint16_t>(arp[6] << 8 | arp[7]);

@@ -64,8 +64,7 @@ bool IpAddress::IsMulticast() const {
 }
 
 bool IpAddress::IsBroadcast() const {
-  return is_v4() && bytes_[0] == 255 && bytes_[1] == 255 && bytes_[2] == 255 &&
-         bytes_[3] == 255;
+  return is_v4() && bytes_[0] == 255 && bytes_[1] == 255 && bytes_[2] == 255 && bytes_[3] == 255;
 }
 
 bool IpAddress::IsLinkLocal() const {

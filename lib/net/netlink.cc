@@ -3,8 +3,8 @@
 #include "pmmha/net/netlink.h"
 
 #include <fcntl.h>
-#include <linux/if_addr.h>
 #include <linux/if.h>
+#include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <poll.h>
@@ -129,7 +129,6 @@ class Attributes {
  private:
   std::array<const rtattr*, 64> attrs_{};
 };
-
 
 class Socket {
  public:
@@ -369,7 +368,8 @@ class RtNetwork : public Network {
       ci.ifa_valid = 0xffffffffu;  // INFINITY_LIFE_TIME
       m.Attr(IFA_CACHEINFO, &ci, sizeof ci);
     }
-    return socket_.Exchange(m, [](const nlmsghdr&) {}, deadline_);
+    return socket_.Exchange(
+        m, [](const nlmsghdr&) {}, deadline_);
   }
 
   Status DeleteAddress(int ifindex, const IpAddress& address, int prefix) override {
@@ -382,7 +382,8 @@ class RtNetwork : public Network {
     m.Attr(IFA_LOCAL, address.data(), address.size());
     if (!address.is_v4()) m.Attr(IFA_ADDRESS, address.data(), address.size());
     int err = 0;
-    Status s = socket_.Exchange(m, [](const nlmsghdr&) {}, deadline_, &err);
+    Status s = socket_.Exchange(
+        m, [](const nlmsghdr&) {}, deadline_, &err);
     if (err == EADDRNOTAVAIL || err == ENOENT || err == ENODEV) return Status::Ok();
     return s;
   }
@@ -394,7 +395,8 @@ class RtNetwork : public Network {
     ifi.ifi_flags = IFF_UP;
     ifi.ifi_change = IFF_UP;
     m.Body(ifi);
-    return socket_.Exchange(m, [](const nlmsghdr&) {}, deadline_);
+    return socket_.Exchange(
+        m, [](const nlmsghdr&) {}, deadline_);
   }
 
   Status Subscribe() override {
@@ -465,8 +467,7 @@ Result<bool> EnterNetworkNamespace(std::string_view name) {
     return Status::Error("cannot open network namespace {}: {}", Quote(path), Errno(errno));
   }
   if (setns(fd.get(), CLONE_NEWNET) != 0) {
-    return Status::Error("cannot enter network namespace {}: {}",
-                                                     Quote(path), Errno(errno));
+    return Status::Error("cannot enter network namespace {}: {}", Quote(path), Errno(errno));
   }
   return true;
 }

@@ -67,8 +67,8 @@ Status SaveProcessIdentity(const std::string& path, const ProcessIdentity& id) {
   std::string tmp = path + ".tmp";
   std::string text = fmt::format("{} {}\n", id.pid, id.start_time);
   OwnedFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd.valid() || write(fd.get(), text.data(), text.size()) !=
-                         static_cast<ssize_t>(text.size())) {
+  if (!fd.valid() ||
+      write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     int err = errno;
     unlink(tmp.c_str());
     return Status::Error("cannot write {}: {}", Quote(tmp), Errno(err));
@@ -87,8 +87,7 @@ std::optional<ProcessIdentity> LoadProcessIdentity(const std::string& path) {
   if (!text) return std::nullopt;
   long long pid = 0;
   unsigned long long start = 0;
-  if (std::sscanf(text->c_str(), "%lld %llu", &pid, &start) != 2 || pid <= 0 ||
-      pid > 0x3fffffff) {
+  if (std::sscanf(text->c_str(), "%lld %llu", &pid, &start) != 2 || pid <= 0 || pid > 0x3fffffff) {
     return std::nullopt;
   }
   return ProcessIdentity{static_cast<pid_t>(pid), start};
@@ -113,8 +112,7 @@ Status EndTrackedProcess(const std::string& path, const Deadline& deadline) {
     return Status::Ok();
   }
   if (PidfdSendSignal(pidfd.get(), SIGKILL) != 0 && errno != ESRCH) {
-    return Status::Error("cannot end process {}: {}", recorded->pid,
-                                                     Errno(errno));
+    return Status::Error("cannot end process {}: {}", recorded->pid, Errno(errno));
   }
   // A pidfd becomes readable when the process has exited, whoever reaps it.
   for (;;) {

@@ -17,8 +17,8 @@ namespace {
 // keeps shell metacharacters, '/', ':' (alias syntax) and blanks out.
 std::optional<std::string> CheckName(std::string_view value, std::size_t max,
                                      std::string_view what) {
-  if (value.size() > max || !std::all_of(value.begin(), value.end(), IsNameChar) ||
-      value == "." || value == "..") {
+  if (value.size() > max || !std::all_of(value.begin(), value.end(), IsNameChar) || value == "." ||
+      value == "..") {
     return fmt::format("is not {}: 1 to {} letters, digits, '_', '.' or '-'", what, max);
   }
   return std::nullopt;
@@ -85,13 +85,12 @@ Result<VipConfig> MakeVipConfig(const VipParams& p) {
     if (!ip->is_v4()) return Bad("label", p.label, "labels exist for IPv4 addresses only");
     if (!p.nic.empty() && p.nic.size() + 1 + p.label.size() >= IFNAMSIZ) {
       return Bad("label", p.label,
-                 fmt::format("'{}:{}' is longer than {} characters", p.nic, p.label,
-                             IFNAMSIZ - 1));
+                 fmt::format("'{}:{}' is longer than {} characters", p.nic, p.label, IFNAMSIZ - 1));
     }
   }
   if (ip->IsLinkLocal() && !ip->is_v4() && p.nic.empty()) {
     return Status::NotConfigured("parameter 'nic' is required for the link-local address {}",
-                              Quote(p.ip));
+                                 Quote(p.ip));
   }
   auto mode = ParseArpMode(p.arp_mode);
   if (!mode) return Bad("arp_mode", p.arp_mode, "must be one of: request, reply, both");
@@ -192,7 +191,7 @@ Result<Placement> Vip::Place(bool validating) {
   }
   if (!config_.label.empty() && link->name.size() + 1 + config_.label.size() >= IFNAMSIZ) {
     return Status::NotConfigured("parameter 'label' = {}: '{}:{}' is longer than {} characters",
-                              Quote(config_.label), link->name, config_.label, IFNAMSIZ - 1);
+                                 Quote(config_.label), link->name, config_.label, IFNAMSIZ - 1);
   }
   return Placement{*link, prefix};
 }
@@ -218,8 +217,8 @@ Status Vip::Start(const Deadline& deadline) {
     if (a->ifindex != link.index) {
       auto other = net_.LinkByIndex(a->ifindex);
       std::string name = other && *other ? (*other)->name : std::to_string(a->ifindex);
-      return Status::Error("{} is already configured on {}, not on {}",
-                                config_.ip.ToString(), Quote(name), Quote(link.name));
+      return Status::Error("{} is already configured on {}, not on {}", config_.ip.ToString(),
+                           Quote(name), Quote(link.name));
     }
     if (a->dad_failed() || a->prefix != prefix) {
       // A leftover of an earlier failed start, or another prefix: start over.
@@ -238,8 +237,8 @@ Status Vip::Start(const Deadline& deadline) {
       if (!taken) return taken.status().Prefixed("duplicate address check failed");
       if (*taken) {
         return Status::Error("{} is in use by {} on {}: it answered our ARP probe",
-                                  config_.ip.ToString(), FormatMac((*taken)->data(), 6),
-                                  Quote(link.name));
+                             config_.ip.ToString(), FormatMac((*taken)->data(), 6),
+                             Quote(link.name));
       }
     }
     AddressRequest request;
@@ -284,7 +283,7 @@ Status Vip::WaitUntilUsable(const LinkInfo& configured, const Deadline& deadline
     const AddressInfo* a = FindAddress(*addresses, config_.ip);
     if (a == nullptr) {
       return Status::Error("{} was removed from {} while starting", config_.ip.ToString(),
-                                Quote(configured.name));
+                           Quote(configured.name));
     }
     if (a->dad_failed()) return Status::Error(DadFailedReason(**link));
     std::string waiting;
@@ -293,8 +292,8 @@ Status Vip::WaitUntilUsable(const LinkInfo& configured, const Deadline& deadline
     } else if (config_.check_link && !(*link)->has_carrier()) {
       waiting = fmt::format("{} has no carrier", Quote(configured.name));
     } else if (a->tentative() && !config_.nodad) {
-      waiting = fmt::format("duplicate address detection for {} did not finish",
-                            config_.ip.ToString());
+      waiting =
+          fmt::format("duplicate address detection for {} did not finish", config_.ip.ToString());
     }
     if (waiting.empty()) return Status::Ok();
     auto changed = net_.WaitForChange(deadline);
@@ -311,8 +310,7 @@ Status Vip::Announce(const LinkInfo& link, int count, const Deadline& deadline) 
   Status sent = announcer_.Announce(a);
   if (!sent.ok()) log_.Warn("cannot announce {}: {}", config_.ip.ToString(), sent.reason());
   if (count == 1) return Status::Ok();
-  Status background =
-      announcer_.AnnounceInBackground(a, count - 1, config_.arp_interval, deadline);
+  Status background = announcer_.AnnounceInBackground(a, count - 1, config_.arp_interval, deadline);
   if (!background.ok()) {
     log_.Warn("cannot announce {} from the background: {}", config_.ip.ToString(),
               background.reason());
@@ -380,21 +378,21 @@ Status Vip::Monitor(const Deadline& deadline) {
   if (found->dad_failed()) return Status::Error(DadFailedReason(*link));
   if (config_.check_link && !link->admin_up()) {
     return Status::Error("{} is on {}, but the link is down", config_.ip.ToString(),
-                              Quote(link->name));
+                         Quote(link->name));
   }
   if (config_.check_link && !link->has_carrier()) {
     return Status::Error("{} is on {}, but the link has no carrier", config_.ip.ToString(),
-                              Quote(link->name));
+                         Quote(link->name));
   }
   if (found->tentative() && !config_.nodad) {
     return Status::Error("{} on {} is tentative: duplicate address detection is running",
-                              config_.ip.ToString(), Quote(link->name));
+                         config_.ip.ToString(), Quote(link->name));
   }
   auto expected = ExpectedPrefix(*link, found->prefix);
   if (!expected) return expected.status();
   if (found->prefix != *expected) {
     return Status::Error("{} is on {} with prefix /{}, expected /{}", config_.ip.ToString(),
-                              Quote(link->name), found->prefix, *expected);
+                         Quote(link->name), found->prefix, *expected);
   }
   // An announcer still busy (since start, or an earlier monitor) is left
   // to finish: cutting it short or adding a second helps nobody.
@@ -413,12 +411,11 @@ enum class Action { kStart, kStop, kMonitor, kValidate };
 // The status for a network namespace that does not exist: where the
 // namespace is gone, so is every address in it.
 Status MissingNamespace(Action action, const Context& ctx, std::string_view name) {
-  std::string reason = fmt::format("network namespace {} does not exist (no /run/netns/{})",
-                                   Quote(name), name);
+  std::string reason =
+      fmt::format("network namespace {} does not exist (no /run/netns/{})", Quote(name), name);
   switch (action) {
     case Action::kStop: return Status::Ok();
-    case Action::kMonitor:
-      return ctx.IsProbe() ? Status::NotRunning() : Status::Error(reason);
+    case Action::kMonitor: return ctx.IsProbe() ? Status::NotRunning() : Status::Error(reason);
     case Action::kValidate: return Status::NotConfigured(reason);
     case Action::kStart: break;
   }

@@ -16,11 +16,11 @@ ContainerState StateFromText(std::string_view s) {
     std::string_view text;
     ContainerState state;
   } kStates[] = {
-      {"running", ContainerState::kRunning},      {"created", ContainerState::kCreated},
-      {"configured", ContainerState::kCreated},   {"initialized", ContainerState::kCreated},
-      {"paused", ContainerState::kPaused},        {"restarting", ContainerState::kRestarting},
-      {"stopping", ContainerState::kStopping},    {"removing", ContainerState::kStopping},
-      {"exited", ContainerState::kExited},        {"stopped", ContainerState::kExited},
+      {"running", ContainerState::kRunning},    {"created", ContainerState::kCreated},
+      {"configured", ContainerState::kCreated}, {"initialized", ContainerState::kCreated},
+      {"paused", ContainerState::kPaused},      {"restarting", ContainerState::kRestarting},
+      {"stopping", ContainerState::kStopping},  {"removing", ContainerState::kStopping},
+      {"exited", ContainerState::kExited},      {"stopped", ContainerState::kExited},
       {"dead", ContainerState::kDead},
   };
   for (const auto& s2 : kStates) {

@@ -76,8 +76,8 @@ class ApiEngine final : public ContainerEngine {
   Status Stop(const std::string& name, std::chrono::seconds grace,
               const Deadline& deadline) override {
     // The engine answers only when the container has stopped: up to `grace`.
-    auto r = Call("POST", fmt::format("/containers/{}/stop?t={}", name, grace.count()),
-                  deadline, std::chrono::milliseconds(deadline.Remaining()));
+    auto r = Call("POST", fmt::format("/containers/{}/stop?t={}", name, grace.count()), deadline,
+                  std::chrono::milliseconds(deadline.Remaining()));
     if (!r) return r.status();
     if (r->status == 204 || r->status == 304 || r->status == 404) return Status::Ok();
     return Failure("stop", *r);
@@ -109,8 +109,7 @@ class ApiEngine final : public ContainerEngine {
   }
 
   Result<std::string> Logs(const std::string& name, int lines, const Deadline& deadline) override {
-    auto r = Call("GET",
-                  fmt::format("/containers/{}/logs?stdout=1&stderr=1&tail={}", name, lines),
+    auto r = Call("GET", fmt::format("/containers/{}/logs?stdout=1&stderr=1&tail={}", name, lines),
                   deadline);
     if (!r) return r.status();
     if (r->status != 200) return Failure("logs", *r);
@@ -118,8 +117,7 @@ class ApiEngine final : public ContainerEngine {
   }
 
  private:
-  Result<HttpResponse> Call(const char* method, const std::string& path,
-                            const Deadline& deadline,
+  Result<HttpResponse> Call(const char* method, const std::string& path, const Deadline& deadline,
                             std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
     HttpRequest request;
     request.method = method;
@@ -134,8 +132,7 @@ class ApiEngine final : public ContainerEngine {
   Status Failure(std::string_view what, const HttpResponse& r) const {
     std::string body = r.body.substr(0, 200);
     while (!body.empty() && (body.back() == '\n' || body.back() == ' ')) body.pop_back();
-    return Status::Error("{} API {} failed: HTTP {} {}",
-                                                     EngineName(kind_), what, r.status, body);
+    return Status::Error("{} API {} failed: HTTP {} {}", EngineName(kind_), what, r.status, body);
   }
 
   EngineKind kind_;

@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/server/container.h"
 #include "pmmha/core/text.h"
+#include "pmmha/server/container.h"
 
 namespace pmmha {
 

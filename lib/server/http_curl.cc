@@ -2,11 +2,11 @@
 // libcurl for what Beast does not carry here (TLS, host names), loaded with
 // dlopen() on first use so that agents and monitors that never need it do
 // not pay for its ~30 shared libraries at every exec.
-#include <curl/curl.h>
 #include <dlfcn.h>
 
 #include <algorithm>
 
+#include <curl/curl.h>
 #include <fmt/format.h>
 
 #include "http_transport.h"

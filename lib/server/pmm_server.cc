@@ -109,11 +109,16 @@ std::string PmmServer::EnvFileContent() const {
 std::vector<std::string> PmmServer::RunArguments(const std::string& env_file_path) const {
   std::vector<std::string> args{
       "--detach",
-      "--name", config_.name,
-      "--label", fmt::format("io.percona.pmm-ha.resource={}", config_.instance),
-      "--pull", "never",  // pulling is PrepareImage's job, bounded by the deadline
-      "--volume", fmt::format("{}:/srv", config_.data_dir),
-      "--env-file", env_file_path,
+      "--name",
+      config_.name,
+      "--label",
+      fmt::format("io.percona.pmm-ha.resource={}", config_.instance),
+      "--pull",
+      "never",  // pulling is PrepareImage's job, bounded by the deadline
+      "--volume",
+      fmt::format("{}:/srv", config_.data_dir),
+      "--env-file",
+      env_file_path,
   };
   if (!config_.env_file.empty()) {
     args.insert(args.end(), {"--env-file", config_.env_file});
@@ -175,9 +180,7 @@ Leadership PmmServer::UpdatePromotionScore(const Deadline& deadline) {
   const Leadership seen = CheckLeader(deadline);
   Status s;
   switch (seen) {
-    case Leadership::kLeader:
-      s = promotion_->Set(kLeaderScore, deadline);
-      break;
+    case Leadership::kLeader: s = promotion_->Set(kLeaderScore, deadline); break;
     case Leadership::kFollower:
       s = IsPromoted() ? promotion_->Set(kFormerLeaderScore, deadline)
                        : promotion_->Clear(deadline);
@@ -197,8 +200,8 @@ Status PmmServer::ExitedReason(std::string_view when, const ContainerInfo& info,
   if (auto l = engine_.Logs(config_.name, kLogLines, deadline.Within(milliseconds(3000)))) {
     logs = OneLine(*l, 300);
   }
-  return Status::Error("container {} {} ({} {}){}{}", Quote(config_.name), when,
-                            info.state_text, info.exit_code, logs.empty() ? "" : ": ", logs);
+  return Status::Error("container {} {} ({} {}){}{}", Quote(config_.name), when, info.state_text,
+                       info.exit_code, logs.empty() ? "" : ": ", logs);
 }
 
 Status PmmServer::PrepareImage(const Deadline& deadline) {
@@ -211,7 +214,7 @@ Status PmmServer::PrepareImage(const Deadline& deadline) {
   if (*present) return Status::Ok();
   if (config_.pull == PullPolicy::kNever) {
     return Status::NotInstalled("image {} is not present on this node and pull=never",
-                              Quote(config_.image));
+                                Quote(config_.image));
   }
   log_.Info("image {} is missing, pulling it", config_.image);
   return engine_.Pull(config_.image, deadline);
@@ -236,8 +239,8 @@ Status PmmServer::RemoveStale(const ContainerInfo& info, const Deadline& deadlin
 Status PmmServer::CreateContainer(const Deadline& deadline) {
   // The env values can be secrets: they go to a private file, not to argv
   // where every user on the node could read them in /proc.
-  std::string env_path = fmt::format("{}/pmm-server-{}.env.{}", config_.env_file_dir,
-                                     config_.name, getpid());
+  std::string env_path =
+      fmt::format("{}/pmm-server-{}.env.{}", config_.env_file_dir, config_.name, getpid());
   int fd = open(env_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     return Status::Error("cannot write {}: {}", env_path, Errno(errno));
@@ -283,9 +286,10 @@ Status PmmServer::WaitReady(const Deadline& deadline) {
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, kMaxBackoff);
   }
-  return Status::Error("PMM Server did not become ready before the start timeout; "
-                            "last answer from {}: {}",
-                            config_.health_url, last.detail);
+  return Status::Error(
+      "PMM Server did not become ready before the start timeout; "
+      "last answer from {}: {}",
+      config_.health_url, last.detail);
 }
 
 Status PmmServer::Start(const Deadline& deadline) {
@@ -310,8 +314,8 @@ Status PmmServer::StartContainer(const Deadline& deadline) {
   }
   if (Status s = PrepareImage(deadline); !s.ok()) return s;
   if (info->state != ContainerState::kAbsent) {
-    bool restartable = info->state == ContainerState::kExited ||
-                       info->state == ContainerState::kCreated;
+    bool restartable =
+        info->state == ContainerState::kExited || info->state == ContainerState::kCreated;
     if (config_.reuse && restartable) {
       log_.Info("reusing the {} container {}", info->state_text, config_.name);
       if (Status s = engine_.Start(config_.name, deadline); !s.ok()) return s;
@@ -350,7 +354,7 @@ Status PmmServer::Stop(const Deadline& deadline) {
     if (!info) return info.status();
     if (IsRunningLike(info->state)) {
       return Status::Error("container {} is still {} after kill", Quote(config_.name),
-                                info->state_text);
+                           info->state_text);
     }
   }
   if (Status s = engine_.Remove(config_.name, deadline); !s.ok()) {
@@ -373,25 +377,22 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
     return info.status();
   }
   switch (info->state) {
-    case ContainerState::kAbsent:
-      return Status::NotRunning();
+    case ContainerState::kAbsent: return Status::NotRunning();
     case ContainerState::kCreated:
     case ContainerState::kExited:
     case ContainerState::kDead:
       if (probe) return Status::NotRunning();
       return Status::NotRunning("container {} is {} (exit code {})", Quote(config_.name),
                                 info->state_text, info->exit_code);
-    case ContainerState::kRunning:
-      break;
-    default:
-      return Status::Error("container {} is {}", Quote(config_.name), info->state_text);
+    case ContainerState::kRunning: break;
+    default: return Status::Error("container {} is {}", Quote(config_.name), info->state_text);
   }
   if (depth >= 10) {
     auto same = host_.SrvIsDataDir(info->pid, config_.data_dir, deadline);
     if (!same) return same.status();
     if (!*same) {
       return Status::Error("/srv in container {} is no longer {}", Quote(config_.name),
-                                Quote(config_.data_dir));
+                           Quote(config_.data_dir));
     }
   }
   // The role is the one Pacemaker gave: reporting PMM's own leadership here
@@ -414,17 +415,17 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
     return Status(degraded, fmt::format("PMM Server is not ready ({} of {}): {}", failures,
                                         config_.health_failures, ready.detail));
   }
-  return Status(promoted ? ExitCode::kFailedPromoted : ExitCode::kErrGeneric,
-                fmt::format("PMM Server has not been ready for {} monitors: {}", failures,
-                            ready.detail));
+  return Status(
+      promoted ? ExitCode::kFailedPromoted : ExitCode::kErrGeneric,
+      fmt::format("PMM Server has not been ready for {} monitors: {}", failures, ready.detail));
 }
 
 Status PmmServer::Promote(const Deadline& deadline) {
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) return info.status();
   if (info->state != ContainerState::kRunning) {
-    return Status::NotRunning("cannot promote: container {} is {}",
-                                                     Quote(config_.name), info->state_text);
+    return Status::NotRunning("cannot promote: container {} is {}", Quote(config_.name),
+                              info->state_text);
   }
   SetPromoted(true);
   if (config_.ha) {
@@ -442,8 +443,7 @@ Status PmmServer::Demote(const Deadline& deadline) {
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) return info.status();
   if (info->state != ContainerState::kRunning) {
-    return Status::NotRunning("demoted: container {} is {}",
-                                                     Quote(config_.name), info->state_text);
+    return Status::NotRunning("demoted: container {} is {}", Quote(config_.name), info->state_text);
   }
   if (config_.ha) UpdatePromotionScore(deadline);
   return Status::Ok();
@@ -487,42 +487,41 @@ class RealServerHost final : public ServerHost {
   Status CheckMountPoint(const std::string& dir, const Deadline& deadline) override {
     enum { kOk, kMissing, kNotDir, kNotMount, kRootFs };
     auto r = RunBounded(fmt::format("checking data_dir {}", Quote(dir)), deadline, [&dir]() -> int {
-          struct stat st, root;
-          if (stat(dir.c_str(), &st) != 0) return kMissing;
-          if (!S_ISDIR(st.st_mode)) return kNotDir;
-          if (!IsMountPoint(dir.c_str())) return kNotMount;
-          if (stat("/", &root) == 0 && root.st_dev == st.st_dev) return kRootFs;
-          return kOk;
-        });
+      struct stat st, root;
+      if (stat(dir.c_str(), &st) != 0) return kMissing;
+      if (!S_ISDIR(st.st_mode)) return kNotDir;
+      if (!IsMountPoint(dir.c_str())) return kNotMount;
+      if (stat("/", &root) == 0 && root.st_dev == st.st_dev) return kRootFs;
+      return kOk;
+    });
     if (!r) return r.status();
     switch (*r) {
       case kOk: return Status::Ok();
-      case kMissing:
-        return Status::Error("data_dir {} does not exist on this node", Quote(dir));
-      case kNotDir:
-        return Status::Error("data_dir {} is not a directory", Quote(dir));
+      case kMissing: return Status::Error("data_dir {} does not exist on this node", Quote(dir));
+      case kNotDir: return Status::Error("data_dir {} is not a directory", Quote(dir));
       case kNotMount:
-        return Status::Error("data_dir {} is not a mount point: refusing to start PMM on "
-                                  "a local directory (is the storage resource running here?)",
-                                  Quote(dir));
+        return Status::Error(
+            "data_dir {} is not a mount point: refusing to start PMM on "
+            "a local directory (is the storage resource running here?)",
+            Quote(dir));
       default:
-        return Status::Error("data_dir {} is on the root filesystem: refusing to start "
-                                  "PMM there (require_mount=true)",
-                                  Quote(dir));
+        return Status::Error(
+            "data_dir {} is on the root filesystem: refusing to start "
+            "PMM there (require_mount=true)",
+            Quote(dir));
     }
   }
 
   Result<bool> SrvIsDataDir(int pid, const std::string& dir, const Deadline& deadline) override {
     std::string srv = fmt::format("/proc/{}/root/srv", pid);
     auto r = RunBounded("comparing /srv in the container with data_dir", deadline, [&]() -> int {
-          struct stat inside, outside;
-          if (stat(srv.c_str(), &inside) != 0 || stat(dir.c_str(), &outside) != 0) return 2;
-          return inside.st_dev == outside.st_dev && inside.st_ino == outside.st_ino ? 0 : 1;
-        });
+      struct stat inside, outside;
+      if (stat(srv.c_str(), &inside) != 0 || stat(dir.c_str(), &outside) != 0) return 2;
+      return inside.st_dev == outside.st_dev && inside.st_ino == outside.st_ino ? 0 : 1;
+    });
     if (!r) return r.status();
     if (*r == 2) {
-      return Status::Error("cannot stat /srv of container PID {} or data_dir {}", pid,
-                                Quote(dir));
+      return Status::Error("cannot stat /srv of container PID {} or data_dir {}", pid, Quote(dir));
     }
     return *r == 0;
   }

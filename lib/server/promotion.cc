@@ -18,7 +18,8 @@ constexpr auto kFresh = std::chrono::seconds(60);
 class CrmPromotionScore final : public PromotionScore {
  public:
   CrmPromotionScore(ProcessRunner& runner, std::string crm_attribute, std::string cache_path)
-      : runner_(runner), crm_attribute_(std::move(crm_attribute)),
+      : runner_(runner),
+        crm_attribute_(std::move(crm_attribute)),
         cache_path_(std::move(cache_path)) {}
 
   Status Set(int score, const Deadline& deadline) override {

@@ -19,9 +19,7 @@ namespace pmmha {
 namespace {
 
 // Where executables are looked for when PATH is unset.
-std::string SearchPath(const Environment& env) {
-  return env.GetOr("PATH", kDefaultPath);
-}
+std::string SearchPath(const Environment& env) { return env.GetOr("PATH", kDefaultPath); }
 
 class RealNodeLookup : public NodeLookup {
  public:
@@ -61,15 +59,15 @@ Status ResolveEngine(const ServerParams& p, const Environment& env, const NodeLo
                                     : fmt::format("{} is not installed", p.runtime));
   }
   if (p.backend == "cli") return Status::Ok();
-  std::string socket = !p.api_socket.empty()
-                           ? p.api_socket
-                           : DefaultApiSocket(s.kind, env.GetOr("DOCKER_HOST", ""));
+  std::string socket =
+      !p.api_socket.empty() ? p.api_socket : DefaultApiSocket(s.kind, env.GetOr("DOCKER_HOST", ""));
   if (node.IsSocket(socket)) {
     s.socket = socket;
   } else if (p.backend == "api") {
-    return Status::NotInstalled("backend=api but {} is not a socket (is the {} service "
-                                "running?)",
-                                Quote(socket), EngineName(s.kind));
+    return Status::NotInstalled(
+        "backend=api but {} is not a socket (is the {} service "
+        "running?)",
+        Quote(socket), EngineName(s.kind));
   }
   return Status::Ok();
 }
@@ -142,8 +140,8 @@ Status WithServer(const ServerParams& params, Context& ctx, Action action) {
   auto host = MakeServerHost();
   std::unique_ptr<PromotionScore> promotion;
   if (!setup->crm_attribute.empty()) {
-    promotion = MakeCrmPromotionScore(*runner, setup->crm_attribute,
-                                      setup->config.promotion_cache_path);
+    promotion =
+        MakeCrmPromotionScore(*runner, setup->crm_attribute, setup->config.promotion_cache_path);
   }
   PmmServer server(setup->config, *engine, *http, *host, ctx.log(), promotion.get());
   ctx.log().Debug("using the {}", engine->Describe());
@@ -174,9 +172,10 @@ Result<HaSettings> ResolveHa(const ServerParams& p, const Request& request) {
       if (peer.node == node) ha.advertise_address = peer.address;
     }
     if (ha.advertise_address.empty()) {
-      return Status::NotConfigured("ha_peers names no address for this node {}: write it as "
-                                   "NODE=ADDRESS entries or set ha_advertise_address",
-                                   Quote(node));
+      return Status::NotConfigured(
+          "ha_peers names no address for this node {}: write it as "
+          "NODE=ADDRESS entries or set ha_advertise_address",
+          Quote(node));
     }
   }
   for (const auto& peer : *peers) {
@@ -199,8 +198,8 @@ Result<ServerSetup> ResolveServer(const ServerParams& p, const Request& request,
   if (Status container = ResolveContainer(p, request, c); !container.ok()) return container;
   // Named after the resource, not the clone instance: the number may change.
   auto state_path = [&](std::string_view suffix) {
-    return fmt::format("{}/pmm-server-{}.{}", request.rsc_tmp,
-                       ResourceNameOf(request.instance), suffix);
+    return fmt::format("{}/pmm-server-{}.{}", request.rsc_tmp, ResourceNameOf(request.instance),
+                       suffix);
   };
   c.failure_counter_path = state_path("failures");
   c.promotable = request.meta.promotable;

@@ -7,9 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "http_transport.h"
 #include "pmmha/core/text.h"
 #include "pmmha/core/words.h"
+
+#include "http_transport.h"
 
 namespace pmmha {
 
@@ -135,9 +136,10 @@ Result<std::vector<std::string>> ParseEnvList(std::string_view value) {
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') valid = false;
     }
     if (!valid) {
-      return Status::NotConfigured("entry {} is not NAME=VALUE (the name has characters other "
-                                "than letters, digits and '_')",
-                                i + 1);
+      return Status::NotConfigured(
+          "entry {} is not NAME=VALUE (the name has characters other "
+          "than letters, digits and '_')",
+          i + 1);
     }
   }
   return words;
@@ -215,7 +217,8 @@ Result<std::vector<HaPeer>> ParseHaPeers(std::string_view value) {
     if (eq != std::string_view::npos) {
       peer.node = std::string(entry.substr(0, eq));
       entry.remove_prefix(eq + 1);
-      if (peer.node.empty()) return Status::NotConfigured("an entry without a node name before '='");
+      if (peer.node.empty())
+        return Status::NotConfigured("an entry without a node name before '='");
     }
     peer.address = std::string(entry);
     bool ip = IsIpLiteral(peer.address);
@@ -224,12 +227,14 @@ Result<std::vector<HaPeer>> ParseHaPeers(std::string_view value) {
                     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") ==
                     std::string::npos;
     if (!ip && !name) {
-      return Status::NotConfigured("{} is not an IP address or host name (no ports: they are "
-                             "ha_raft_port and the gossip ports)",
-                             Quote(peer.address));
+      return Status::NotConfigured(
+          "{} is not an IP address or host name (no ports: they are "
+          "ha_raft_port and the gossip ports)",
+          Quote(peer.address));
     }
     for (const auto& other : peers) {
-      if (other.address == peer.address) return Status::NotConfigured("{} twice", Quote(peer.address));
+      if (other.address == peer.address)
+        return Status::NotConfigured("{} twice", Quote(peer.address));
       if (!peer.node.empty() && other.node == peer.node) {
         return Status::NotConfigured("node {} twice", Quote(peer.node));
       }
@@ -256,7 +261,7 @@ std::optional<std::string> CheckHaAddress(std::string_view value) {
 std::string LeaderCheckUrl(std::string_view health_url) {
   auto scheme = health_url.find("://");
   auto path = scheme == std::string_view::npos ? std::string_view::npos
-                                                : health_url.find_first_of("/?", scheme + 3);
+                                               : health_url.find_first_of("/?", scheme + 3);
   return fmt::format("{}/v1/server/leaderHealthCheck", health_url.substr(0, path));
 }
 
@@ -282,10 +287,9 @@ Result<std::string> DeriveHealthUrl(int pmm_major, bool host_network,
     auto p = ParsePublished(e, &why);
     if (!p) continue;
     std::string host = p->host_ip.empty() || p->host_ip == "0.0.0.0" ? "127.0.0.1"
-                       : p->host_ip == "::"                       ? "[::1]"
-                       : p->host_ip.find(':') != std::string::npos
-                           ? fmt::format("[{}]", p->host_ip)
-                           : p->host_ip;
+                       : p->host_ip == "::"                          ? "[::1]"
+                       : p->host_ip.find(':') != std::string::npos ? fmt::format("[{}]", p->host_ip)
+                                                                   : p->host_ip;
     if (p->container_port == http_port) {
       return fmt::format("http://{}:{}{}", host, p->host_port, path);
     }
@@ -294,9 +298,10 @@ Result<std::string> DeriveHealthUrl(int pmm_major, bool host_network,
     }
   }
   if (https) return *https;
-  return Status::NotConfigured("cannot derive health_url: publish maps neither port {} nor {} of "
-                            "PMM {}; set health_url or publish one of them",
-                            http_port, https_port, pmm_major);
+  return Status::NotConfigured(
+      "cannot derive health_url: publish maps neither port {} nor {} of "
+      "PMM {}; set health_url or publish one of them",
+      http_port, https_port, pmm_major);
 }
 
 }  // namespace pmmha

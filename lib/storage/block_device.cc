@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "pmmha/storage/block_device.h"
 
-#include <blkid/blkid.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,10 +9,11 @@
 #include <cstdlib>
 #include <memory>
 
+#include <blkid/blkid.h>
 #include <fmt/format.h>
 
-#include "pmmha/core/text.h"
 #include "pmmha/core/owned_fd.h"
+#include "pmmha/core/text.h"
 
 namespace pmmha {
 
@@ -47,10 +47,10 @@ Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& v
 }
 
 Result<std::string> ProbeFsType(const std::string& device) {
-  std::unique_ptr<blkid_struct_probe, ProbeFree> probe(blkid_new_probe_from_filename(device.c_str()));
+  std::unique_ptr<blkid_struct_probe, ProbeFree> probe(
+      blkid_new_probe_from_filename(device.c_str()));
   if (!probe) {
-    return Status::Error("cannot open {} to find its filesystem: {}", Quote(device),
-                              Errno(errno));
+    return Status::Error("cannot open {} to find its filesystem: {}", Quote(device), Errno(errno));
   }
   blkid_probe_enable_superblocks(probe.get(), 1);
   blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_TYPE);
@@ -60,7 +60,7 @@ Result<std::string> ProbeFsType(const std::string& device) {
   }
   if (rc == -2) {
     return Status::Error("{} carries signatures of more than one filesystem; set fstype",
-                              Quote(device));
+                         Quote(device));
   }
   const char* type = nullptr;
   if (rc != 0 || blkid_probe_lookup_value(probe.get(), "TYPE", &type, nullptr) != 0 ||

@@ -13,8 +13,8 @@
 #include <fmt/format.h>
 
 #include "pmmha/core/bounded.h"
-#include "pmmha/core/text.h"
 #include "pmmha/core/owned_fd.h"
+#include "pmmha/core/text.h"
 
 namespace pmmha {
 
@@ -75,7 +75,9 @@ std::string Drain(int fd) {
 
 }  // namespace
 
-void ChildProgress::Step(std::string_view what) { WriteAll(fd_, fmt::format("S{}\n", OneLine(what))); }
+void ChildProgress::Step(std::string_view what) {
+  WriteAll(fd_, fmt::format("S{}\n", OneLine(what)));
+}
 
 void ChildProgress::Finish(const Status& status) {
   WriteAll(fd_, fmt::format("R{} {}\n", static_cast<int>(status.code()), OneLine(status.reason())));
@@ -93,17 +95,17 @@ Status RunBoundedCheck(std::string_view what, const Deadline& deadline, const Ch
   OwnedFd write_end(fds[1]);
   fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
   auto run = RunBounded(what, deadline, [&]() {
-        read_end.reset();
-        ChildProgress progress(write_end.get());
-        Status status;
-        try {
-          status = work(progress);
-        } catch (const std::exception& e) {
-          status = Status::Error("internal error: {}", e.what());
-        }
-        progress.Finish(status);
-        return 0;
-      });
+    read_end.reset();
+    ChildProgress progress(write_end.get());
+    Status status;
+    try {
+      status = work(progress);
+    } catch (const std::exception& e) {
+      status = Status::Error("internal error: {}", e.what());
+    }
+    progress.Finish(status);
+    return 0;
+  });
   write_end.reset();
   Report report = ParseReport(Drain(read_end.get()));
   if (report.has_result) return report.result;

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "pmmha/storage/escalation.h"
-#include "pmmha/core/pidfd.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +11,8 @@
 #include <set>
 
 #include <fmt/format.h>
+
+#include "pmmha/core/pidfd.h"
 
 namespace pmmha {
 
@@ -82,13 +83,14 @@ Status Escalate(std::string_view what, const EscalationStep& step, ProcessContro
   }
   std::vector<ProcUser> left = step.users();
   if (left.empty()) {
-    return Status::Error("{} did not succeed before the stop timeout: still busy, no process "
-                              "using it found{}",
-                              what, signalled ? " (after killing its users)" : "");
+    return Status::Error(
+        "{} did not succeed before the stop timeout: still busy, no process "
+        "using it found{}",
+        what, signalled ? " (after killing its users)" : "");
   }
   return Status::Error("{} did not succeed before the stop timeout: still used by {}{}", what,
-                            DescribeUsers(left),
-                            policy.force == ForceUnmount::kNo ? " (force_unmount=false)" : "");
+                       DescribeUsers(left),
+                       policy.force == ForceUnmount::kNo ? " (force_unmount=false)" : "");
 }
 
 void SystemProcessControl::Signal(pid_t pid, int signal) { kill(pid, signal); }
@@ -99,7 +101,8 @@ bool SystemProcessControl::WaitExit(const std::vector<pid_t>& pids, const Deadli
     int fd = PidfdOpen(pid);
     if (fd >= 0) fds.push_back({fd, POLLIN, 0});
     // ESRCH: already gone. Other errors (no pidfd support): judged by kill(0).
-    else if (errno != ESRCH && kill(pid, 0) == 0) fds.push_back({-1, 0, 0});
+    else if (errno != ESRCH && kill(pid, 0) == 0)
+      fds.push_back({-1, 0, 0});
   }
   bool all_gone = false;
   for (;;) {
@@ -118,7 +121,8 @@ bool SystemProcessControl::WaitExit(const std::vector<pid_t>& pids, const Deadli
     }
     long long left = until.Remaining().count();
     if (left <= 0) break;
-    bool have_fallback = std::any_of(fds.begin(), fds.end(), [](const pollfd& p) { return p.fd < 0; });
+    bool have_fallback =
+        std::any_of(fds.begin(), fds.end(), [](const pollfd& p) { return p.fd < 0; });
     int timeout = static_cast<int>(have_fallback ? std::min(left, 50LL) : std::min(left, 60000LL));
     int r = poll(fds.data(), fds.size(), timeout);
     if (r < 0 && errno != EINTR) break;

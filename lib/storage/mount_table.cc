@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "pmmha/storage/mount_table.h"
 
-#include <libmount/libmount.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 
 #include <fmt/format.h>
+#include <libmount/libmount.h>
 
 #include "pmmha/core/text.h"
 #include "pmmha/storage/storage_params.h"
@@ -58,7 +57,7 @@ Result<MountTable> MountTable::Read(const std::string& path) {
   if (!table) return Status::Error("libmount: out of memory");
   if (int rc = mnt_table_parse_file(table.get(), path.c_str()); rc != 0) {
     return Status::Error("cannot read the mount table {}: {}", Quote(path),
-                              Errno(rc < 0 ? -rc : EINVAL));
+                         Errno(rc < 0 ? -rc : EINVAL));
   }
   std::unique_ptr<libmnt_iter, IterFree> iter(mnt_new_iter(MNT_ITER_FORWARD));
   std::vector<MountEntry> entries;

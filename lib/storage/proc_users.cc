@@ -14,10 +14,10 @@
 
 #include <fmt/format.h>
 
-#include "pmmha/storage/mount_table.h"
-#include "pmmha/core/text.h"
-#include "pmmha/storage/storage_params.h"
 #include "pmmha/core/owned_fd.h"
+#include "pmmha/core/text.h"
+#include "pmmha/storage/mount_table.h"
+#include "pmmha/storage/storage_params.h"
 
 namespace pmmha {
 
@@ -70,7 +70,8 @@ int MntIdOf(const std::string& fdinfo) {
   pos += kKey.size();
   while (pos < fdinfo.size() && (fdinfo[pos] == ' ' || fdinfo[pos] == '\t')) ++pos;
   auto end = fdinfo.find('\n', pos);
-  return static_cast<int>(ParseInteger(std::string_view(fdinfo).substr(pos, end - pos)).value_or(-1));
+  return static_cast<int>(
+      ParseInteger(std::string_view(fdinfo).substr(pos, end - pos)).value_or(-1));
 }
 
 // One maps line: "start-end perms offset MAJ:MIN inode path".
@@ -99,7 +100,8 @@ bool MapsLineMatches(std::string_view line, const MountUserQuery& q, bool same_n
 
 }  // namespace
 
-ProcScanner::ProcScanner(std::string proc_root, pid_t self) : root_(std::move(proc_root)), self_(self) {}
+ProcScanner::ProcScanner(std::string proc_root, pid_t self)
+    : root_(std::move(proc_root)), self_(self) {}
 
 std::vector<pid_t> ProcScanner::Pids() const {
   std::vector<pid_t> pids;

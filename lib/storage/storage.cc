@@ -21,10 +21,10 @@ bool IsExt(std::string_view fstype) {
 // Filesystems that recover by themselves when mounted (a journal or log),
 // which is why ocf:heartbeat:Filesystem skips fsck for them under "auto".
 constexpr std::array kSelfRecovering = {
-    std::string_view("ext3"), std::string_view("ext4"), std::string_view("ext4dev"),
-    std::string_view("xfs"),  std::string_view("btrfs"), std::string_view("jfs"),
+    std::string_view("ext3"),     std::string_view("ext4"),    std::string_view("ext4dev"),
+    std::string_view("xfs"),      std::string_view("btrfs"),   std::string_view("jfs"),
     std::string_view("reiserfs"), std::string_view("reiser4"), std::string_view("nilfs2"),
-    std::string_view("f2fs"), std::string_view("ocfs2"), std::string_view("gfs2"),
+    std::string_view("f2fs"),     std::string_view("ocfs2"),   std::string_view("gfs2"),
     std::string_view("zfs"),
 };
 
@@ -91,10 +91,11 @@ Status Storage::Validate(std::string_view action, bool probe) {
   const std::string& dir = config_.directory;
   if (config_.options.bind && !spec.IsBind()) {
     return Status::NotConfigured("options ask for a bind mount but device {} is not a directory",
-                              Quote(spec.Describe()));
+                                 Quote(spec.Describe()));
   }
   if (spec.IsBind() && (PathIsWithin(spec.path, dir) || PathIsWithin(dir, spec.path))) {
-    return Status::NotConfigured("device {} and directory {} overlap", Quote(spec.path), Quote(dir));
+    return Status::NotConfigured("device {} and directory {} overlap", Quote(spec.path),
+                                 Quote(dir));
   }
   if (!spec.IsBind() && config_.fstype == "none") {
     return Status::NotConfigured("fstype 'none' is for bind mounts, but device is a block device");
@@ -117,20 +118,22 @@ Status Storage::Validate(std::string_view action, bool probe) {
     PathInfo info = sys_.Stat(spec.path);
     if (!info.exists) {
       return Status::NotInstalled("directory {} to bind-mount does not exist on this node",
-                                Quote(spec.path));
+                                  Quote(spec.path));
     }
     if (!info.is_dir) {
-      return Status::NotConfigured("device {} is neither below /dev nor a directory", Quote(spec.path));
+      return Status::NotConfigured("device {} is neither below /dev nor a directory",
+                                   Quote(spec.path));
     }
   } else if (config_.fstype != "auto") {
     if (!sys_.FsTypeSupported(KernelFsName(config_.fstype))) {
       return Status::NotInstalled("filesystem type {} is not supported by this kernel",
-                                Quote(config_.fstype));
+                                  Quote(config_.fstype));
     }
     if (auto cmd = FsckCommand(config_.run_fsck, config_.fstype, dev->path)) {
       if (!sys_.FindProgram(cmd->front())) {
-        return Status::NotInstalled("{} is not installed (needed by run_fsck={})", Quote(cmd->front()),
-                                  config_.run_fsck == FsckPolicy::kForce ? "force" : "auto");
+        return Status::NotInstalled("{} is not installed (needed by run_fsck={})",
+                                    Quote(cmd->front()),
+                                    config_.run_fsck == FsckPolicy::kForce ? "force" : "auto");
       }
     }
   }
@@ -149,7 +152,7 @@ Status Storage::Monitor(int depth, bool probe, const Deadline& deadline) {
   if (!dev) {
     if (entry == nullptr || probe) return Status::NotRunning();
     return Status::Error("{} has {} mounted, but {}", Quote(dir), Describe(*entry),
-                              dev.status().reason());
+                         dev.status().reason());
   }
   if (entry == nullptr) return Status::NotRunning();
   if (!IsMountOf(*entry, *dev, *table)) {
@@ -162,15 +165,17 @@ Status Storage::Monitor(int depth, bool probe, const Deadline& deadline) {
     return Status::Error(what);
   }
   if (entry->ReadOnly() && !config_.options.read_only) {
-    return Status::Error("{} is mounted read-only although options do not ask for 'ro' "
-                              "(remounted after an I/O error?)",
-                              Quote(dir));
+    return Status::Error(
+        "{} is mounted read-only although options do not ask for 'ro' "
+        "(remounted after an I/O error?)",
+        Quote(dir));
   }
   if (depth >= 10) {
     if (Status s = sys_.CheckReadable(dir, *dev, deadline); !s.ok()) return s;
   }
   if (depth >= 20 && !config_.options.read_only) {
-    if (Status s = sys_.CheckWritable(dir, config_.status_name, !dev->IsBind(), deadline); !s.ok()) {
+    if (Status s = sys_.CheckWritable(dir, config_.status_name, !dev->IsBind(), deadline);
+        !s.ok()) {
       return s;
     }
   }
@@ -181,16 +186,16 @@ Status Storage::CheckStartable(const MountTable& table, const ResolvedDevice& de
   const std::string& dir = config_.directory;
   if (const MountEntry* entry = table.At(dir)) {
     return Status::Error("{} already has {} mounted; refusing to mount {} over it", Quote(dir),
-                              Describe(*entry), Quote(config_.device.Describe()));
+                         Describe(*entry), Quote(config_.device.Describe()));
   }
   if (auto below = table.Below(dir); !below.empty()) {
     return Status::Error("{} is mounted below {}; refusing to hide it under a new mount",
-                              Quote(below.back()->target), Quote(dir));
+                         Quote(below.back()->target), Quote(dir));
   }
   if (!device.IsBind()) {
     if (auto elsewhere = table.WithDevice(device.rdev); !elsewhere.empty()) {
-      return Status::Error("device {} is already mounted at {} on this node",
-                                Quote(device.path), Quote(elsewhere.front()->target));
+      return Status::Error("device {} is already mounted at {} on this node", Quote(device.path),
+                           Quote(elsewhere.front()->target));
     }
   }
   return Status::Ok();
@@ -202,7 +207,7 @@ Result<std::string> Storage::DecideFsType(const ResolvedDevice& device) {
   if (config_.fstype == "auto") return found;
   if (found && *found != config_.fstype) {
     return Status::NotConfigured("device {} holds {}, not {}", Quote(device.path), Quote(*found),
-                              Quote(config_.fstype));
+                                 Quote(config_.fstype));
   }
   return config_.fstype;
 }
@@ -220,8 +225,8 @@ Status Storage::Fsck(const std::string& fstype, const ResolvedDevice& device,
     return Status::Ok();
   }
   return Status::Error("{} {} found errors it cannot repair unattended ({}); not mounting: {}",
-                            cmd->front(), Quote(device.path), run->Describe(),
-                            OneLine(run->out + "\n" + run->err));
+                       cmd->front(), Quote(device.path), run->Describe(),
+                       OneLine(run->out + "\n" + run->err));
 }
 
 Status Storage::FixOwner(const Deadline& deadline) {
@@ -237,7 +242,8 @@ Status Storage::Start(const Deadline& deadline) {
   if (!table) return table.status();
   auto dev = Resolve();
   if (!dev) return dev.status();
-  if (const MountEntry* entry = table->At(dir); entry != nullptr && IsMountOf(*entry, *dev, *table)) {
+  if (const MountEntry* entry = table->At(dir);
+      entry != nullptr && IsMountOf(*entry, *dev, *table)) {
     log_.Info("{} is already mounted at {}", Quote(dev->path), Quote(dir));
     return FixOwner(deadline);
   }
@@ -250,9 +256,10 @@ Status Storage::Start(const Deadline& deadline) {
       auto mmp = sys_.HasMmp(dev->path);
       if (!mmp) return mmp.status();
       if (!*mmp) {
-        return Status::NotConfigured("{} has no multi-mount protection and require_mmp is set; "
-                                  "enable it with 'tune2fs -O mmp' while it is mounted nowhere",
-                                  Quote(dev->path));
+        return Status::NotConfigured(
+            "{} has no multi-mount protection and require_mmp is set; "
+            "enable it with 'tune2fs -O mmp' while it is mounted nowhere",
+            Quote(dev->path));
       }
     } else {
       log_.Info("require_mmp: {} has no multi-mount protection to check", Quote(*fstype));
@@ -264,7 +271,7 @@ Status Storage::Start(const Deadline& deadline) {
   if (!info.exists) {
     if (!config_.create_directory) {
       return Status::NotInstalled("directory {} does not exist and create_directory is false",
-                                Quote(dir));
+                                  Quote(dir));
     }
     if (Status s = sys_.MakeDirectory(dir); !s.ok()) return s;
   } else if (!info.is_dir) {
@@ -278,7 +285,7 @@ Status Storage::Start(const Deadline& deadline) {
     if (!real) return real.status();
     if (*real != path) {
       return Status::NotConfigured("{} resolves to {}: give the path without symbolic links",
-                                Quote(path), Quote(*real));
+                                   Quote(path), Quote(*real));
     }
   }
 
@@ -296,7 +303,7 @@ Status Storage::Start(const Deadline& deadline) {
   const MountEntry* entry = after->At(dir);
   if (entry == nullptr || !IsMountOf(*entry, *dev, *after)) {
     return Status::Error("mount of {} at {} succeeded but the mount table does not show it",
-                              Quote(dev->path), Quote(dir));
+                         Quote(dev->path), Quote(dir));
   }
   return FixOwner(deadline);
 }
@@ -346,9 +353,9 @@ Status Storage::DrainHolders(dev_t devno, const Deadline& deadline) {
     return sys_.FindHolders(devno).empty() ? Attempt::Done() : Attempt::Busy();
   };
   step.users = [&]() { return sys_.FindHolders(devno); };
-  return Escalate(fmt::format("release of {} by other mount namespaces",
-                              Quote(config_.device.Describe())),
-                  step, sys_, config_.stop, deadline, log_);
+  return Escalate(
+      fmt::format("release of {} by other mount namespaces", Quote(config_.device.Describe())),
+      step, sys_, config_.stop, deadline, log_);
 }
 
 Status Storage::Stop(const Deadline& deadline) {

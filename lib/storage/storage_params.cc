@@ -58,9 +58,9 @@ Status ParseId(std::string_view part, std::string_view what, std::optional<unsig
     id = static_cast<unsigned>(*n);
     return Status::Ok();
   }
-  bool name_ok = part.size() <= 32 && ((part[0] >= 'a' && part[0] <= 'z') || part[0] == '_') &&
-                 std::all_of(part.begin(), part.end(),
-                             [](char c) { return IsNameChar(c) || c == '$'; });
+  bool name_ok =
+      part.size() <= 32 && ((part[0] >= 'a' && part[0] <= 'z') || part[0] == '_') &&
+      std::all_of(part.begin(), part.end(), [](char c) { return IsNameChar(c) || c == '$'; });
   if (!name_ok) return Bad(fmt::format("has an invalid {} name", what));
   name = std::string(part);
   return Status::Ok();
@@ -108,8 +108,7 @@ Result<DeviceSpec> ParseDeviceSpec(std::string_view value) {
     if (tag_value.empty()) return Bad(fmt::format("has an empty {}", tag));
     // blkid compares the whole value; these characters appear in no UUID and
     // no label mkfs would write, and keep messages and lookups unambiguous.
-    if (tag_value.size() > 255 ||
-        tag_value.find_first_of("\"'\\/") != std::string_view::npos) {
+    if (tag_value.size() > 255 || tag_value.find_first_of("\"'\\/") != std::string_view::npos) {
       return Bad(fmt::format("has an invalid {}", tag));
     }
     spec.kind = DeviceKind::kTag;
@@ -143,8 +142,7 @@ Result<MountOptions> ParseMountOptions(std::string_view value) {
   // needed by a real option, so they are refused rather than escaped.
   constexpr std::string_view kRefused = " \t\\'`$;|&<>(){}*?!#";
   if (auto pos = value.find_first_of(kRefused); pos != std::string_view::npos) {
-    return Bad(fmt::format("contains the character '{}', which no mount option needs",
-                           value[pos]));
+    return Bad(fmt::format("contains the character '{}', which no mount option needs", value[pos]));
   }
   std::size_t start = 0;
   bool quoted = false;

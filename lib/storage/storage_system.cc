@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <libmount/libmount.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -20,12 +19,13 @@
 #include <memory>
 
 #include <fmt/format.h>
+#include <libmount/libmount.h>
 
+#include "pmmha/core/owned_fd.h"
+#include "pmmha/core/text.h"
 #include "pmmha/storage/block_device.h"
 #include "pmmha/storage/bounded_check.h"
-#include "pmmha/core/text.h"
 #include "pmmha/storage/storage.h"
-#include "pmmha/core/owned_fd.h"
 
 namespace pmmha {
 
@@ -37,14 +37,14 @@ struct ContextFree {
   void operator()(libmnt_context* c) const { mnt_free_context(c); }
 };
 
-
 // Whether /proc/filesystems lists `name` ("nodev\tname" or "\tname").
 bool KernelLists(const std::string& name) {
   std::ifstream in("/proc/filesystems");
   std::string line;
   while (std::getline(in, line)) {
     auto tab = line.rfind('\t');
-    if (tab != std::string::npos && line.compare(tab + 1, std::string::npos, name) == 0) return true;
+    if (tab != std::string::npos && line.compare(tab + 1, std::string::npos, name) == 0)
+      return true;
   }
   return false;
 }
@@ -127,8 +127,7 @@ Status WriteReadRemove(const std::string& path, bool direct, ChildProgress& prog
   if (n != static_cast<ssize_t>(kBlock) || std::memcmp(block.data, back.data, kBlock) != 0) {
     unlink(path.c_str());
     if (n < 0) return IoError("read back the status file", path, e);
-    return Status::Error("the status file {} read back differs from what was written",
-                              Quote(path));
+    return Status::Error("the status file {} read back differs from what was written", Quote(path));
   }
   progress.Step(fmt::format("removing {}", Quote(path)));
   if (unlink(path.c_str()) != 0) return IoError("remove the status file", path, errno);
@@ -180,11 +179,12 @@ class RealStorageSystem final : public StorageSystem {
 
   std::optional<std::string> FindProgram(const std::string& name) override {
     const char* path = std::getenv("PATH");
-    return FindExecutable(name, path != nullptr && *path != '\0' ? path
-                                                                  : std::string(kDefaultPath));
+    return FindExecutable(name,
+                          path != nullptr && *path != '\0' ? path : std::string(kDefaultPath));
   }
 
-  Result<ProcessResult> Run(const std::vector<std::string>& argv, const Deadline& deadline) override {
+  Result<ProcessResult> Run(const std::vector<std::string>& argv,
+                            const Deadline& deadline) override {
     return runner_->Run(argv, deadline);
   }
 
@@ -215,7 +215,8 @@ class RealStorageSystem final : public StorageSystem {
       group gr, *found = nullptr;
       getgrnam_r(owner.group_name.c_str(), &gr, buf.data(), buf.size(), &found);
       if (found == nullptr) {
-        return Status::NotInstalled("group {} does not exist on this node", Quote(owner.group_name));
+        return Status::NotInstalled("group {} does not exist on this node",
+                                    Quote(owner.group_name));
       }
       out.gid = found->gr_gid;
     }
@@ -223,7 +224,8 @@ class RealStorageSystem final : public StorageSystem {
   }
 
   Status Mount(const MountRequest& request, const Deadline& deadline) override {
-    std::string what = fmt::format("mount of {} at {}", Quote(request.source), Quote(request.target));
+    std::string what =
+        fmt::format("mount of {} at {}", Quote(request.source), Quote(request.target));
     return RunBoundedCheck(what, deadline, [&](ChildProgress& progress) -> Status {
       progress.Step("mount(2)");
       std::unique_ptr<libmnt_context, ContextFree> cxt(mnt_new_context());
@@ -273,52 +275,54 @@ class RealStorageSystem final : public StorageSystem {
     return {UnmountResult::Kind::kFailed, Errno(static_cast<int>(*e))};
   }
 
-  Status ApplyOwner(const std::string& dir, const OwnerSpec& owner, const Deadline& deadline) override {
+  Status ApplyOwner(const std::string& dir, const OwnerSpec& owner,
+                    const Deadline& deadline) override {
     return RunBoundedCheck(fmt::format("setting the owner of {}", Quote(dir)), deadline,
-                      [&](ChildProgress& progress) -> Status {
-                        progress.Step(fmt::format("stat of {}", Quote(dir)));
-                        struct stat st;
-                        if (lstat(dir.c_str(), &st) != 0) return IoError("stat", dir, errno);
-                        uid_t uid = owner.uid.value_or(st.st_uid);
-                        gid_t gid = owner.gid.value_or(st.st_gid);
-                        if (st.st_uid == uid && st.st_gid == gid) return Status::Ok();
-                        progress.Step(fmt::format("chown of {}", Quote(dir)));
-                        if (lchown(dir.c_str(), uid, gid) != 0) {
-                          return IoError(fmt::format("give {}:{}", uid, gid), dir, errno);
-                        }
-                        return Status::Ok();
-                      });
+                           [&](ChildProgress& progress) -> Status {
+                             progress.Step(fmt::format("stat of {}", Quote(dir)));
+                             struct stat st;
+                             if (lstat(dir.c_str(), &st) != 0) return IoError("stat", dir, errno);
+                             uid_t uid = owner.uid.value_or(st.st_uid);
+                             gid_t gid = owner.gid.value_or(st.st_gid);
+                             if (st.st_uid == uid && st.st_gid == gid) return Status::Ok();
+                             progress.Step(fmt::format("chown of {}", Quote(dir)));
+                             if (lchown(dir.c_str(), uid, gid) != 0) {
+                               return IoError(fmt::format("give {}:{}", uid, gid), dir, errno);
+                             }
+                             return Status::Ok();
+                           });
   }
 
   Status CheckReadable(const std::string& dir, const ResolvedDevice& device,
                        const Deadline& deadline) override {
     return RunBoundedCheck(fmt::format("read check of {}", Quote(dir)), deadline,
-                      [&](ChildProgress& progress) -> Status {
-                        progress.Step(fmt::format("stat of {}", Quote(dir)));
-                        struct stat st;
-                        if (stat(dir.c_str(), &st) != 0) return IoError("stat", dir, errno);
-                        if (device.IsBind()) {
-                          progress.Step(fmt::format("listing {}", Quote(dir)));
-                          DIR* d = opendir(dir.c_str());
-                          if (d == nullptr) return IoError("list", dir, errno);
-                          errno = 0;
-                          bool ok = readdir(d) != nullptr || errno == 0;
-                          int e = errno;
-                          closedir(d);
-                          if (!ok) return IoError("list", dir, e);
-                          return Status::Ok();
-                        }
-                        progress.Step(fmt::format("O_DIRECT read of {}", Quote(device.path)));
-                        auto head = ReadDeviceHead(device.path);
-                        return head.ok() ? Status::Ok() : head.status();
-                      });
+                           [&](ChildProgress& progress) -> Status {
+                             progress.Step(fmt::format("stat of {}", Quote(dir)));
+                             struct stat st;
+                             if (stat(dir.c_str(), &st) != 0) return IoError("stat", dir, errno);
+                             if (device.IsBind()) {
+                               progress.Step(fmt::format("listing {}", Quote(dir)));
+                               DIR* d = opendir(dir.c_str());
+                               if (d == nullptr) return IoError("list", dir, errno);
+                               errno = 0;
+                               bool ok = readdir(d) != nullptr || errno == 0;
+                               int e = errno;
+                               closedir(d);
+                               if (!ok) return IoError("list", dir, e);
+                               return Status::Ok();
+                             }
+                             progress.Step(fmt::format("O_DIRECT read of {}", Quote(device.path)));
+                             auto head = ReadDeviceHead(device.path);
+                             return head.ok() ? Status::Ok() : head.status();
+                           });
   }
 
   Status CheckWritable(const std::string& dir, const std::string& name, bool direct_io,
                        const Deadline& deadline) override {
     std::string path = fmt::format("{}/{}", dir, name);
-    return RunBoundedCheck(fmt::format("write check of {}", Quote(dir)), deadline,
-                      [&](ChildProgress& progress) { return WriteReadRemove(path, direct_io, progress); });
+    return RunBoundedCheck(
+        fmt::format("write check of {}", Quote(dir)), deadline,
+        [&](ChildProgress& progress) { return WriteReadRemove(path, direct_io, progress); });
   }
 
   std::vector<ProcUser> FindUsers(const MountUserQuery& query) override {

@@ -119,8 +119,8 @@ bool WriteFileSync(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return false;
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            fsync(fd) == 0;
+  bool ok =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
   close(fd);
   return ok && rename(tmp.c_str(), path.c_str()) == 0;
 }
@@ -136,9 +136,10 @@ bool Ready() {
 }
 
 void Send(int fd, int code, const char* reason, const std::string& body) {
-  std::string response = "HTTP/1.1 " + std::to_string(code) + " " + reason +
-                         "\r\nContent-Type: application/json\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  std::string response =
+      "HTTP/1.1 " + std::to_string(code) + " " + reason +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nConnection: close\r\n\r\n" + body;
   std::size_t off = 0;
   while (off < response.size()) {
     ssize_t n = send(fd, response.data() + off, response.size() - off, MSG_NOSIGNAL);
@@ -398,8 +399,8 @@ std::vector<PeerState> AskPeers() {
 // Rewrites leader-view when this node's view changed. Caller holds
 // election_mutex.
 void WriteView(const std::string& leader_id) {
-  std::string view = "leader=" + leader_id + " self=" + ha.node_id +
-                     " eligible=" + (eligible ? "1" : "0") + "\n";
+  std::string view =
+      "leader=" + leader_id + " self=" + ha.node_id + " eligible=" + (eligible ? "1" : "0") + "\n";
   if (view == last_view) return;
   last_view = view;
   WriteFileSync(state_dir + "/leader-view", view);

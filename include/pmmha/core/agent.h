@@ -29,9 +29,13 @@ namespace pmmha {
 // Everything an action handler may use.
 class Context {
  public:
-  Context(const Request& request, const Params& params, const Deadline& deadline,
-          const Logger& log, const Environment& env, std::string_view agent_name)
-      : request_(request), params_(params), deadline_(deadline), log_(log), env_(env),
+  Context(const Request& request, const Params& params, const Deadline& deadline, const Logger& log,
+          const Environment& env, std::string_view agent_name)
+      : request_(request),
+        params_(params),
+        deadline_(deadline),
+        log_(log),
+        env_(env),
         agent_name_(agent_name) {}
 
   const Request& request() const { return request_; }
@@ -70,7 +74,7 @@ struct ActionSpec {
 };
 
 struct AgentSpec {
-  std::string_view name;        // pmm-vip: also the log tag and the binary name
+  std::string_view name;                       // pmm-vip: also the log tag and the binary name
   std::string_view version = kProjectVersion;  // the agent's, not the OCF API's
   std::string_view shortdesc;
   std::string_view longdesc;

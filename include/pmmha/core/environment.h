@@ -45,11 +45,11 @@ class Environment {
 struct MetaAttributes {
   std::optional<std::chrono::milliseconds> timeout;  // CRM_meta_timeout
   std::chrono::milliseconds interval{0};             // CRM_meta_interval
-  bool clone = false;        // CRM_meta_clone present: an instance of a clone
-  int clone_max = 0;         // CRM_meta_clone_max, 0 when not a clone
-  bool promotable = false;   // CRM_meta_promotable, or promoted_max present
-  int promoted_max = 0;      // CRM_meta_promoted_max (or the older master_max)
-  bool notify = false;       // CRM_meta_notify
+  bool clone = false;            // CRM_meta_clone present: an instance of a clone
+  int clone_max = 0;             // CRM_meta_clone_max, 0 when not a clone
+  bool promotable = false;       // CRM_meta_promotable, or promoted_max present
+  int promoted_max = 0;          // CRM_meta_promoted_max (or the older master_max)
+  bool notify = false;           // CRM_meta_notify
   std::string notify_type;       // CRM_meta_notify_type: pre | post
   std::string notify_operation;  // CRM_meta_notify_operation: start | stop | ...
 };
@@ -58,10 +58,10 @@ struct MetaAttributes {
 struct Request {
   std::string action;
   MetaAttributes meta;
-  int check_level = 0;          // OCF_CHECK_LEVEL (0, 10, 20)
-  std::string instance;         // OCF_RESOURCE_INSTANCE, "default" if unset
-  std::string rsc_tmp;          // HA_RSCTMP, default /run/resource-agents
-  std::string node_name;        // OCF_RESKEY_CRM_meta_on_node, may be empty
+  int check_level = 0;    // OCF_CHECK_LEVEL (0, 10, 20)
+  std::string instance;   // OCF_RESOURCE_INSTANCE, "default" if unset
+  std::string rsc_tmp;    // HA_RSCTMP, default /run/resource-agents
+  std::string node_name;  // OCF_RESKEY_CRM_meta_on_node, may be empty
 
   // A probe is a monitor with interval 0: it asks for the true state and must
   // not treat "not running" as a failure.

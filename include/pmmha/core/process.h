@@ -11,8 +11,8 @@
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pmmha/core/deadline.h"
@@ -21,17 +21,17 @@
 namespace pmmha {
 
 struct ProcessOptions {
-  std::size_t output_cap = 64 * 1024;        // per stream; the rest is discarded
+  std::size_t output_cap = 64 * 1024;          // per stream; the rest is discarded
   std::chrono::milliseconds kill_grace{1000};  // SIGTERM -> SIGKILL at the deadline
   // Extra "NAME=value" entries added to (or replacing in) our environment.
   std::vector<std::string> extra_env = {};
 };
 
 struct ProcessResult {
-  bool exited = false;       // exited normally; exit_code is valid
+  bool exited = false;  // exited normally; exit_code is valid
   int exit_code = -1;
-  int term_signal = 0;       // the signal that ended it, when not exited
-  bool timed_out = false;    // the deadline passed and we ended it
+  int term_signal = 0;     // the signal that ended it, when not exited
+  bool timed_out = false;  // the deadline passed and we ended it
   std::string out;
   std::string err;
   bool out_truncated = false;
@@ -49,8 +49,7 @@ class ProcessRunner {
   // On success the program ran (whatever its exit status). Fails with
   // kErrInstalled when argv[0] cannot be found or executed, kErrGeneric when
   // the deadline had passed before it started or the system refused a fork.
-  virtual Result<ProcessResult> Run(const std::vector<std::string>& argv,
-                                    const Deadline& deadline,
+  virtual Result<ProcessResult> Run(const std::vector<std::string>& argv, const Deadline& deadline,
                                     const ProcessOptions& options = {}) = 0;
 };
 

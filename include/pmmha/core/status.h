@@ -18,12 +18,12 @@ namespace pmmha {
 // OCF 1.1 exit codes (resource-agent-api.md, "Return codes").
 enum class ExitCode : int {
   kSuccess = 0,
-  kErrGeneric = 1,         // soft error: restart here or move
-  kErrArgs = 2,            // hard: never on this node
+  kErrGeneric = 1,  // soft error: restart here or move
+  kErrArgs = 2,     // hard: never on this node
   kErrUnimplemented = 3,
   kErrPerm = 4,
-  kErrInstalled = 5,       // hard; Pacemaker masks it to 7 on a probe
-  kErrConfigured = 6,      // fatal: stopped everywhere
+  kErrInstalled = 5,   // hard; Pacemaker masks it to 7 on a probe
+  kErrConfigured = 6,  // fatal: stopped everywhere
   kNotRunning = 7,
   kRunningPromoted = 8,
   kFailedPromoted = 9,
@@ -38,8 +38,7 @@ std::string_view ExitCodeName(ExitCode code);
 class Status {
  public:
   Status() = default;  // success
-  Status(ExitCode code, std::string reason = {})
-      : code_(code), reason_(std::move(reason)) {}
+  Status(ExitCode code, std::string reason = {}) : code_(code), reason_(std::move(reason)) {}
 
   static Status Ok() { return {}; }
   // Named constructors, so that a call site reads as a sentence:
@@ -49,7 +48,9 @@ class Status {
   static Status Error(fmt::format_string<Args...> f, Args&&... args) {
     return {ExitCode::kErrGeneric, fmt::format(f, std::forward<Args>(args)...)};
   }
-  static Status Error(std::string reason = {}) { return {ExitCode::kErrGeneric, std::move(reason)}; }
+  static Status Error(std::string reason = {}) {
+    return {ExitCode::kErrGeneric, std::move(reason)};
+  }
   template <typename... Args>
   static Status BadArgs(fmt::format_string<Args...> f, Args&&... args) {
     return {ExitCode::kErrArgs, fmt::format(f, std::forward<Args>(args)...)};
@@ -59,22 +60,30 @@ class Status {
   static Status Unimplemented(fmt::format_string<Args...> f, Args&&... args) {
     return {ExitCode::kErrUnimplemented, fmt::format(f, std::forward<Args>(args)...)};
   }
-  static Status Unimplemented(std::string reason = {}) { return {ExitCode::kErrUnimplemented, std::move(reason)}; }
+  static Status Unimplemented(std::string reason = {}) {
+    return {ExitCode::kErrUnimplemented, std::move(reason)};
+  }
   template <typename... Args>
   static Status NotInstalled(fmt::format_string<Args...> f, Args&&... args) {
     return {ExitCode::kErrInstalled, fmt::format(f, std::forward<Args>(args)...)};
   }
-  static Status NotInstalled(std::string reason = {}) { return {ExitCode::kErrInstalled, std::move(reason)}; }
+  static Status NotInstalled(std::string reason = {}) {
+    return {ExitCode::kErrInstalled, std::move(reason)};
+  }
   template <typename... Args>
   static Status NotConfigured(fmt::format_string<Args...> f, Args&&... args) {
     return {ExitCode::kErrConfigured, fmt::format(f, std::forward<Args>(args)...)};
   }
-  static Status NotConfigured(std::string reason = {}) { return {ExitCode::kErrConfigured, std::move(reason)}; }
+  static Status NotConfigured(std::string reason = {}) {
+    return {ExitCode::kErrConfigured, std::move(reason)};
+  }
   template <typename... Args>
   static Status NotRunning(fmt::format_string<Args...> f, Args&&... args) {
     return {ExitCode::kNotRunning, fmt::format(f, std::forward<Args>(args)...)};
   }
-  static Status NotRunning(std::string reason = {}) { return {ExitCode::kNotRunning, std::move(reason)}; }
+  static Status NotRunning(std::string reason = {}) {
+    return {ExitCode::kNotRunning, std::move(reason)};
+  }
 
   bool ok() const { return code_ == ExitCode::kSuccess; }
   ExitCode code() const { return code_; }

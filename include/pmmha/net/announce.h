@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "pmmha/core/deadline.h"
+#include "pmmha/core/status.h"
 #include "pmmha/net/ip_address.h"
 #include "pmmha/net/netlink.h"
-#include "pmmha/core/status.h"
 
 namespace pmmha {
 
@@ -35,7 +35,7 @@ std::optional<ArpMode> ParseArpMode(std::string_view text);
 // A link-layer payload and where it goes (the kernel adds the Ethernet
 // header from these on a SOCK_DGRAM packet socket).
 struct Frame {
-  std::uint16_t ethertype = 0;   // ETH_P_ARP or ETH_P_IPV6
+  std::uint16_t ethertype = 0;  // ETH_P_ARP or ETH_P_IPV6
   MacAddress destination{};
   std::vector<std::uint8_t> payload;
 };
@@ -51,8 +51,8 @@ Frame UnsolicitedNeighborAdvertisement(const MacAddress& mac, const IpAddress& i
 
 // Reads a received ARP packet (without the Ethernet header): the sender's
 // MAC when it shows that another host (not `own`) uses or claims `ip`.
-std::optional<MacAddress> ArpConflict(const std::uint8_t* arp, std::size_t len,
-                                      const IpAddress& ip, const MacAddress& own);
+std::optional<MacAddress> ArpConflict(const std::uint8_t* arp, std::size_t len, const IpAddress& ip,
+                                      const MacAddress& own);
 
 // The internet checksum of ICMPv6 over the IPv6 pseudo-header.
 std::uint16_t Icmpv6Checksum(const IpAddress& source, const IpAddress& destination,
@@ -84,8 +84,7 @@ class Announcer {
   // apart, listening for an answer until `interval` after the last one or
   // the deadline. The MAC of the host that answered, or nothing.
   virtual Result<std::optional<MacAddress>> Probe(const LinkInfo& link, const IpAddress& ip,
-                                                  int probes,
-                                                  std::chrono::milliseconds interval,
+                                                  int probes, std::chrono::milliseconds interval,
                                                   const Deadline& deadline) = 0;
 };
 

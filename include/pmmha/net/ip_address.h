@@ -25,7 +25,7 @@ class IpAddress {
 
   IpFamily family() const { return family_; }
   bool is_v4() const { return family_ == IpFamily::kIpv4; }
-  int af() const;                                  // AF_INET or AF_INET6
+  int af() const;  // AF_INET or AF_INET6
   std::size_t size() const { return is_v4() ? 4 : 16; }
   int max_prefix() const { return is_v4() ? 32 : 128; }
   const std::uint8_t* data() const { return bytes_.data(); }

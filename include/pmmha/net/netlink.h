@@ -24,18 +24,18 @@
 #include <vector>
 
 #include "pmmha/core/deadline.h"
-#include "pmmha/net/ip_address.h"
 #include "pmmha/core/status.h"
+#include "pmmha/net/ip_address.h"
 
 namespace pmmha {
 
 struct LinkInfo {
   int index = 0;
   std::string name;
-  unsigned flags = 0;      // IFF_*: IFF_UP administratively up, IFF_LOWER_UP carrier
-  unsigned type = 0;       // ARPHRD_*
+  unsigned flags = 0;  // IFF_*: IFF_UP administratively up, IFF_LOWER_UP carrier
+  unsigned type = 0;   // ARPHRD_*
   std::array<std::uint8_t, 6> mac{};
-  std::size_t mac_len = 0; // 6 on Ethernet-like links, 0 without a hardware address
+  std::size_t mac_len = 0;  // 6 on Ethernet-like links, 0 without a hardware address
 
   bool admin_up() const;
   bool has_carrier() const;
@@ -56,7 +56,7 @@ struct AddressInfo {
 struct RouteInfo {
   IpAddress destination;
   int prefix = 0;
-  int ifindex = 0;        // 0 for multipath and device-less routes
+  int ifindex = 0;  // 0 for multipath and device-less routes
   bool has_gateway = false;
   std::uint32_t metric = 0;
 };
@@ -69,7 +69,7 @@ struct AddressRequest {
   std::string label;                   // IPv4, the full "nic:label"
   bool nodad = false;                  // IPv6
   bool noprefixroute = false;
-  bool deprecated = false;             // preferred_lft 0
+  bool deprecated = false;  // preferred_lft 0
 };
 
 class Network {

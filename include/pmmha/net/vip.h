@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "pmmha/core/agent.h"
+#include "pmmha/core/status.h"
 #include "pmmha/net/announce.h"
 #include "pmmha/net/ip_address.h"
 #include "pmmha/net/netlink.h"
-#include "pmmha/core/status.h"
 
 namespace pmmha {
 
@@ -46,9 +46,9 @@ struct VipParams {
 
 struct VipConfig {
   IpAddress ip;
-  int prefix = 0;      // 0: the matching route's, else a host prefix
-  std::string nic;     // empty: the matching route's link
-  std::string label;   // IPv4: the part after "nic:"
+  int prefix = 0;     // 0: the matching route's, else a host prefix
+  std::string nic;    // empty: the matching route's link
+  std::string label;  // IPv4: the part after "nic:"
   int arp_count = 5;
   std::chrono::milliseconds arp_interval{200};
   ArpMode arp_mode = ArpMode::kBoth;

@@ -14,15 +14,15 @@
 #include <vector>
 
 #include "pmmha/core/deadline.h"
-#include "pmmha/server/http.h"
 #include "pmmha/core/process.h"
 #include "pmmha/core/status.h"
+#include "pmmha/server/http.h"
 
 namespace pmmha {
 
 enum class ContainerState {
-  kAbsent,    // no such container
-  kCreated,   // exists, never started (podman shows crashed nodes' leftovers so)
+  kAbsent,   // no such container
+  kCreated,  // exists, never started (podman shows crashed nodes' leftovers so)
   kRunning,
   kPaused,
   kRestarting,
@@ -42,7 +42,7 @@ struct ContainerInfo {
   std::string state_text;  // what the engine said, for messages
   std::string id;
   std::string image;
-  int pid = 0;             // of the container's PID 1, 0 when not running
+  int pid = 0;  // of the container's PID 1, 0 when not running
   int exit_code = 0;
   std::vector<ContainerMount> mounts;
 };

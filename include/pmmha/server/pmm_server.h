@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "pmmha/server/container.h"
 #include "pmmha/core/deadline.h"
-#include "pmmha/server/http.h"
 #include "pmmha/core/log.h"
-#include "pmmha/server/promotion.h"
 #include "pmmha/core/status.h"
+#include "pmmha/server/container.h"
+#include "pmmha/server/http.h"
+#include "pmmha/server/promotion.h"
 
 namespace pmmha {
 
@@ -38,16 +38,16 @@ struct HaSettings {
 inline constexpr const char* kHaKeyInContainer = "/etc/pmm-ha/encryption.key";
 
 struct ServerConfig {
-  std::string name;                 // container name
+  std::string name;  // container name
   std::string image;
-  std::string instance;             // resource instance, for the container label
-  std::string data_dir;             // host directory mounted at /srv
+  std::string instance;  // resource instance, for the container label
+  std::string data_dir;  // host directory mounted at /srv
   bool require_mount = true;
   bool host_network = false;
-  std::vector<std::string> publish;       // "[ip:]host:container[/proto]" entries
-  std::vector<std::string> env;           // NAME=VALUE (secret: never logged)
-  std::string env_file;                   // passed to the engine as is
-  std::string env_file_dir;               // where the private env file is written
+  std::vector<std::string> publish;  // "[ip:]host:container[/proto]" entries
+  std::vector<std::string> env;      // NAME=VALUE (secret: never logged)
+  std::string env_file;              // passed to the engine as is
+  std::string env_file_dir;          // where the private env file is written
   std::string health_url;
   bool tls_verify = false;
   std::chrono::milliseconds health_timeout{5000};
@@ -56,12 +56,12 @@ struct ServerConfig {
   PullPolicy pull = PullPolicy::kMissing;
   bool reuse = false;
   std::vector<std::string> run_opts;
-  std::string failure_counter_path;       // in HA_RSCTMP
-  std::optional<HaSettings> ha;           // PMM 3 HA mode
-  bool promotable = false;                // an instance of a promotable clone
-  std::string leader_url;                 // PMM's leaderHealthCheck (HA mode)
-  std::string promoted_path;              // in HA_RSCTMP: Pacemaker promoted us
-  std::string promotion_cache_path;       // in HA_RSCTMP: the score last set
+  std::string failure_counter_path;  // in HA_RSCTMP
+  std::optional<HaSettings> ha;      // PMM 3 HA mode
+  bool promotable = false;           // an instance of a promotable clone
+  std::string leader_url;            // PMM's leaderHealthCheck (HA mode)
+  std::string promoted_path;         // in HA_RSCTMP: Pacemaker promoted us
+  std::string promotion_cache_path;  // in HA_RSCTMP: the score last set
 };
 
 // Promotion scores: where PMM leads, Pacemaker must promote.
@@ -83,8 +83,7 @@ class ServerHost {
   virtual Status CheckMountPoint(const std::string& dir, const Deadline& deadline) = 0;
   // Whether /srv inside the container whose PID 1 is `pid` is the same
   // filesystem object as `dir` on the host.
-  virtual Result<bool> SrvIsDataDir(int pid, const std::string& dir,
-                                    const Deadline& deadline) = 0;
+  virtual Result<bool> SrvIsDataDir(int pid, const std::string& dir, const Deadline& deadline) = 0;
 };
 
 std::unique_ptr<ServerHost> MakeServerHost();
@@ -98,9 +97,13 @@ struct Readiness {
 class PmmServer {
  public:
   // `promotion` may be null unless config.ha is set.
-  PmmServer(const ServerConfig& config, ContainerEngine& engine, HttpClient& http,
-            ServerHost& host, const Logger& log, PromotionScore* promotion = nullptr)
-      : config_(config), engine_(engine), http_(http), host_(host), log_(log),
+  PmmServer(const ServerConfig& config, ContainerEngine& engine, HttpClient& http, ServerHost& host,
+            const Logger& log, PromotionScore* promotion = nullptr)
+      : config_(config),
+        engine_(engine),
+        http_(http),
+        host_(host),
+        log_(log),
         promotion_(promotion) {}
 
   // Start: idempotent; returns when PMM answers ready. A container of the
@@ -137,8 +140,7 @@ class PmmServer {
   Status RemoveStale(const ContainerInfo& info, const Deadline& deadline);
   Status CreateContainer(const Deadline& deadline);
   Status WaitReady(const Deadline& deadline);
-  Status ExitedReason(std::string_view when, const ContainerInfo& info,
-                      const Deadline& deadline);
+  Status ExitedReason(std::string_view when, const ContainerInfo& info, const Deadline& deadline);
   int ReadFailures() const;
   void WriteFailures(int count) const;
   bool IsPromoted() const;

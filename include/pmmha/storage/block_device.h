@@ -26,8 +26,8 @@ Result<std::string> ProbeFsType(const std::string& device);
 // What the first blocks of an ext2/3/4 filesystem say about multi-mount
 // protection. `head` is the device's first 2048 bytes or more.
 struct ExtSuperblock {
-  bool mmp = false;               // INCOMPAT_MMP
-  unsigned mmp_interval_s = 0;    // s_mmp_update_interval
+  bool mmp = false;             // INCOMPAT_MMP
+  unsigned mmp_interval_s = 0;  // s_mmp_update_interval
 };
 // Nothing when `head` is not an ext2/3/4 superblock.
 std::optional<ExtSuperblock> ParseExtSuperblock(std::span<const std::uint8_t> head);

@@ -21,8 +21,8 @@
 
 #include "pmmha/core/deadline.h"
 #include "pmmha/core/log.h"
-#include "pmmha/storage/proc_users.h"
 #include "pmmha/core/status.h"
+#include "pmmha/storage/proc_users.h"
 
 namespace pmmha {
 

@@ -15,9 +15,9 @@
 namespace pmmha {
 
 struct MountEntry {
-  int id = 0;          // mount id: the mnt_id in /proc/PID/fdinfo
+  int id = 0;  // mount id: the mnt_id in /proc/PID/fdinfo
   int parent_id = 0;
-  dev_t devno = 0;     // st_dev of files on this mount
+  dev_t devno = 0;          // st_dev of files on this mount
   std::string source = {};  // "/dev/loop0", "tmpfs", ...
   std::string target = {};  // the mount point
   std::string root = {};    // the directory of the filesystem mounted here ("/" unless a bind)

@@ -20,12 +20,12 @@
 #include <vector>
 
 #include "pmmha/core/deadline.h"
-#include "pmmha/storage/escalation.h"
 #include "pmmha/core/log.h"
-#include "pmmha/storage/mount_table.h"
 #include "pmmha/core/process.h"
-#include "pmmha/storage/proc_users.h"
 #include "pmmha/core/status.h"
+#include "pmmha/storage/escalation.h"
+#include "pmmha/storage/mount_table.h"
+#include "pmmha/storage/proc_users.h"
 #include "pmmha/storage/storage_params.h"
 
 namespace pmmha {
@@ -35,22 +35,22 @@ FsckPolicy ParseFsckPolicy(std::string_view value);  // "auto" | "force" | "no"
 
 struct StorageConfig {
   DeviceSpec device;
-  std::string directory;          // normalized
-  std::string fstype = "auto";    // "auto", "none" or a type name
+  std::string directory;        // normalized
+  std::string fstype = "auto";  // "auto", "none" or a type name
   MountOptions options;
   FsckPolicy run_fsck = FsckPolicy::kAuto;
   std::optional<OwnerSpec> owner;
   bool create_directory = true;
   bool require_mmp = false;
   EscalationPolicy stop;
-  std::string status_name;        // depth-20 file name, unique per resource and node
+  std::string status_name;  // depth-20 file name, unique per resource and node
 };
 
 // The configured device as found on this node.
 struct ResolvedDevice {
   DeviceKind kind = DeviceKind::kBlockPath;  // kBlockPath (also for tags) or kBindDirectory
-  std::string path;  // the device node, or the bind source directory
-  dev_t rdev = 0;    // block devices: the device number mounts of it show
+  std::string path;                          // the device node, or the bind source directory
+  dev_t rdev = 0;                            // block devices: the device number mounts of it show
 
   bool IsBind() const { return kind == DeviceKind::kBindDirectory; }
 };
@@ -90,7 +90,8 @@ class StorageSystem : public ProcessControl {
   // Whether the kernel can mount `kernel_fs` (listed, or loadable as a module).
   virtual bool FsTypeSupported(const std::string& kernel_fs) = 0;
   virtual std::optional<std::string> FindProgram(const std::string& name) = 0;
-  virtual Result<ProcessResult> Run(const std::vector<std::string>& argv, const Deadline& deadline) = 0;
+  virtual Result<ProcessResult> Run(const std::vector<std::string>& argv,
+                                    const Deadline& deadline) = 0;
   virtual Status MakeDirectory(const std::string& dir) = 0;
   // Numeric ids for a spec with names; kErrInstalled for an unknown name.
   virtual Result<OwnerSpec> ResolveOwner(const OwnerSpec& owner) = 0;
@@ -98,7 +99,8 @@ class StorageSystem : public ProcessControl {
   // Bounded by the deadline (a child on the real system).
   virtual Status Mount(const MountRequest& request, const Deadline& deadline) = 0;
   virtual UnmountResult Unmount(const std::string& target, bool lazy, const Deadline& deadline) = 0;
-  virtual Status ApplyOwner(const std::string& dir, const OwnerSpec& owner, const Deadline& deadline) = 0;
+  virtual Status ApplyOwner(const std::string& dir, const OwnerSpec& owner,
+                            const Deadline& deadline) = 0;
   // Depth 10: the mount answers (stat; the device's first block for block devices).
   virtual Status CheckReadable(const std::string& dir, const ResolvedDevice& device,
                                const Deadline& deadline) = 0;
@@ -145,7 +147,8 @@ class Storage {
   Result<std::string> DecideFsType(const ResolvedDevice& device);
   Status Fsck(const std::string& fstype, const ResolvedDevice& device, const Deadline& deadline);
   Status FixOwner(const Deadline& deadline);
-  Status UnmountOne(const std::string& target, bool may_detach, dev_t devno, const Deadline& deadline);
+  Status UnmountOne(const std::string& target, bool may_detach, dev_t devno,
+                    const Deadline& deadline);
   Status DrainHolders(dev_t devno, const Deadline& deadline);
 
   StorageConfig config_;

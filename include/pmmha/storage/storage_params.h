@@ -62,7 +62,7 @@ Result<MountOptions> ParseMountOptions(std::string_view value);
 struct OwnerSpec {
   std::optional<uid_t> uid;  // numeric user, or resolved from user_name
   std::optional<gid_t> gid;
-  std::string user_name;     // a name still to resolve; empty when numeric
+  std::string user_name;  // a name still to resolve; empty when numeric
   std::string group_name;
 };
 

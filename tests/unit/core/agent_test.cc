@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "pmmha/core/agent.h"
 
-#include "pmmha/core/text.h"
-
 #include <stdexcept>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "pmmha/core/text.h"
 
 #include "capture.h"
 
@@ -25,8 +25,12 @@ struct Calls {
 };
 Calls calls;
 
-const ParamSpec kCount{.name = "count", .type = ParamType::kInteger, .default_value = "5",
-                       .shortdesc = "How many", .min = 1, .max = 100};
+const ParamSpec kCount{.name = "count",
+                       .type = ParamType::kInteger,
+                       .default_value = "5",
+                       .shortdesc = "How many",
+                       .min = 1,
+                       .max = 100};
 const ParamSpec kName{.name = "name", .shortdesc = "A name"};
 
 Status Record(Context& ctx) {
@@ -72,8 +76,8 @@ Run Invoke(std::vector<const char*> args,
            std::map<std::string, std::string, std::less<>> vars = {}) {
   args.insert(args.begin(), "pmm-test");
   CaptureOutput capture;
-  int rc = RunAgent(kAgent, static_cast<int>(args.size()), args.data(),
-                    Environment(std::move(vars)));
+  int rc =
+      RunAgent(kAgent, static_cast<int>(args.size()), args.data(), Environment(std::move(vars)));
   return {rc, capture.out(), capture.err()};
 }
 
@@ -112,8 +116,8 @@ TEST_CASE("an unknown or handler-less action returns 3 with the usage") {
     INFO(action);
     CHECK(r.rc == 3);
     CHECK_THAT(r.err, Catch::Contains("usage: pmm-test"));
-    CHECK(LastLine(r.err) == std::string("ocf-exit-reason:action '") + action +
-                                 "' is not implemented");
+    CHECK(LastLine(r.err) ==
+          std::string("ocf-exit-reason:action '") + action + "' is not implemented");
     CHECK(calls.handlers.empty());
   }
 }
@@ -168,9 +172,8 @@ TEST_CASE("the exit reason is written once, as the last stderr line") {
 }
 
 TEST_CASE("exit codes pass through unchanged") {
-  for (ExitCode code : {ExitCode::kNotRunning, ExitCode::kRunningPromoted,
-                        ExitCode::kDegraded, ExitCode::kDegradedPromoted,
-                        ExitCode::kErrPerm}) {
+  for (ExitCode code : {ExitCode::kNotRunning, ExitCode::kRunningPromoted, ExitCode::kDegraded,
+                        ExitCode::kDegradedPromoted, ExitCode::kErrPerm}) {
     calls = {};
     calls.start_result = Status(code);
     CHECK(Invoke({"start"}).rc == static_cast<int>(code));

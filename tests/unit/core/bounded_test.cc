@@ -39,7 +39,10 @@ TEST_CASE("bounded work that dies by a signal is a failure") {
 
 TEST_CASE("no time left means no child") {
   bool ran = false;
-  auto r = RunBounded("late", Deadline::Expired(), [&ran] { ran = true; return 0; });
+  auto r = RunBounded("late", Deadline::Expired(), [&ran] {
+    ran = true;
+    return 0;
+  });
   REQUIRE_FALSE(r.ok());
   CHECK_FALSE(ran);
 }

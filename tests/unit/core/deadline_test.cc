@@ -11,13 +11,12 @@ TEST_CASE("the safety margin is 10% of the timeout, within 500 ms and 5 s") {
     long long timeout_ms;
     long long margin_ms;
   } cases[] = {
-      {20000, 2000},    // ocf-tester's default timeout
-      {5000, 500},      // floor
-      {3000, 500},      // floor
-      {600, 300},       // never more than half of a tiny timeout
-      {300000, 5000},   // cap: a 300 s PMM start keeps 295 s
-      {60000, 5000},
-      {0, 0},
+      {20000, 2000},   // ocf-tester's default timeout
+      {5000, 500},     // floor
+      {3000, 500},     // floor
+      {600, 300},      // never more than half of a tiny timeout
+      {300000, 5000},  // cap: a 300 s PMM start keeps 295 s
+      {60000, 5000},  {0, 0},
   };
   for (const auto& c : cases) {
     INFO("timeout " << c.timeout_ms);

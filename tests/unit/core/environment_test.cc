@@ -35,11 +35,8 @@ TEST_CASE("a monitor with interval 0 is a probe, with an interval it is not") {
     const char* interval;
     bool probe;
   } cases[] = {
-      {"monitor", "0", true},
-      {"monitor", nullptr, true},
-      {"monitor", "10000", false},
-      {"start", "0", false},
-      {"stop", nullptr, false},
+      {"monitor", "0", true}, {"monitor", nullptr, true}, {"monitor", "10000", false},
+      {"start", "0", false},  {"stop", nullptr, false},
   };
   for (const auto& c : cases) {
     INFO(c.action << " interval " << (c.interval ? c.interval : "unset"));
@@ -52,9 +49,9 @@ TEST_CASE("a monitor with interval 0 is a probe, with an interval it is not") {
 }
 
 TEST_CASE("timeouts and intervals are milliseconds") {
-  auto r = ParseRequest(Env({{"OCF_RESKEY_CRM_meta_timeout", "20000"},
-                             {"OCF_RESKEY_CRM_meta_interval", "10000"}}),
-                        "monitor");
+  auto r = ParseRequest(
+      Env({{"OCF_RESKEY_CRM_meta_timeout", "20000"}, {"OCF_RESKEY_CRM_meta_interval", "10000"}}),
+      "monitor");
   REQUIRE(r.ok());
   REQUIRE(r->meta.timeout.has_value());
   CHECK(r->meta.timeout->count() == 20000);
@@ -114,9 +111,8 @@ TEST_CASE("a promotable clone is known by promoted_max, as Pacemaker passes it")
   REQUIRE(r.ok());
   CHECK(r->meta.promotable);
   // A plain clone gets no promoted_max.
-  r = ParseRequest(Env({{"OCF_RESKEY_CRM_meta_clone", "2"},
-                        {"OCF_RESKEY_CRM_meta_clone_max", "3"}}),
-                   "monitor");
+  r = ParseRequest(
+      Env({{"OCF_RESKEY_CRM_meta_clone", "2"}, {"OCF_RESKEY_CRM_meta_clone_max", "3"}}), "monitor");
   REQUIRE(r.ok());
   CHECK(r->meta.clone);
   CHECK_FALSE(r->meta.promotable);

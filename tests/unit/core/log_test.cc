@@ -47,8 +47,7 @@ TEST_CASE("HA_LOGFILE gets tagged lines, HA_DEBUGLOG gets debug, stderr stays cl
   unlink(logfile.c_str());
   unlink(debuglog.c_str());
   CaptureOutput capture;
-  Logger log(Environment{{"HA_LOGFILE", logfile}, {"HA_DEBUGLOG", debuglog},
-                          {"HA_debug", "1"}},
+  Logger log(Environment{{"HA_LOGFILE", logfile}, {"HA_DEBUGLOG", debuglog}, {"HA_debug", "1"}},
              "pmm-storage", "fs");
   log.Warn("slow");
   log.Debug("details");

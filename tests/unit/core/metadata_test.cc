@@ -9,27 +9,42 @@ namespace {
 
 Status Nothing(Context&) { return Status::Ok(); }
 
-const ParamSpec kIp{.name = "ip", .flags = kRequired | kUnique, .shortdesc = "The address",
+const ParamSpec kIp{.name = "ip",
+                    .flags = kRequired | kUnique,
+                    .shortdesc = "The address",
                     .longdesc = "Address <v4> & \"v6\"."};
-const ParamSpec kMode{.name = "arp_mode", .default_value = "request",
-                      .flags = kReloadable, .shortdesc = "Mode",
+const ParamSpec kMode{.name = "arp_mode",
+                      .default_value = "request",
+                      .flags = kReloadable,
+                      .shortdesc = "Mode",
                       .choices = {"request", "reply"}};
-const ParamSpec kCount{.name = "arp_count", .type = ParamType::kInteger,
-                       .default_value = "5", .shortdesc = "Count", .min = 0, .max = 50};
-const ParamSpec kLink{.name = "check_link", .type = ParamType::kBoolean,
-                      .default_value = "true", .shortdesc = "Link"};
+const ParamSpec kCount{.name = "arp_count",
+                       .type = ParamType::kInteger,
+                       .default_value = "5",
+                       .shortdesc = "Count",
+                       .min = 0,
+                       .max = 50};
+const ParamSpec kLink{.name = "check_link",
+                      .type = ParamType::kBoolean,
+                      .default_value = "true",
+                      .shortdesc = "Link"};
 
 AgentSpec Agent(bool with_reload) {
-  AgentSpec a{.name = "pmm-x",
-              .version = "1.2.3",
-              .shortdesc = "Short",
-              .longdesc = "Long",
-              .params = {&kIp, &kCount, &kLink},
-              .actions = {{.name = "start", .timeout_s = 300, .handler = Nothing},
-                          {.name = "monitor", .timeout_s = 20, .handler = Nothing,
-                           .interval_s = 10, .depth = 0},
-                          {.name = "monitor", .timeout_s = 30, .handler = Nothing,
-                           .interval_s = 11, .depth = 0, .role = "Promoted"}}};
+  AgentSpec a{
+      .name = "pmm-x",
+      .version = "1.2.3",
+      .shortdesc = "Short",
+      .longdesc = "Long",
+      .params = {&kIp, &kCount, &kLink},
+      .actions = {
+          {.name = "start", .timeout_s = 300, .handler = Nothing},
+          {.name = "monitor", .timeout_s = 20, .handler = Nothing, .interval_s = 10, .depth = 0},
+          {.name = "monitor",
+           .timeout_s = 30,
+           .handler = Nothing,
+           .interval_s = 11,
+           .depth = 0,
+           .role = "Promoted"}}};
   if (with_reload) {
     a.params.push_back(&kMode);
     a.actions.push_back({.name = "reload-agent", .timeout_s = 20, .handler = Nothing});
@@ -71,6 +86,5 @@ TEST_CASE("reloadable parameters and reload-agent extend the old DTD in the docu
 
 TEST_CASE("usage lists the implemented actions once") {
   std::string usage = RenderUsage(Agent(true));
-  CHECK_THAT(usage, Catch::Contains(
-                        "{start|monitor|reload-agent|validate-all|meta-data|usage}"));
+  CHECK_THAT(usage, Catch::Contains("{start|monitor|reload-agent|validate-all|meta-data|usage}"));
 }

@@ -13,14 +13,19 @@ std::optional<std::string> NoSlash(std::string_view v) {
 }
 
 const ParamSpec kName{.name = "name", .flags = kRequired, .shortdesc = "n", .check = NoSlash};
-const ParamSpec kCount{.name = "count", .type = ParamType::kInteger, .default_value = "5",
-                       .shortdesc = "c", .min = 1, .max = 100};
-const ParamSpec kFlag{.name = "flag", .type = ParamType::kBoolean, .default_value = "true",
-                      .shortdesc = "f"};
-const ParamSpec kMode{.name = "mode", .default_value = "request", .shortdesc = "m",
+const ParamSpec kCount{.name = "count",
+                       .type = ParamType::kInteger,
+                       .default_value = "5",
+                       .shortdesc = "c",
+                       .min = 1,
+                       .max = 100};
+const ParamSpec kFlag{
+    .name = "flag", .type = ParamType::kBoolean, .default_value = "true", .shortdesc = "f"};
+const ParamSpec kMode{.name = "mode",
+                      .default_value = "request",
+                      .shortdesc = "m",
                       .choices = {"request", "reply", "both"}};
-const ParamSpec kSecret{.name = "secret", .flags = kPrivate, .shortdesc = "s",
-                        .check = NoSlash};
+const ParamSpec kSecret{.name = "secret", .flags = kPrivate, .shortdesc = "s", .check = NoSlash};
 const ParamTable kTable{&kName, &kCount, &kFlag, &kMode, &kSecret};
 
 Environment With(std::map<std::string, std::string, std::less<>> params) {
@@ -47,8 +52,8 @@ TEST_CASE("defaults apply when a value is unset or empty") {
 }
 
 TEST_CASE("typed values are parsed") {
-  auto p = ValidateParams(kTable, With({{"name", "x"}, {"count", "42"}, {"flag", "No"},
-                                        {"mode", "both"}}));
+  auto p = ValidateParams(kTable,
+                          With({{"name", "x"}, {"count", "42"}, {"flag", "No"}, {"mode", "both"}}));
   REQUIRE(p.ok());
   CHECK(p->Integer(kCount) == 42);
   CHECK_FALSE(p->Boolean(kFlag));

@@ -31,7 +31,8 @@ TEST_CASE("exit codes and output are captured") {
 }
 
 TEST_CASE("a program is found on PATH and run with argv, not a shell") {
-  auto r = MakeProcessRunner()->Run({"echo", "a;b", "$(id)", "*"}, Deadline::After(milliseconds(5000)));
+  auto r =
+      MakeProcessRunner()->Run({"echo", "a;b", "$(id)", "*"}, Deadline::After(milliseconds(5000)));
   REQUIRE(r.ok());
   CHECK(r->out == "a;b $(id) *\n");
 }

@@ -11,9 +11,9 @@ TEST_CASE("OCF booleans are parsed like ocf_is_true") {
   static const struct {
     const char* text;
     std::optional<bool> value;
-  } cases[] = {{"yes", true}, {"TRUE", true}, {"1", true},  {"on", true},   {"Y", true},
-               {"no", false}, {"False", false}, {"0", false}, {"OFF", false}, {"", {}},
-               {"2", {}},     {"yes ", {}}};
+  } cases[] = {{"yes", true},  {"TRUE", true}, {"1", true},      {"on", true},
+               {"Y", true},    {"no", false},  {"False", false}, {"0", false},
+               {"OFF", false}, {"", {}},       {"2", {}},        {"yes ", {}}};
   for (const auto& c : cases) {
     INFO(c.text);
     CHECK(ParseBoolean(c.text) == c.value);

@@ -47,18 +47,18 @@ TEST_CASE("arp_mode chooses the packets of one announcement") {
 TEST_CASE("a gratuitous ARP request carries the address as sender and target") {
   auto ip = *IpAddress::Parse("198.51.100.10");
   auto frames = GratuitousArp(kMac, ip, ArpMode::kBoth);
-  CHECK(frames[0].payload == Bytes({0, 1, 0x08, 0x00, 6, 4, 0, 1,        // Ethernet/IPv4, request
-                                    2, 0, 0, 0, 0, 0x0a, 198, 51, 100, 10,  // sender
-                                    0, 0, 0, 0, 0, 0, 198, 51, 100, 10}));  // target
-  CHECK(frames[1].payload == Bytes({0, 1, 0x08, 0x00, 6, 4, 0, 2,        // reply
-                                    2, 0, 0, 0, 0, 0x0a, 198, 51, 100, 10,
+  CHECK(frames[0].payload == Bytes({0, 1, 0x08, 0x00, 6, 4,    0,   1,  // Ethernet/IPv4, request
+                                    2, 0, 0,    0,    0, 0x0a, 198, 51, 100, 10,     // sender
+                                    0, 0, 0,    0,    0, 0,    198, 51, 100, 10}));  // target
+  CHECK(frames[1].payload == Bytes({0,    1,    0x08, 0x00, 6,    4,    0,   2,      // reply
+                                    2,    0,    0,    0,    0,    0x0a, 198, 51, 100, 10,
                                     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 198, 51, 100, 10}));
 }
 
 TEST_CASE("an ARP probe asks from 0.0.0.0") {
   auto probe = ArpProbe(kMac, *IpAddress::Parse("198.51.100.10"));
-  CHECK(probe.payload == Bytes({0, 1, 0x08, 0x00, 6, 4, 0, 1, 2, 0, 0, 0, 0, 0x0a, 0, 0, 0, 0,
-                                0, 0, 0, 0, 0, 0, 198, 51, 100, 10}));
+  CHECK(probe.payload == Bytes({0, 1, 0x08, 0x00, 6, 4, 0, 1, 2, 0, 0,   0,  0,   0x0a,
+                                0, 0, 0,    0,    0, 0, 0, 0, 0, 0, 198, 51, 100, 10}));
 }
 
 TEST_CASE("an unsolicited neighbour advertisement is what RFC 4861 7.2.6 asks for") {
@@ -91,8 +91,8 @@ TEST_CASE("the ICMPv6 checksum matches a known packet") {
   // computed independently (Python, RFC 1071 over the RFC 2460 pseudo-header).
   auto src = *IpAddress::Parse("fe80::2");
   auto dst = *IpAddress::Parse("ff02::1:ff00:1");
-  std::vector<std::uint8_t> ns = Bytes({135, 0, 0, 0, 0, 0, 0, 0, 0xfe, 0x80, 0, 0, 0, 0, 0, 0,
-                                        0, 0, 0, 0, 0, 0, 0, 1});
+  std::vector<std::uint8_t> ns =
+      Bytes({135, 0, 0, 0, 0, 0, 0, 0, 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
   std::uint16_t sum = Icmpv6Checksum(src, dst, ns.data(), ns.size());
   ns[2] = static_cast<std::uint8_t>(sum >> 8);
   ns[3] = static_cast<std::uint8_t>(sum & 0xff);

@@ -41,21 +41,14 @@ TEST_CASE("addresses a virtual IP cannot be are named") {
     const char* text;
     const char* why;  // nullptr: usable
   } cases[] = {
-      {"198.51.100.10", nullptr},
-      {"2001:db8::10", nullptr},
+      {"198.51.100.10", nullptr}, {"2001:db8::10", nullptr},
       {"fe80::10", nullptr},  // usable with a nic; MakeVipConfig insists on one
-      {"0.0.0.0", "unspecified"},
-      {"0.1.2.3", "unspecified"},
-      {"::", "unspecified"},
-      {"127.0.0.1", "loopback"},
-      {"127.10.0.1", "loopback"},
-      {"::1", "loopback"},
-      {"224.0.0.1", "multicast"},
-      {"239.255.255.250", "multicast"},
-      {"ff02::1", "multicast"},
-      {"255.255.255.255", "limited broadcast"},
-      {"240.0.0.1", "reserved"},
-      {"::ffff:198.51.100.1", "IPv4-mapped"},
+      {"0.0.0.0", "unspecified"}, {"0.1.2.3", "unspecified"},
+      {"::", "unspecified"},      {"127.0.0.1", "loopback"},
+      {"127.10.0.1", "loopback"}, {"::1", "loopback"},
+      {"224.0.0.1", "multicast"}, {"239.255.255.250", "multicast"},
+      {"ff02::1", "multicast"},   {"255.255.255.255", "limited broadcast"},
+      {"240.0.0.1", "reserved"},  {"::ffff:198.51.100.1", "IPv4-mapped"},
   };
   for (const auto& c : cases) {
     INFO(c.text);

@@ -154,8 +154,7 @@ class FakeAnnouncer : public Announcer {
     return Status::Ok();
   }
   Result<std::optional<MacAddress>> Probe(const LinkInfo&, const IpAddress&, int probes,
-                                          std::chrono::milliseconds,
-                                          const Deadline&) override {
+                                          std::chrono::milliseconds, const Deadline&) override {
     probes_sent += probes;
     return holder;
   }
@@ -312,16 +311,28 @@ TEST_CASE("the nic is found by the longest matching directly connected route") {
     int prefix;
   } cases[] = {
       {"the only match", "198.51.100.10", {r("198.51.100.0", 24, 2)}, 2, 24},
-      {"longest prefix wins", "198.51.100.10",
-       {r("198.51.0.0", 16, 2), r("198.51.100.0", 25, 3), r("198.51.100.0", 24, 4)}, 3, 25},
+      {"longest prefix wins",
+       "198.51.100.10",
+       {r("198.51.0.0", 16, 2), r("198.51.100.0", 25, 3), r("198.51.100.0", 24, 4)},
+       3,
+       25},
       {"a route that does not contain it", "198.51.100.200", {r("198.51.100.0", 25, 3)}, 0, 0},
-      {"routes through a gateway say nothing", "198.51.100.10",
-       {r("198.51.100.0", 24, 2, true)}, 0, 0},
+      {"routes through a gateway say nothing",
+       "198.51.100.10",
+       {r("198.51.100.0", 24, 2, true)},
+       0,
+       0},
       {"a default route says nothing", "198.51.100.10", {r("0.0.0.0", 0, 2)}, 0, 0},
-      {"a tie goes to the lower metric", "198.51.100.10",
-       {r("198.51.100.0", 24, 2, false, 100), r("198.51.100.0", 24, 3, false, 10)}, 3, 24},
-      {"then to the lower link index", "198.51.100.10",
-       {r("198.51.100.0", 24, 5), r("198.51.100.0", 24, 4)}, 4, 24},
+      {"a tie goes to the lower metric",
+       "198.51.100.10",
+       {r("198.51.100.0", 24, 2, false, 100), r("198.51.100.0", 24, 3, false, 10)},
+       3,
+       24},
+      {"then to the lower link index",
+       "198.51.100.10",
+       {r("198.51.100.0", 24, 5), r("198.51.100.0", 24, 4)},
+       4,
+       24},
       {"IPv6", "2001:db8:1::10", {r("2001:db8::", 32, 2), r("2001:db8:1::", 64, 3)}, 3, 64},
       {"another family never matches", "2001:db8:1::10", {r("198.51.100.0", 24, 2)}, 0, 0},
       {"multipath routes have no single link", "198.51.100.10", {r("198.51.100.0", 24, 0)}, 0, 0},
@@ -345,7 +356,7 @@ TEST_CASE("placement: the nic and prefix given, found, or missing") {
     const char* ip;
     const char* nic;
     const char* netmask;
-    const char* link;   // nullptr: fails
+    const char* link;  // nullptr: fails
     int prefix;
     ExitCode start_code;  // when it fails outside validate-all
     const char* error;
@@ -394,12 +405,21 @@ TEST_CASE("with the link down (routes gone) the nic and prefix come from its add
     int ifindex;  // 0: nothing matches
     int prefix;
   } cases[] = {
-      {"the node's own address on the subnet", "198.51.100.10",
-       {{2, Ip("198.51.100.1"), 24, 0, {}}, {3, Ip("203.0.113.1"), 24, 0, {}}}, 2, 24},
-      {"the longest subnet wins", "198.51.100.10",
-       {{2, Ip("198.51.0.1"), 16, 0, {}}, {3, Ip("198.51.100.1"), 27, 0, {}}}, 3, 27},
-      {"the address itself, as a host address", "192.0.2.7",
-       {{3, Ip("192.0.2.7"), 32, 0, {}}}, 3, 32},
+      {"the node's own address on the subnet",
+       "198.51.100.10",
+       {{2, Ip("198.51.100.1"), 24, 0, {}}, {3, Ip("203.0.113.1"), 24, 0, {}}},
+       2,
+       24},
+      {"the longest subnet wins",
+       "198.51.100.10",
+       {{2, Ip("198.51.0.1"), 16, 0, {}}, {3, Ip("198.51.100.1"), 27, 0, {}}},
+       3,
+       27},
+      {"the address itself, as a host address",
+       "192.0.2.7",
+       {{3, Ip("192.0.2.7"), 32, 0, {}}},
+       3,
+       32},
       {"no subnet contains it", "192.0.2.7", {{2, Ip("198.51.100.1"), 24, 0, {}}}, 0, 0},
   };
   for (const auto& c : cases) {
@@ -499,8 +519,8 @@ TEST_CASE("start replaces the address with another prefix, or a dadfailed leftov
     auto config = Config("198.51.100.10");
     Vip vip(config, f.net, f.announcer, f.log);
     REQUIRE(vip.Start(f.deadline).ok());
-    CHECK(f.net.deleted == std::vector<std::string>{dadfailed ? "198.51.100.10/24@2"
-                                                              : "198.51.100.10/16@2"});
+    CHECK(f.net.deleted ==
+          std::vector<std::string>{dadfailed ? "198.51.100.10/24@2" : "198.51.100.10/16@2"});
     REQUIRE(f.net.requests.size() == 1);
     CHECK(f.net.requests[0].prefix == 24);
   }
@@ -630,14 +650,20 @@ TEST_CASE("monitor decides from the address, its prefix, flags and the link") {
     const char* reason;
   } cases[] = {
       {"absent", [](FakeNetwork&) {}, {}, ExitCode::kNotRunning, ""},
-      {"present, right prefix", [](FakeNetwork& n) { n.Put("198.51.100.10", 24, 2); }, {},
-       ExitCode::kSuccess, ""},
+      {"present, right prefix",
+       [](FakeNetwork& n) { n.Put("198.51.100.10", 24, 2); },
+       {},
+       ExitCode::kSuccess,
+       ""},
       {"on another link than the nic", [](FakeNetwork& n) { n.Put("198.51.100.10", 24, 3); },
        [](VipParams& p) { p.nic = "eth0"; }, ExitCode::kNotRunning, ""},
       {"the nic does not exist (a probe on another node)", [](FakeNetwork&) {},
        [](VipParams& p) { p.nic = "eth7"; }, ExitCode::kNotRunning, ""},
-      {"wrong prefix", [](FakeNetwork& n) { n.Put("198.51.100.10", 16, 2); }, {},
-       ExitCode::kErrGeneric, "198.51.100.10 is on 'eth0' with prefix /16, expected /24"},
+      {"wrong prefix",
+       [](FakeNetwork& n) { n.Put("198.51.100.10", 16, 2); },
+       {},
+       ExitCode::kErrGeneric,
+       "198.51.100.10 is on 'eth0' with prefix /16, expected /24"},
       {"prefix given", [](FakeNetwork& n) { n.Put("198.51.100.10", 28, 2); },
        [](VipParams& p) { p.cidr_netmask = "28"; }, ExitCode::kSuccess, ""},
       {"link down",
@@ -645,13 +671,17 @@ TEST_CASE("monitor decides from the address, its prefix, flags and the link") {
          n.Put("198.51.100.10", 24, 2);
          n.Link(2)->flags = 0;
        },
-       {}, ExitCode::kErrGeneric, "198.51.100.10 is on 'eth0', but the link is down"},
+       {},
+       ExitCode::kErrGeneric,
+       "198.51.100.10 is on 'eth0', but the link is down"},
       {"no carrier",
        [](FakeNetwork& n) {
          n.Put("198.51.100.10", 24, 2);
          n.Link(2)->flags = IFF_UP;
        },
-       {}, ExitCode::kErrGeneric, "198.51.100.10 is on 'eth0', but the link has no carrier"},
+       {},
+       ExitCode::kErrGeneric,
+       "198.51.100.10 is on 'eth0', but the link has no carrier"},
       {"link down without check_link",
        [](FakeNetwork& n) {
          n.Put("198.51.100.10", 24, 2);
@@ -670,7 +700,9 @@ TEST_CASE("monitor decides from the address, its prefix, flags and the link") {
          n.Put("198.51.100.10", 16, 2);
          n.routes.push_back({Ip("198.51.0.0"), 16, 2, false, 0});
        },
-       {}, ExitCode::kErrGeneric, "with prefix /16, expected /24"},
+       {},
+       ExitCode::kErrGeneric,
+       "with prefix /16, expected /24"},
       {"IPv6 tentative",
        [](FakeNetwork& n) { n.Put("2001:db8:1::10", 64, 2, IFA_F_PERMANENT | IFA_F_TENTATIVE); },
        [](VipParams& p) { p.ip = "2001:db8:1::10"; }, ExitCode::kErrGeneric,

@@ -37,10 +37,10 @@ TEST_CASE("engine state words map to states") {
     const char* text;
     ContainerState state;
   } cases[] = {
-      {"created", ContainerState::kCreated},   {"configured", ContainerState::kCreated},
-      {"running", ContainerState::kRunning},   {"paused", ContainerState::kPaused},
-      {"stopping", ContainerState::kStopping}, {"exited", ContainerState::kExited},
-      {"stopped", ContainerState::kExited},    {"dead", ContainerState::kDead},
+      {"created", ContainerState::kCreated},       {"configured", ContainerState::kCreated},
+      {"running", ContainerState::kRunning},       {"paused", ContainerState::kPaused},
+      {"stopping", ContainerState::kStopping},     {"exited", ContainerState::kExited},
+      {"stopped", ContainerState::kExited},        {"dead", ContainerState::kDead},
       {"restarting", ContainerState::kRestarting}, {"weird", ContainerState::kUnknown},
   };
   for (const auto& c : cases) {

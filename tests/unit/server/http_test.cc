@@ -300,10 +300,10 @@ class TlsServer {
     dir_ = std::filesystem::temp_directory_path() / ("pmmha-tls-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir_);
     auto key = (dir_ / "key.pem").string(), cert = (dir_ / "cert.pem").string();
-    REQUIRE(Run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                 "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=pmm-standin", "-days",
-                 "1", "-keyout", key, "-out", cert},
-                true) == 0);
+    REQUIRE(
+        Run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-subj", "/CN=pmm-standin", "-days", "1", "-keyout", key, "-out", cert},
+            true) == 0);
     port_ = FreePort();
     pid_ = Spawn({"openssl", "s_server", "-quiet", "-www", "-accept",
                   "127.0.0.1:" + std::to_string(port_), "-key", key, "-cert", cert});

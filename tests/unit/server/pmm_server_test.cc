@@ -17,14 +17,14 @@ namespace {
 // A container engine that holds one container's state in memory.
 class FakeEngine : public ContainerEngine {
  public:
-  ContainerInfo info;               // current state
+  ContainerInfo info;  // current state
   bool reachable = true;
   bool has_image = true;
-  int run_failures_in_use = 0;      // "name already in use" this many times
-  bool stop_ignored = false;        // SIGTERM ignored: Stop leaves it running
+  int run_failures_in_use = 0;  // "name already in use" this many times
+  bool stop_ignored = false;    // SIGTERM ignored: Stop leaves it running
   bool kill_ignored = false;
   bool remove_fails = false;
-  int exit_after_run = -1;          // the container exits at once with this code
+  int exit_after_run = -1;  // the container exits at once with this code
   std::vector<std::string> calls;
   std::vector<std::string> last_run_args;
   std::string env_file_seen;
@@ -58,8 +58,9 @@ class FakeEngine : public ContainerEngine {
     }
     if (run_failures_in_use > 0) {
       --run_failures_in_use;
-      return Status::Error("podman run failed: the container name \"pmm\" is "
-                                           "already in use by abc");
+      return Status::Error(
+          "podman run failed: the container name \"pmm\" is "
+          "already in use by abc");
     }
     info = ContainerInfo{};
     info.state = exit_after_run >= 0 ? ContainerState::kExited : ContainerState::kRunning;
@@ -163,9 +164,7 @@ class FakeHost : public ServerHost {
   }
 };
 
-HttpResponse NotReady() {
-  return {500, R"({"code":13,"message":"PMM Server is not ready yet."})"};
-}
+HttpResponse NotReady() { return {500, R"({"code":13,"message":"PMM Server is not ready yet."})"}; }
 
 struct Fixture {
   ServerConfig config;
@@ -183,8 +182,7 @@ struct Fixture {
     config.data_dir = "/srv/pmm";
     config.health_url = "http://127.0.0.1:8080/v1/server/readyz";
     config.env_file_dir = "/tmp";
-    config.failure_counter_path =
-        "/tmp/pmmha-unit-failures-" + std::to_string(getpid());
+    config.failure_counter_path = "/tmp/pmmha-unit-failures-" + std::to_string(getpid());
     unlink(config.failure_counter_path.c_str());
   }
   ~Fixture() {
@@ -423,12 +421,11 @@ TEST_CASE("the stop grace leaves a reserve for kill and removal") {
     std::optional<long long> requested;
     long long grace_s;
   } cases[] = {
-      {295000, {}, 280},   // 300 s op timeout less 5 s margin, 15 s reserve
-      {18000, {}, 14},     // 20 s op timeout: 3.6 s reserve
-      {5000, {}, 3},       // at least 2 s reserve
-      {1000, {}, 0},
-      {295000, 60, 60},
-      {18000, 60, 14},     // a grace longer than the budget is cut
+      {295000, {}, 280},  // 300 s op timeout less 5 s margin, 15 s reserve
+      {18000, {}, 14},    // 20 s op timeout: 3.6 s reserve
+      {5000, {}, 3},      // at least 2 s reserve
+      {1000, {}, 0},     {295000, 60, 60},
+      {18000, 60, 14},  // a grace longer than the budget is cut
   };
   for (const auto& c : cases) {
     INFO(c.budget_ms);

@@ -112,8 +112,8 @@ TEST_CASE("the engine is the one runtime asks for, among those installed") {
     }
     REQUIRE(setup.ok());
     CHECK(setup->binary == c.binary);
-    CHECK(setup->kind == (std::string(c.binary).ends_with("podman") ? EngineKind::kPodman
-                                                                     : EngineKind::kDocker));
+    CHECK(setup->kind ==
+          (std::string(c.binary).ends_with("podman") ? EngineKind::kPodman : EngineKind::kDocker));
   }
 }
 
@@ -132,9 +132,8 @@ TEST_CASE("the backend is the API when its socket is there, the CLI otherwise") 
     bool ok;
     bool api;
   } cases[] = {
-      {"auto", true, true, true},   {"auto", false, true, false},
-      {"api", true, true, true},    {"api", false, false, false},
-      {"cli", true, true, false},   {"cli", false, true, false},
+      {"auto", true, true, true},   {"auto", false, true, false}, {"api", true, true, true},
+      {"api", false, false, false}, {"cli", true, true, false},   {"cli", false, true, false},
   };
   for (const auto& c : cases) {
     INFO(c.backend << " socket " << c.socket_present);
@@ -159,7 +158,8 @@ TEST_CASE("the API socket is api_socket, else the engine's default") {
   node.executables["docker"] = "/usr/bin/docker";
   node.sockets = {"/run/custom.sock", "/run/user/docker.sock", "/var/run/docker.sock"};
   ServerParams p = Minimal();
-  auto setup = Resolve(p, Req(), node, Environment{{"DOCKER_HOST", "unix:///run/user/docker.sock"}});
+  auto setup =
+      Resolve(p, Req(), node, Environment{{"DOCKER_HOST", "unix:///run/user/docker.sock"}});
   REQUIRE(setup.ok());
   CHECK(setup->socket == "/run/user/docker.sock");
   setup = Resolve(p, Req(), node);
@@ -204,8 +204,11 @@ TEST_CASE("data_dir loses its trailing slashes, but / stays /") {
     const char* given;
     const char* expected;
   } cases[] = {
-      {"/srv/pmm", "/srv/pmm"}, {"/srv/pmm/", "/srv/pmm"}, {"/srv/pmm///", "/srv/pmm"},
-      {"/", "/"},               {"///", "/"},
+      {"/srv/pmm", "/srv/pmm"},
+      {"/srv/pmm/", "/srv/pmm"},
+      {"/srv/pmm///", "/srv/pmm"},
+      {"/", "/"},
+      {"///", "/"},
   };
   for (const auto& c : cases) {
     INFO(c.given);

@@ -82,10 +82,16 @@ TEST_CASE("ha_peers: named or plain addresses, no ports, no duplicates") {
   CHECK((*plain)[1].node.empty());
   CHECK((*plain)[1].address == "fd00::12");
 
-  static const char* const bad[] = {
-      "",       ",",         "10.0.0.1,,10.0.0.2", "=10.0.0.1", "n1=",
-      "10.0.0.1:9097",       "n1=10.0.0.1,n2=10.0.0.1",  "n1=10.0.0.1,n1=10.0.0.2",
-      "10.0.0.1;reboot",     "a b"};
+  static const char* const bad[] = {"",
+                                    ",",
+                                    "10.0.0.1,,10.0.0.2",
+                                    "=10.0.0.1",
+                                    "n1=",
+                                    "10.0.0.1:9097",
+                                    "n1=10.0.0.1,n2=10.0.0.1",
+                                    "n1=10.0.0.1,n1=10.0.0.2",
+                                    "10.0.0.1;reboot",
+                                    "a b"};
   for (const char* v : bad) {
     INFO(v);
     CHECK(CheckHaPeers(v).has_value());
@@ -122,10 +128,14 @@ TEST_CASE("the PMM major version comes from the image tag") {
     const char* image;
     int major;
   } cases[] = {
-      {"percona/pmm-server:2", 2},           {"percona/pmm-server:2.44.0", 2},
-      {"percona/pmm-server:3", 3},           {"percona/pmm-server:3.1.0", 3},
-      {"percona/pmm-server", 3},             {"percona/pmm-server:latest", 3},
-      {"registry:5000/percona/pmm-server", 3}, {"registry:5000/pmm:2.41.0", 2},
+      {"percona/pmm-server:2", 2},
+      {"percona/pmm-server:2.44.0", 2},
+      {"percona/pmm-server:3", 3},
+      {"percona/pmm-server:3.1.0", 3},
+      {"percona/pmm-server", 3},
+      {"percona/pmm-server:latest", 3},
+      {"registry:5000/percona/pmm-server", 3},
+      {"registry:5000/pmm:2.41.0", 2},
       {"percona/pmm-server:20", 3},
   };
   for (const auto& c : cases) {

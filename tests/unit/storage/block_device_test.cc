@@ -10,10 +10,12 @@ using namespace pmmha;
 namespace {
 
 // The first 2 KiB of a device: the ext superblock starts at byte 1024.
-std::vector<std::uint8_t> Head(std::uint16_t magic, std::uint32_t incompat, std::uint16_t interval) {
+std::vector<std::uint8_t> Head(std::uint16_t magic, std::uint32_t incompat,
+                               std::uint16_t interval) {
   std::vector<std::uint8_t> head(4096, 0);
   auto put = [&](std::size_t at, std::uint32_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i) head[1024 + at + static_cast<std::size_t>(i)] = (v >> (8 * i)) & 0xff;
+    for (int i = 0; i < bytes; ++i)
+      head[1024 + at + static_cast<std::size_t>(i)] = (v >> (8 * i)) & 0xff;
   };
   put(0x38, magic, 2);
   put(0x60, incompat, 4);
@@ -31,10 +33,10 @@ TEST_CASE("ext superblocks: MMP flag and interval") {
     bool ext;
     bool mmp;
   } cases[] = {
-      {0xEF53, 0x02c2, 0, true, false},         // a fresh ext4: no MMP
-      {0xEF53, 0x02c2 | 0x0100, 5, true, true}, // tune2fs -O mmp
+      {0xEF53, 0x02c2, 0, true, false},          // a fresh ext4: no MMP
+      {0xEF53, 0x02c2 | 0x0100, 5, true, true},  // tune2fs -O mmp
       {0xEF53, 0x0100, 0, true, true},
-      {0x5846, 0x0100, 5, false, false},        // not ext
+      {0x5846, 0x0100, 5, false, false},  // not ext
       {0x0000, 0, 0, false, false},
   };
   for (const auto& c : cases) {

@@ -15,11 +15,11 @@ TEST_CASE("a check's Status comes back from the child as is") {
       Status::NotRunning("a reason\nwith a newline"),
   };
   for (const Status& want : cases) {
-    Status got = RunBoundedCheck("a check", Deadline::After(milliseconds(5000)),
-                                 [&](ChildProgress& p) {
-                                   p.Step("working");
-                                   return want;
-                                 });
+    Status got =
+        RunBoundedCheck("a check", Deadline::After(milliseconds(5000)), [&](ChildProgress& p) {
+          p.Step("working");
+          return want;
+        });
     CHECK(got.code() == want.code());
     if (want.code() == ExitCode::kNotRunning) {
       CHECK(got.reason() == "a reason with a newline");

@@ -75,9 +75,7 @@ class FakeWorld : public ProcessControl {
     }
     return true;
   }
-  void Pause(const Deadline& until) override {
-    std::this_thread::sleep_until(until.at());
-  }
+  void Pause(const Deadline& until) override { std::this_thread::sleep_until(until.at()); }
   int Count(int sig) const {
     int n = 0;
     for (const auto& s : sent) n += s.signal == sig;
@@ -122,7 +120,8 @@ TEST_CASE("the escalation plan per kind of user") {
     CHECK(w.Count(SIGKILL) == c.kills);
     if (!c.ok) {
       CHECK(s.code() == ExitCode::kErrGeneric);
-      CHECK_THAT(s.reason(), Catch::Contains("unmount of '/srv' did not succeed before the stop timeout"));
+      CHECK_THAT(s.reason(),
+                 Catch::Contains("unmount of '/srv' did not succeed before the stop timeout"));
       CHECK_THAT(s.reason(), Catch::Contains("4242 (sleep: cwd)"));
     }
   }
@@ -190,8 +189,8 @@ TEST_CASE("an attempt cut short by the deadline reports who holds the mount") {
   };
   EscalationPolicy policy;
   policy.force = ForceUnmount::kNo;
-  Status s = Escalate("unmount of '/srv'", step, w, policy, Deadline::After(milliseconds(400)),
-                      Logger());
+  Status s =
+      Escalate("unmount of '/srv'", step, w, policy, Deadline::After(milliseconds(400)), Logger());
   CHECK(s.code() == ExitCode::kErrGeneric);
   CHECK_THAT(s.reason(), Catch::Contains("still used by 42 (sleep: cwd) (force_unmount=false)"));
   CHECK_THAT(s.reason(), !Catch::Contains("no answer"));

@@ -41,7 +41,8 @@ class FakeProc {
     Link(pid, "root", "/");
     Link(pid, "exe", "/usr/bin/" + comm);
     std::ofstream(d / "maps") << "55d0c0000000-55d0c0001000 r--p 00000000 fe:01 1234   /usr/bin/"
-                              << comm << "\n7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0  [stack]\n";
+                              << comm
+                              << "\n7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0  [stack]\n";
     return *this;
   }
   FakeProc& Link(pid_t pid, const char* name, const std::string& target) {
@@ -55,9 +56,10 @@ class FakeProc {
         << "pos:\t0\nflags:\t0100000\nmnt_id:\t" << mnt_id << "\nino:\t12\n";
     return *this;
   }
-  FakeProc& Map(pid_t pid, const std::string& dev, const std::string& inode, const std::string& path) {
-    std::ofstream(Dir(pid) / "maps", std::ios::app)
-        << "7f0000000000-7f0000001000 rw-s 00000000 " << dev << " " << inode << "   " << path << "\n";
+  FakeProc& Map(pid_t pid, const std::string& dev, const std::string& inode,
+                const std::string& path) {
+    std::ofstream(Dir(pid) / "maps", std::ios::app) << "7f0000000000-7f0000001000 rw-s 00000000 "
+                                                    << dev << " " << inode << "   " << path << "\n";
     return *this;
   }
   FakeProc& Mountinfo(pid_t pid, const std::string& text) {
@@ -91,21 +93,30 @@ std::string HowOf(const std::vector<ProcUser>& users, pid_t pid) {
 TEST_CASE("each way of using a mount is found from /proc alone") {
   FakeProc proc;
   proc.Process(200, "bystander")
-      .Process(201, "shell").Link(201, "cwd", "/srv/postgres14")
-      .Process(202, "clickhouse").OpenFile(202, 3, 12).OpenFile(202, 7, 78)
-      .Process(203, "python3").Map(203, "07:03", "5555", "/srv/data.bin")
-      .Process(204, "chrooted").Link(204, "root", "/srv")
-      .Process(205, "grafana").Link(205, "exe", "/srv/bin/grafana (deleted)")
-      .Process(206, "other-mount").OpenFile(206, 4, 12).Link(206, "cwd", "/srv2")
-      .Process(207, "anon").Map(207, "07:03", "0", "");
+      .Process(201, "shell")
+      .Link(201, "cwd", "/srv/postgres14")
+      .Process(202, "clickhouse")
+      .OpenFile(202, 3, 12)
+      .OpenFile(202, 7, 78)
+      .Process(203, "python3")
+      .Map(203, "07:03", "5555", "/srv/data.bin")
+      .Process(204, "chrooted")
+      .Link(204, "root", "/srv")
+      .Process(205, "grafana")
+      .Link(205, "exe", "/srv/bin/grafana (deleted)")
+      .Process(206, "other-mount")
+      .OpenFile(206, 4, 12)
+      .Link(206, "cwd", "/srv2")
+      .Process(207, "anon")
+      .Map(207, "07:03", "0", "");
   ProcScanner scanner(proc.root(), kSelf);
   auto users = scanner.FindUsers(BlockQuery());
   static const struct {
     pid_t pid;
     const char* how;
   } expected[] = {
-      {200, ""}, {201, "cwd"}, {202, "open file"}, {203, "memory map"},
-      {204, "root"}, {205, "executable"}, {206, ""}, {207, ""}, {kSelf, ""},
+      {200, ""},           {201, "cwd"}, {202, "open file"}, {203, "memory map"}, {204, "root"},
+      {205, "executable"}, {206, ""},    {207, ""},          {kSelf, ""},
   };
   for (const auto& e : expected) {
     INFO(e.pid);
@@ -119,8 +130,10 @@ TEST_CASE("each way of using a mount is found from /proc alone") {
 
 TEST_CASE("a bind mount's maps are matched by path, not by the shared device") {
   FakeProc proc;
-  proc.Process(300, "libc-user").Map(300, "fe:01", "999", "/usr/lib/libc.so.6")
-      .Process(301, "mapper").Map(301, "fe:01", "1000", "/srv/file");
+  proc.Process(300, "libc-user")
+      .Map(300, "fe:01", "999", "/usr/lib/libc.so.6")
+      .Process(301, "mapper")
+      .Map(301, "fe:01", "1000", "/srv/file");
   MountUserQuery q;
   q.mount_ids = {90};
   q.paths = {"/srv"};
@@ -132,8 +145,10 @@ TEST_CASE("a bind mount's maps are matched by path, not by the shared device") {
 
 TEST_CASE("paths of another mount namespace are not compared, mount ids are") {
   FakeProc proc;
-  proc.Process(400, "container-shell", kOtherNs).Link(400, "cwd", "/srv")
-      .Process(401, "container-db", kOtherNs).OpenFile(401, 5, 77);
+  proc.Process(400, "container-shell", kOtherNs)
+      .Link(400, "cwd", "/srv")
+      .Process(401, "container-db", kOtherNs)
+      .OpenFile(401, 5, 77);
   ProcScanner scanner(proc.root(), kSelf);
   auto users = scanner.FindUsers(BlockQuery());
   REQUIRE(users.size() == 1);
@@ -145,10 +160,14 @@ TEST_CASE("holders: processes whose other namespace still mounts the device") {
   FakeProc proc;
   const char* with = "50 1 7:3 / /srv rw - ext4 /dev/loop3 rw\n";
   const char* without = "60 1 254:1 / / rw - ext4 /dev/vda1 rw\n";
-  proc.Process(500, "conmon", kOtherNs).Mountinfo(500, with)
-      .Process(501, "pmm-managed", kOtherNs).Mountinfo(501, with)
-      .Process(502, "udevd", "mnt:[4026533000]").Mountinfo(502, without)
-      .Process(503, "ours").Mountinfo(503, with);
+  proc.Process(500, "conmon", kOtherNs)
+      .Mountinfo(500, with)
+      .Process(501, "pmm-managed", kOtherNs)
+      .Mountinfo(501, with)
+      .Process(502, "udevd", "mnt:[4026533000]")
+      .Mountinfo(502, without)
+      .Process(503, "ours")
+      .Mountinfo(503, with);
   ProcScanner scanner(proc.root(), kSelf);
   auto holders = scanner.FindHolders(makedev(7, 3));
   REQUIRE(holders.size() == 2);

@@ -22,9 +22,14 @@ const dev_t kRootDev = makedev(254, 1);
 MountEntry Entry(int id, dev_t devno, std::string source, std::string target,
                  std::string fstype = "ext4", std::string opts = "rw,relatime",
                  std::string root = "/") {
-  return MountEntry{.id = id, .parent_id = 1, .devno = devno, .source = std::move(source),
-                    .target = std::move(target), .root = std::move(root),
-                    .fstype = std::move(fstype), .vfs_options = std::move(opts)};
+  return MountEntry{.id = id,
+                    .parent_id = 1,
+                    .devno = devno,
+                    .source = std::move(source),
+                    .target = std::move(target),
+                    .root = std::move(root),
+                    .fstype = std::move(fstype),
+                    .vfs_options = std::move(opts)};
 }
 
 // The OS as a small in-memory world: a mount table, device nodes, paths,
@@ -120,8 +125,8 @@ class FakeSystem final : public StorageSystem {
       e = Entry(100 + static_cast<int>(mounted.size()), holder->devno, holder->source,
                 request.target, holder->fstype, "rw", RootWithin(*holder, request.source));
     } else {
-      e = Entry(100 + static_cast<int>(mounted.size()), paths.at(request.source).rdev, request.source,
-                request.target, request.fstype);
+      e = Entry(100 + static_cast<int>(mounted.size()), paths.at(request.source).rdev,
+                request.source, request.target, request.fstype);
     }
     mounts.push_back(e);
     return Status::Ok();
@@ -130,17 +135,19 @@ class FakeSystem final : public StorageSystem {
     auto it = std::find_if(mounts.rbegin(), mounts.rend(),
                            [&](const MountEntry& e) { return e.target == target; });
     if (it == mounts.rend()) return {UnmountResult::Kind::kNotMounted, {}};
-    if (!lazy && (busy_forever || !users_of[target].empty())) return {UnmountResult::Kind::kBusy, {}};
+    if (!lazy && (busy_forever || !users_of[target].empty()))
+      return {UnmountResult::Kind::kBusy, {}};
     unmounted.push_back(lazy ? target + " (lazy)" : target);
     mounts.erase(std::next(it).base());
     return {UnmountResult::Kind::kUnmounted, {}};
   }
   Status ApplyOwner(const std::string& dir, const OwnerSpec& owner, const Deadline&) override {
-    owned.emplace_back(dir, std::to_string(owner.uid.value_or(-1)) + ":" +
-                                std::to_string(owner.gid.value_or(-1)));
+    owned.emplace_back(
+        dir, std::to_string(owner.uid.value_or(-1)) + ":" + std::to_string(owner.gid.value_or(-1)));
     return Status::Ok();
   }
-  Status CheckReadable(const std::string& dir, const ResolvedDevice& dev, const Deadline&) override {
+  Status CheckReadable(const std::string& dir, const ResolvedDevice& dev,
+                       const Deadline&) override {
     checks.push_back("read " + dir + " " + dev.path);
     return readable;
   }
@@ -233,7 +240,9 @@ TEST_CASE("monitor decisions") {
     switch (c.setup) {
       case kNothing: break;
       case kOurs: f.sys.MountOurs(); break;
-      case kOursRo: f.sys.mounts.push_back(Entry(40, kLoop3, "/dev/loop3", "/srv", "ext4", "ro")); break;
+      case kOursRo:
+        f.sys.mounts.push_back(Entry(40, kLoop3, "/dev/loop3", "/srv", "ext4", "ro"));
+        break;
       case kOther: f.sys.mounts.push_back(Entry(40, kLoop4, "/dev/loop4", "/srv", "xfs")); break;
       case kOursNoDevice:
         f.sys.MountOurs();
@@ -306,20 +315,34 @@ TEST_CASE("validate per action") {
     ExitCode code;
     const char* reason;
   } cases[] = {
-      {"good start", "start", false, "/dev/loop3", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kSuccess, ""},
-      {"probe, missing device", "monitor", true, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kNotRunning, ""},
-      {"probe, unknown UUID", "monitor", true, "UUID=9999", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kNotRunning, ""},
-      {"monitor, missing device: monitor decides", "monitor", false, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kSuccess, ""},
-      {"stop, missing device", "stop", false, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kSuccess, ""},
-      {"start, missing device", "start", false, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kErrInstalled, "'/dev/loop9' does not exist on this node"},
-      {"not a block device", "start", false, "/dev/null0", "ext4", "", FsckPolicy::kAuto, false, ExitCode::kErrConfigured, "not a block device"},
-      {"unknown fstype", "validate-all", false, "/dev/loop3", "nosuchfs", "", FsckPolicy::kAuto, false, ExitCode::kErrInstalled, "'nosuchfs' is not supported by this kernel"},
-      {"fsck missing", "start", false, "/dev/loop3", "ext4", "", FsckPolicy::kForce, false, ExitCode::kErrInstalled, "'fsck.ext4'"},
-      {"bind option on a block device", "start", false, "/dev/loop3", "ext4", "bind", FsckPolicy::kAuto, false, ExitCode::kErrConfigured, "bind mount"},
-      {"fstype none on a block device", "start", false, "/dev/loop3", "none", "", FsckPolicy::kAuto, false, ExitCode::kErrConfigured, "'none'"},
-      {"bind source missing", "start", false, "/data/none", "auto", "", FsckPolicy::kAuto, false, ExitCode::kErrInstalled, "'/data/none'"},
-      {"bind source inside the mount point", "start", false, "/srv/x", "auto", "", FsckPolicy::kAuto, false, ExitCode::kErrConfigured, "overlap"},
-      {"unknown owner name", "start", false, "/dev/loop3", "ext4", "", FsckPolicy::kAuto, true, ExitCode::kErrInstalled, "user 'pmm'"},
+      {"good start", "start", false, "/dev/loop3", "ext4", "", FsckPolicy::kAuto, false,
+       ExitCode::kSuccess, ""},
+      {"probe, missing device", "monitor", true, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false,
+       ExitCode::kNotRunning, ""},
+      {"probe, unknown UUID", "monitor", true, "UUID=9999", "ext4", "", FsckPolicy::kAuto, false,
+       ExitCode::kNotRunning, ""},
+      {"monitor, missing device: monitor decides", "monitor", false, "/dev/loop9", "ext4", "",
+       FsckPolicy::kAuto, false, ExitCode::kSuccess, ""},
+      {"stop, missing device", "stop", false, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false,
+       ExitCode::kSuccess, ""},
+      {"start, missing device", "start", false, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false,
+       ExitCode::kErrInstalled, "'/dev/loop9' does not exist on this node"},
+      {"not a block device", "start", false, "/dev/null0", "ext4", "", FsckPolicy::kAuto, false,
+       ExitCode::kErrConfigured, "not a block device"},
+      {"unknown fstype", "validate-all", false, "/dev/loop3", "nosuchfs", "", FsckPolicy::kAuto,
+       false, ExitCode::kErrInstalled, "'nosuchfs' is not supported by this kernel"},
+      {"fsck missing", "start", false, "/dev/loop3", "ext4", "", FsckPolicy::kForce, false,
+       ExitCode::kErrInstalled, "'fsck.ext4'"},
+      {"bind option on a block device", "start", false, "/dev/loop3", "ext4", "bind",
+       FsckPolicy::kAuto, false, ExitCode::kErrConfigured, "bind mount"},
+      {"fstype none on a block device", "start", false, "/dev/loop3", "none", "", FsckPolicy::kAuto,
+       false, ExitCode::kErrConfigured, "'none'"},
+      {"bind source missing", "start", false, "/data/none", "auto", "", FsckPolicy::kAuto, false,
+       ExitCode::kErrInstalled, "'/data/none'"},
+      {"bind source inside the mount point", "start", false, "/srv/x", "auto", "",
+       FsckPolicy::kAuto, false, ExitCode::kErrConfigured, "overlap"},
+      {"unknown owner name", "start", false, "/dev/loop3", "ext4", "", FsckPolicy::kAuto, true,
+       ExitCode::kErrInstalled, "user 'pmm'"},
   };
   for (const auto& c : cases) {
     INFO(c.name);
@@ -353,7 +376,8 @@ TEST_CASE("fsck policy per filesystem type") {
     INFO(c.fstype);
     auto cmd = FsckCommand(c.policy, c.fstype, "/dev/loop3");
     CHECK(cmd.has_value() == c.runs);
-    if (cmd) CHECK(*cmd == std::vector<std::string>{std::string("fsck.") + c.fstype, "-p", "/dev/loop3"});
+    if (cmd)
+      CHECK(*cmd == std::vector<std::string>{std::string("fsck.") + c.fstype, "-p", "/dev/loop3"});
   }
 }
 
