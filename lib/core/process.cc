@@ -213,7 +213,8 @@ Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& arg
     return Status::Error("no time left to run {}", Quote(argv[0]));
   }
   const char* path_env = std::getenv("PATH");
-  auto path = FindExecutable(argv[0], path_env != nullptr ? path_env : std::string(kDefaultPath));
+  auto path =
+      FindExecutable(argv[0], path_env != nullptr ? std::string_view(path_env) : kDefaultPath);
   if (!path) {
     return Status::NotInstalled("{} not found or not executable", Quote(argv[0]));
   }

@@ -73,14 +73,15 @@ std::string Drain(int fd) {
   }
 }
 
+// The pipe's protocol is one line a message: the text whole, on one line.
+std::string Line(std::string_view text) { return OneLine(text, std::string_view::npos); }
+
 }  // namespace
 
-void ChildProgress::Step(std::string_view what) {
-  WriteAll(fd_, fmt::format("S{}\n", OneLine(what)));
-}
+void ChildProgress::Step(std::string_view what) { WriteAll(fd_, fmt::format("S{}\n", Line(what))); }
 
 void ChildProgress::Finish(const Status& status) {
-  WriteAll(fd_, fmt::format("R{} {}\n", static_cast<int>(status.code()), OneLine(status.reason())));
+  WriteAll(fd_, fmt::format("R{} {}\n", static_cast<int>(status.code()), Line(status.reason())));
 }
 
 Status RunBoundedCheck(std::string_view what, const Deadline& deadline, const CheckWork& work) {

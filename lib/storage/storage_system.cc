@@ -180,7 +180,7 @@ class RealStorageSystem final : public StorageSystem {
   std::optional<std::string> FindProgram(const std::string& name) override {
     const char* path = std::getenv("PATH");
     return FindExecutable(name,
-                          path != nullptr && *path != '\0' ? path : std::string(kDefaultPath));
+                          path != nullptr && *path != '\0' ? std::string_view(path) : kDefaultPath);
   }
 
   Result<ProcessResult> Run(const std::vector<std::string>& argv,
