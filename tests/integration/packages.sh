@@ -35,6 +35,8 @@ done
 h_match ".deb holds the README" "^/usr/share/doc/pmm-ha-agents/README.md" "$deb_files"
 h_match ".deb holds the crm-examples" "^/usr/share/doc/pmm-ha-agents/examples/pmm-podman.pcs.sh" "$deb_files"
 h_match ".rpm holds the crm-examples where the man pages say" "^/usr/share/doc/pmm-ha-agents/examples/pmm-podman.crm$" "$rpm_files"
+h_match ".rpm holds the README beside them" "^/usr/share/doc/pmm-ha-agents/README.md$" "$rpm_files"
+h_match ".rpm holds the licence" "^/usr/share/licenses/pmm-ha-agents/COPYING$" "$rpm_files"
 h_nomatch ".deb holds nothing under /usr/local" "^/usr/local" "$deb_files"
 h_match ".deb depends on the libraries it links" "libmount1" "$(dpkg-deb -f "$deb" Depends)"
 h_match ".deb depends on libcurl4, which pmm-server loads for https" "libcurl4" "$(dpkg-deb -f "$deb" Depends)"
