@@ -203,6 +203,15 @@ Result<ServerSetup> ResolveServer(const ServerParams& p, const Request& request,
   };
   c.failure_counter_path = state_path("failures");
   c.promotable = request.meta.promotable;
+  c.drop_in_dependency = p.drop_in_dependency;
+  c.require_fs_uuid = p.require_fs_uuid;
+  c.systemd_root = env.GetOr("PMMHA_SYSTEMD_ROOT", "/");
+  if (request.action == "start" || request.action == "validate-all") {
+    // What may not create a container. Stop and monitor still work on a
+    // resource configured so (a container an earlier version created).
+    if (Status clone = CheckCloneMode(request.meta, p.ha); !clone.ok()) return clone;
+    if (Status opts = CheckRunOptsForCreate(c.run_opts); !opts.ok()) return opts;
+  }
   if (p.ha) {
     auto ha = ResolveHa(p, request);
     if (!ha) return ha.status();

@@ -62,7 +62,63 @@ struct ServerConfig {
   std::string leader_url;            // PMM's leaderHealthCheck (HA mode)
   std::string promoted_path;         // in HA_RSCTMP: Pacemaker promoted us
   std::string promotion_cache_path;  // in HA_RSCTMP: the score last set
+  // Start writes the shutdown ordering drop-in (ShutdownOrderDropIn).
+  bool drop_in_dependency = false;
+  std::string systemd_root = "/";  // where /run/systemd lives; moved by tests only
+  std::string require_fs_uuid;     // non-empty: data_dir must be on this filesystem
 };
+
+// The stop timeout the meta-data advises; the container's own stop timeout
+// (what an engine gives PMM on a stop the agent does not issue) is derived
+// from it when stop_grace is not set.
+inline constexpr std::chrono::seconds kDefaultStopTimeout{300};
+
+// The --stop-timeout the container is created with: stop_grace, or the grace
+// StopGrace gives within kDefaultStopTimeout.
+std::chrono::seconds ContainerStopTimeout(const ServerConfig& config);
+
+// A systemd drop-in: a file and its content.
+struct DropIn {
+  std::string path;
+  std::string content;
+};
+
+// The drop-in for resource-agents-deps.target that makes systemd stop
+// Pacemaker (which is After= that target), and so this resource, before it
+// stops the engine and the container at shutdown:
+// ROOT/run/systemd/system/resource-agents-deps.target.d/99-pmm-server-NAME.conf
+// with After= the engine's units (docker.service and containerd.service, or
+// podman.socket and podman.service for the API) and the container's scopes
+// (docker-ID.scope, or libpod-ID.scope and libpod-conmon-ID.scope), which
+// systemd would otherwise stop at once, in parallel with Pacemaker.
+DropIn ShutdownOrderDropIn(const std::string& systemd_root, const std::string& name,
+                           EngineKind kind, const std::string& container_id);
+
+// Whether the mount table `mountinfo` (/proc/self/mountinfo's text) shows
+// `dir` as a filesystem PMM's data may live on: Ok, or kErrGeneric when
+// nothing is mounted at `dir`, when it is a memory or overlay filesystem
+// (tmpfs, ramfs, overlay: gone at reboot, never the shared disk), or when it
+// is the root filesystem again (a bind mount of a directory of /, a btrfs
+// subvolume of the filesystem at /: the mount table shows one device for
+// every mount of one filesystem, whatever subvolume). Reasons name the
+// filesystem type and source.
+Status CheckDataMount(const std::string& dir, std::string_view mountinfo);
+
+// A filesystem as its superblock names it.
+struct FsIdentity {
+  std::string type;  // ext4 (also ext2, ext3), xfs, btrfs
+  std::string uuid;  // lower case, 8-4-4-4-12, as blkid prints it
+};
+// How much of a device IdentifySuperblock needs (btrfs's is at 64 KiB).
+inline constexpr std::size_t kSuperblockSpan = 64 * 1024 + 4096;
+// The filesystem whose superblock is in `head`, the first bytes of a device;
+// nothing for another filesystem or too short a head.
+std::optional<FsIdentity> IdentifySuperblock(std::string_view head);
+// "0123ABCD-..." -> "0123abcd-...": what IdentifySuperblock prints.
+std::string NormalizeUuid(std::string_view uuid);
+
+// What installing a drop-in did.
+enum class DropInResult { kNoSystemd, kUnchanged, kWritten };
 
 // Promotion scores: where PMM leads, Pacemaker must promote.
 inline constexpr int kLeaderScore = 1000;
@@ -79,11 +135,22 @@ enum class Leadership { kLeader, kFollower, kUnknown };
 class ServerHost {
  public:
   virtual ~ServerHost() = default;
-  // Ok when `dir` is a mount point of a filesystem other than the root's.
+  // Ok when `dir` is a directory and a mount point that CheckDataMount
+  // accepts; a tmpfs, ramfs or overlay also by statfs (bounded: the
+  // filesystem may hang).
   virtual Status CheckMountPoint(const std::string& dir, const Deadline& deadline) = 0;
+  // Ok when the filesystem mounted at `dir` (its device as the mount table
+  // names it, superblock read in a bounded child) has the UUID `uuid`.
+  virtual Status CheckFsUuid(const std::string& dir, const std::string& uuid,
+                             const Deadline& deadline) = 0;
   // Whether /srv inside the container whose PID 1 is `pid` is the same
   // filesystem object as `dir` on the host.
   virtual Result<bool> SrvIsDataDir(int pid, const std::string& dir, const Deadline& deadline) = 0;
+  // Writes `drop_in` when systemd runs under `systemd_root` (it has
+  // run/systemd/system) and the file is absent or says something else, then
+  // has systemd reload its units (systemctl daemon-reload, bounded).
+  virtual Result<DropInResult> InstallDropIn(const std::string& systemd_root, const DropIn& drop_in,
+                                             const Deadline& deadline) = 0;
 };
 
 std::unique_ptr<ServerHost> MakeServerHost();
@@ -136,6 +203,7 @@ class PmmServer {
   // One GET of a PMM endpoint with the configured TLS and timeout.
   Result<HttpResponse> Probe(const std::string& url, const Deadline& deadline);
   Status StartContainer(const Deadline& deadline);
+  void InstallShutdownOrder(const Deadline& deadline);
   Status PrepareImage(const Deadline& deadline);
   Status RemoveStale(const ContainerInfo& info, const Deadline& deadline);
   Status CreateContainer(const Deadline& deadline);

@@ -49,6 +49,8 @@ struct ServerParams {
   long long ha_gossip_port = 9096;
   long long ha_grafana_gossip_port = 9094;
   std::string ha_key_file;
+  bool drop_in_dependency = false;
+  std::string require_fs_uuid;
 };
 
 // What resolving the parameters looks up on the node.
@@ -86,7 +88,10 @@ Result<HaSettings> ResolveHa(const ServerParams& params, const Request& request)
 // engine (or crm_attribute, for a promotable clone) is not installed or
 // backend=api finds no socket; kErrConfigured when the parameters do not
 // add up (a bad container name, bridge without publish, env or run_opts
-// that do not parse, a promotable clone without ha, ResolveHa's reasons).
+// that do not parse, a promotable clone without ha, ResolveHa's reasons)
+// and, for start and validate-all only, when a container may not be created
+// so (CheckCloneMode, CheckRunOptsForCreate). PMMHA_SYSTEMD_ROOT in `env`
+// (for tests only) moves the root under which the drop-in is written.
 // State files in request.rsc_tmp are named after the resource, not the
 // clone instance. `env` gives PATH and DOCKER_HOST.
 Result<ServerSetup> ResolveServer(const ServerParams& params, const Request& request,

@@ -65,3 +65,49 @@ TEST_CASE("default API sockets") {
   CHECK(DefaultApiSocket(EngineKind::kDocker, "unix:///tmp/d.sock") == "/tmp/d.sock");
   CHECK(DefaultApiSocket(EngineKind::kDocker, "tcp://1.2.3.4:2375") == "/var/run/docker.sock");
 }
+
+namespace {
+
+class RecordingRunner : public ProcessRunner {
+ public:
+  std::vector<std::vector<std::string>> runs;
+  Result<ProcessResult> Run(const std::vector<std::string>& argv, const Deadline&,
+                            const ProcessOptions&) override {
+    runs.push_back(argv);
+    ProcessResult r;
+    r.exited = true;
+    r.exit_code = 0;
+    return r;
+  }
+};
+
+class NoHttp : public HttpClient {
+ public:
+  int requests = 0;
+  Result<HttpResponse> Send(const HttpRequest&, const Deadline&) override {
+    ++requests;
+    return Status::Error("no HTTP in this test");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("both backends create the container with the CLI, the agent's words unchanged") {
+  // The create arguments (restart policy no, the stop timeout) are the
+  // CLI's: the API backend has no create of its own that could drop them.
+  const std::vector<std::string> args{"--detach", "--name",         "pmm", "--restart",
+                                      "no",       "--stop-timeout", "285", "img:3"};
+  for (bool api : {false, true}) {
+    INFO("api " << api);
+    RecordingRunner runner;
+    NoHttp http;
+    auto engine = MakeCliEngine(EngineKind::kDocker, "/usr/bin/docker", runner);
+    if (api) engine = MakeApiEngine(EngineKind::kDocker, "/run/d.sock", http, std::move(engine));
+    REQUIRE(engine->Run(args, Deadline::After(std::chrono::seconds(5))).ok());
+    REQUIRE(runner.runs.size() == 1);
+    std::vector<std::string> want{"/usr/bin/docker", "run"};
+    want.insert(want.end(), args.begin(), args.end());
+    CHECK(runner.runs[0] == want);
+    CHECK(http.requests == 0);
+  }
+}

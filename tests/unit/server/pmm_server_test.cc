@@ -162,6 +162,19 @@ class FakeHost : public ServerHost {
   Result<bool> SrvIsDataDir(int, const std::string&, const Deadline&) override {
     return srv_is_data_dir;
   }
+  Status fs_uuid_check;
+  std::string fs_uuid_asked;
+  Status CheckFsUuid(const std::string&, const std::string& uuid, const Deadline&) override {
+    fs_uuid_asked = uuid;
+    return fs_uuid_check;
+  }
+  std::vector<DropIn> drop_ins;
+  Result<DropInResult> drop_in_result = DropInResult::kWritten;
+  Result<DropInResult> InstallDropIn(const std::string&, const DropIn& d,
+                                     const Deadline&) override {
+    drop_ins.push_back(d);
+    return drop_in_result;
+  }
 };
 
 HttpResponse NotReady() { return {500, R"({"code":13,"message":"PMM Server is not ready yet."})"}; }
@@ -619,4 +632,185 @@ TEST_CASE("HA start leaves the instance unpromoted and scores it; stop clears bo
   CHECK(f.promotion.Last() == "clear");
   f.engine.SetRunning();
   CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kSuccess);
+}
+
+// --- guards that keep a second PMM off the data set ----------------------
+
+namespace {
+
+// The value after `flag` in `args`, or "" when it is absent.
+std::string ValueOf(const std::vector<std::string>& args, const std::string& flag) {
+  auto it = std::find(args.begin(), args.end(), flag);
+  return it != args.end() && it + 1 != args.end() ? *(it + 1) : "";
+}
+
+}  // namespace
+
+TEST_CASE("the container is created with restart policy no and stop_grace as its stop timeout") {
+  Fixture f;
+  f.config.run_opts = {"--cpus", "2"};
+  CHECK(f.server.Start(f.Soon()).ok());
+  const auto& args = f.engine.last_run_args;
+  CHECK(ValueOf(args, "--restart") == "no");
+  CHECK(ValueOf(args, "--stop-timeout") == "285");  // StopGrace of the advised 300 s
+  // Before run_opts, which may only repeat --restart no (CheckRunOptsForCreate).
+  auto restart = std::find(args.begin(), args.end(), "--restart");
+  auto cpus = std::find(args.begin(), args.end(), "--cpus");
+  CHECK(restart < cpus);
+  CHECK(args.back() == f.config.image);
+
+  f.config.stop_grace = seconds(120);
+  CHECK(ValueOf(f.server.RunArguments("/tmp/env"), "--stop-timeout") == "120");
+  f.config.stop_grace = seconds(0);
+  CHECK(ValueOf(f.server.RunArguments("/tmp/env"), "--stop-timeout") == "0");
+  CHECK(ContainerStopTimeout(ServerConfig{}) == seconds(285));
+}
+
+TEST_CASE("the shutdown ordering drop-in: its exact path and content") {
+  DropIn podman = ShutdownOrderDropIn("/", "pmm", EngineKind::kPodman, "0123abcd");
+  CHECK(podman.path == "/run/systemd/system/resource-agents-deps.target.d/99-pmm-server-pmm.conf");
+  CHECK(podman.content ==
+        "# Written by ocf:percona:pmm-server (drop_in_dependency=true) for container pmm:\n"
+        "# at shutdown Pacemaker stops PMM before the engine or systemd do.\n"
+        "[Unit]\n"
+        "After=podman.socket podman.service libpod-0123abcd.scope "
+        "libpod-conmon-0123abcd.scope\n");
+  DropIn docker = ShutdownOrderDropIn("/tmp/root/", "pmm-a", EngineKind::kDocker, "ff00");
+  CHECK(docker.path ==
+        "/tmp/root/run/systemd/system/resource-agents-deps.target.d/99-pmm-server-pmm-a.conf");
+  CHECK(docker.content ==
+        "# Written by ocf:percona:pmm-server (drop_in_dependency=true) for container pmm-a:\n"
+        "# at shutdown Pacemaker stops PMM before the engine or systemd do.\n"
+        "[Unit]\n"
+        "After=docker.service containerd.service docker-ff00.scope\n");
+}
+
+TEST_CASE("start installs the drop-in only when asked, and a failure does not fail it") {
+  for (bool asked : {false, true}) {
+    Fixture f;
+    f.config.drop_in_dependency = asked;
+    f.config.systemd_root = "/tmp/root";
+    f.engine.SetRunning();
+    f.engine.info.id = "cafe";
+    INFO("drop_in_dependency " << asked);
+    CHECK(f.server.Start(f.Soon()).ok());
+    REQUIRE(f.host.drop_ins.size() == (asked ? 1u : 0u));
+    if (asked) {
+      CHECK(f.host.drop_ins[0].path ==
+            ShutdownOrderDropIn("/tmp/root", "pmm", EngineKind::kPodman, "cafe").path);
+      CHECK_THAT(f.host.drop_ins[0].content, Catch::Contains("libpod-cafe.scope"));
+    }
+  }
+  Fixture f;
+  f.config.drop_in_dependency = true;
+  f.engine.SetRunning();
+  f.engine.info.id = "cafe";
+  f.host.drop_in_result = Status::Error("cannot write it");
+  CHECK(f.server.Start(f.Soon()).ok());
+  // A failed start writes nothing.
+  Fixture g;
+  g.config.drop_in_dependency = true;
+  g.host.mount_check = Status::Error("not a mount point");
+  CHECK_FALSE(g.server.Start(g.Soon()).ok());
+  CHECK(g.host.drop_ins.empty());
+}
+
+TEST_CASE("require_mount: which mounts at data_dir may hold PMM's data") {
+  const std::string root_ext4 =
+      "26 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"
+      "24 26 0:22 / /dev/shm rw,relatime - tmpfs tmpfs rw\n";
+  static const struct {
+    const char* what;
+    std::string extra;    // mountinfo lines after the root's
+    const char* refused;  // a part of the reason, or nullptr
+  } cases[] = {
+      {"ext4 of its own", "90 26 7:0 / /srv/pmm rw - ext4 /dev/loop0 rw\n", nullptr},
+      {"xfs on a shared LV", "90 26 253:3 / /srv/pmm rw shared:5 - xfs /dev/mapper/vg-pmm rw\n",
+       nullptr},
+      {"nothing mounted", "90 26 7:0 / /srv/other rw - ext4 /dev/loop0 rw\n",
+       "is not a mount point: refusing to start PMM"},
+      {"a parent mounted, not data_dir", "90 26 7:0 / /srv rw - ext4 /dev/loop0 rw\n",
+       "is not a mount point"},
+      {"tmpfs", "90 26 0:50 / /srv/pmm rw - tmpfs tmpfs rw,size=1g\n", "is a tmpfs mount"},
+      {"ramfs", "90 26 0:50 / /srv/pmm rw - ramfs none rw\n", "is a ramfs mount"},
+      {"overlay", "90 26 0:51 / /srv/pmm rw - overlay overlay rw,lowerdir=/a\n",
+       "is a overlay mount"},
+      {"a bind mount of a directory of /", "90 26 254:0 /var/pmm /srv/pmm rw - ext4 /dev/vda rw\n",
+       "is the root filesystem mounted again (ext4 '/dev/vda', directory '/var/pmm' of it"},
+      {"tmpfs over the shared disk",
+       "90 26 7:0 / /srv/pmm rw - ext4 /dev/loop0 rw\n"
+       "91 90 0:52 / /srv/pmm rw - tmpfs tmpfs rw\n",
+       "is a tmpfs mount"},
+      {"the shared disk over a tmpfs",
+       "91 26 0:52 / /srv/pmm rw - tmpfs tmpfs rw\n"
+       "90 91 7:0 / /srv/pmm rw - ext4 /dev/loop0 rw\n",
+       nullptr},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    Status s = CheckDataMount("/srv/pmm", root_ext4 + c.extra);
+    if (c.refused == nullptr) {
+      CHECK(s.ok());
+    } else {
+      CHECK(s.code() == ExitCode::kErrGeneric);
+      CHECK_THAT(s.reason(), Catch::Contains(c.refused));
+    }
+  }
+  // SLES: / and /srv are subvolumes of one btrfs; the mount table shows one
+  // device for both (stat's st_dev differs per subvolume, so it cannot tell).
+  const std::string sles =
+      "68 1 0:39 /@/.snapshots/1/snapshot / rw - btrfs /dev/sda2 rw,subvolid=268\n"
+      "69 68 0:39 /@/srv /srv rw - btrfs /dev/sda2 rw,subvolid=261\n"
+      "70 69 0:39 /@/srv/pmm /srv/pmm rw - btrfs /dev/sda2 rw,subvolid=270\n";
+  Status s = CheckDataMount("/srv/pmm", sles);
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::Contains("is the root filesystem mounted again (btrfs "
+                                         "'/dev/sda2', directory '/@/srv/pmm' of it; / is btrfs"));
+  // Another btrfs is fine, and escaped blanks in paths are decoded.
+  CHECK(CheckDataMount("/srv/pmm data", sles + "71 68 0:45 / /srv/pmm\\040data rw - btrfs "
+                                               "/dev/sdb rw\n")
+            .ok());
+}
+
+TEST_CASE("require_fs_uuid: start asks for the filesystem's UUID and refuses another") {
+  Fixture f;
+  CHECK(f.server.Start(f.Soon()).ok());
+  CHECK(f.host.fs_uuid_asked.empty());  // not set: not asked
+
+  Fixture g;
+  g.config.require_fs_uuid = "0123ABCD-0000-4000-8000-00000000feed";
+  g.host.fs_uuid_check = Status::Error("data_dir '/srv/pmm' is not on the filesystem with UUID");
+  Status s = g.server.Start(g.Soon());
+  CHECK(g.host.fs_uuid_asked == g.config.require_fs_uuid);
+  CHECK_THAT(s.reason(), Catch::Contains("is not on the filesystem with UUID"));
+  CHECK(g.engine.Count("run") == 0);
+}
+
+TEST_CASE("superblocks name their filesystem and UUID as blkid does") {
+  const std::string uuid = "0123abcd-ef01-4234-8567-89abcdef0123";
+  const unsigned char raw[16] = {0x01, 0x23, 0xab, 0xcd, 0xef, 0x01, 0x42, 0x34,
+                                 0x85, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23};
+  auto head_with = [&](std::size_t magic_at, std::string_view magic, std::size_t uuid_at) {
+    std::string head(kSuperblockSpan, '\0');
+    head.replace(magic_at, magic.size(), magic);
+    head.replace(uuid_at, 16, reinterpret_cast<const char*>(raw), 16);
+    return head;
+  };
+  auto ext4 =
+      IdentifySuperblock(head_with(1024 + 0x38, std::string_view("\x53\xef", 2), 1024 + 0x68));
+  REQUIRE(ext4);
+  CHECK(ext4->type == "ext4");
+  CHECK(ext4->uuid == uuid);
+  auto xfs = IdentifySuperblock(head_with(0, "XFSB", 32));
+  REQUIRE(xfs);
+  CHECK(xfs->type == "xfs");
+  CHECK(xfs->uuid == uuid);
+  auto btrfs = IdentifySuperblock(head_with(65536 + 0x40, "_BHRfS_M", 65536 + 0x20));
+  REQUIRE(btrfs);
+  CHECK(btrfs->type == "btrfs");
+  CHECK(btrfs->uuid == uuid);
+  CHECK_FALSE(IdentifySuperblock(std::string(kSuperblockSpan, '\0')));
+  CHECK_FALSE(IdentifySuperblock("XFS"));  // too short
+  CHECK(NormalizeUuid("0123ABCDEF014234856789ABCDEF0123") == uuid);
+  CHECK(NormalizeUuid("0123ABCD-EF01-4234-8567-89ABCDEF0123") == uuid);
 }

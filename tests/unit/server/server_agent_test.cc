@@ -466,3 +466,42 @@ TEST_CASE("env_file must be readable, except to a probe") {
   node.readable.insert("/etc/pmm.env");
   CHECK(ValidateServer(*setup, false, node).ok());
 }
+
+TEST_CASE("start and validate-all refuse what may not create a container; stop does not") {
+  ServerParams restart = Minimal();
+  restart.run_opts = "--cpus 2 --restart always";
+  Request clone = Req("pmm:0");
+  clone.meta.clone = true;
+  clone.meta.clone_max = 2;
+  for (const char* action : {"start", "validate-all", "stop", "monitor"}) {
+    INFO(action);
+    bool creates = std::string(action) == "start" || std::string(action) == "validate-all";
+    Request r = Req();
+    r.action = action;
+    auto by_restart = Resolve(restart, r);
+    clone.action = action;
+    auto by_clone = Resolve(Minimal(), clone);
+    if (creates) {
+      CheckFails(by_restart, ExitCode::kErrConfigured, "restart policy 'always'");
+      CheckFails(by_clone, ExitCode::kErrConfigured, "clone with ha=false");
+    } else {
+      CHECK(by_restart.ok());
+      CHECK(by_clone.ok());
+    }
+  }
+}
+
+TEST_CASE("drop_in_dependency and the systemd root reach the configuration") {
+  ServerParams p = Minimal();
+  auto plain = Resolve(p);
+  REQUIRE(plain.ok());
+  CHECK_FALSE(plain->config.drop_in_dependency);
+  CHECK(plain->config.systemd_root == "/");
+  p.drop_in_dependency = true;
+  Environment env = kEnv;
+  env.Set("PMMHA_SYSTEMD_ROOT", "/tmp/root");
+  auto set = Resolve(p, Req(), PodmanNode(), env);
+  REQUIRE(set.ok());
+  CHECK(set->config.drop_in_dependency);
+  CHECK(set->config.systemd_root == "/tmp/root");
+}
