@@ -497,7 +497,14 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
     return Status::NotRunning();
   }
   switch (info->state) {
-    case ContainerState::kAbsent: return Status::NotRunning();
+    case ContainerState::kAbsent:
+      // The engine lost the container, but the process start recorded runs:
+      // PMM is up, outside the engine's and the cluster's control (stop ends it).
+      if (RecordedAlive().value_or(false)) {
+        return Status::Error("the {} lists no container {}, but its process {} still runs",
+                             engine_.Describe(), Quote(config_.name), ReadIdentity()->pid);
+      }
+      return Status::NotRunning();
     case ContainerState::kCreated:
     case ContainerState::kExited:
     case ContainerState::kDead:

@@ -137,7 +137,8 @@ class PmmServer {
   // 1. In HA mode it also asks PMM who leads and sets the promotion score
   // from it. When the engine cannot be asked: 7 when the recorded process
   // is gone (or none was recorded), 1 when it is alive (running, and the
-  // cluster cannot manage it).
+  // cluster cannot manage it); 1 too when the engine lists no container
+  // but the recorded process runs.
   Status Monitor(const Deadline& deadline, bool probe, int depth);
   // Promote and demote only record the role Pacemaker gave (PMM's leader is
   // PMM's choice): 0 while the container runs, 7 when it does not. Demote

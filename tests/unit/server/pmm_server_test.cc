@@ -620,8 +620,12 @@ TEST_CASE("stop with the engine down decides from the recorded process") {
     Fixture f;
     REQUIRE(f.server.Start(f.Soon()).ok());
     f.engine.info = ContainerInfo{};
+    Status probe = f.server.Monitor(f.Soon(), true, 0);
+    CHECK(probe.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(probe.reason(), Catch::Contains("lists no container 'pmm', but its process 100"));
     CHECK(f.server.Stop(f.Soon()).ok());
     CHECK(f.processes.calls == std::vector<std::string>{"terminate 100"});
+    CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
   }
 }
 
