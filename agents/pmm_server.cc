@@ -26,7 +26,12 @@ const ParamSpec kName{
     .longdesc =
         "The container's name. Default: the resource name; a clone instance drops "
         "its ':N' (one instance runs per node, and Pacemaker may number it "
-        "differently after a restart).",
+        "differently after a restart). The agent labels the containers it creates "
+        "(io.percona.pmm-ha.resource=<resource>); a container of this name without "
+        "that label is not the resource's: start refuses to adopt or remove it (1, "
+        "naming it), stop leaves it running and succeeds (stopping someone else's "
+        "workload because it took the name would be worse; start reports the clash), "
+        "monitor says not running.",
     .check = CheckContainerName,
 };
 const ParamSpec kRuntime{
@@ -384,7 +389,17 @@ const AgentSpec kAgent{
         "its databases need to shut down, then kills, then removes the container, never "
         "the data. With require_mount (default) PMM never starts on a data_dir that is not "
         "a mounted filesystem. With ha=true (PMM 3 HA) it runs as a promotable clone whose "
-        "promoted instance follows the leader PMM elects.",
+        "promoted instance follows the leader PMM elects. Stop never fails for what only "
+        "this node lacks (podman/docker, the API socket, crm_attribute, a readable "
+        "env_file, an entry in ha_peers): start, promote and validate-all check those; "
+        "stop, demote and monitor go on without them (the CLI for a missing socket, "
+        "scores untouched without crm_attribute). Start records the container's process "
+        "in HA_RSCTMP. When the engine cannot be asked (its daemon down or hung, or not "
+        "installed), stop decides from that record: a process that is gone, or none "
+        "recorded (HA_RSCTMP is emptied at boot, with every container), cannot be running "
+        "PMM, so stop succeeds; a live one gets SIGTERM, the stop grace and SIGKILL, and "
+        "stop succeeds only once it is gone. A probe then says 1 (running, unmanageable) "
+        "while the process lives, 7 otherwise.",
     .params = kParams,
     .actions =
         {

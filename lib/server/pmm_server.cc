@@ -18,6 +18,7 @@
 #include "pmmha/core/bounded.h"
 #include "pmmha/core/process.h"
 #include "pmmha/core/text.h"
+#include "pmmha/server/server_params.h"
 
 namespace pmmha {
 
@@ -31,6 +32,8 @@ namespace {
 constexpr milliseconds kFirstBackoff{50};
 constexpr milliseconds kMaxBackoff{250};
 constexpr int kLogLines = 5;
+// The longest a stop waits for the engine's first answer.
+constexpr milliseconds kInspectAtStop{30000};
 
 bool IsRunningLike(ContainerState s) {
   return s == ContainerState::kRunning || s == ContainerState::kStopping ||
@@ -201,6 +204,58 @@ void PmmServer::WriteFailures(int count) const {
   }
 }
 
+bool PmmServer::IsOurs(const ContainerInfo& info) const {
+  auto label = info.labels.find(kResourceLabel);
+  return label != info.labels.end() &&
+         ResourceNameOf(label->second) == ResourceNameOf(config_.instance);
+}
+
+Status PmmServer::NotOurs(const ContainerInfo& info, std::string_view refusal) const {
+  auto label = info.labels.find(kResourceLabel);
+  return Status::Error("container {} was not created by resource {} (label {} {}): {}",
+                       Quote(config_.name), Quote(ResourceNameOf(config_.instance)), kResourceLabel,
+                       label == info.labels.end() ? std::string("missing")
+                                                  : fmt::format("= {}", Quote(label->second)),
+                       refusal);
+}
+
+void PmmServer::RecordIdentity(const ContainerInfo& info) const {
+  if (config_.identity_path.empty() || processes_ == nullptr || info.pid <= 0) return;
+  auto start_time = processes_->StartTime(info.pid);
+  if (!start_time) return;
+  std::string tmp = config_.identity_path + ".new";
+  std::string line = FormatIdentity({info.id, info.pid, *start_time});
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  bool written =
+      fd >= 0 && write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  if (fd >= 0) close(fd);
+  if (!written || rename(tmp.c_str(), config_.identity_path.c_str()) != 0) {
+    log_.Warn("cannot record the container's process in {}: {}", config_.identity_path,
+              Errno(errno));
+    unlink(tmp.c_str());
+    return;
+  }
+  identity_recorded_ = true;
+}
+
+std::optional<ContainerIdentity> PmmServer::ReadIdentity() const {
+  if (config_.identity_path.empty()) return std::nullopt;
+  std::ifstream f(config_.identity_path);
+  std::string line;
+  if (!std::getline(f, line)) return std::nullopt;
+  return ParseIdentity(line);
+}
+
+void PmmServer::ClearIdentity() const {
+  if (!config_.identity_path.empty()) unlink(config_.identity_path.c_str());
+}
+
+std::optional<bool> PmmServer::RecordedAlive() const {
+  if (processes_ == nullptr) return std::nullopt;
+  auto identity = ReadIdentity();
+  return identity && processes_->IsAlive(*identity);
+}
+
 bool PmmServer::IsPromoted() const {
   return !config_.promoted_path.empty() && access(config_.promoted_path.c_str(), F_OK) == 0;
 }
@@ -317,6 +372,10 @@ Status PmmServer::WaitReady(const Deadline& deadline) {
     if (info && HasStopped(info->state)) {
       return ExitedReason("exited while PMM was starting", *info, deadline);
     }
+    // As soon as it runs, so a stop after a failed start finds it too.
+    if (info && info->state == ContainerState::kRunning && !identity_recorded_) {
+      RecordIdentity(*info);
+    }
     last = CheckReady(deadline);
     if (last.ready) {
       WriteFailures(0);
@@ -364,6 +423,9 @@ void PmmServer::InstallShutdownOrder(const Deadline& deadline) {
 Status PmmServer::StartContainer(const Deadline& deadline) {
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) return info.status();
+  if (info->state != ContainerState::kAbsent && !IsOurs(*info)) {
+    return NotOurs(*info, "refusing to adopt or remove it; remove or rename it, or set name");
+  }
   if (info->state == ContainerState::kRunning) {
     log_.Info("container {} is already running", config_.name);
     return WaitReady(deadline);
@@ -401,9 +463,28 @@ Status PmmServer::Stop(const Deadline& deadline) {
       log_.Warn("{}", s.reason());
     }
   }
-  auto info = engine_.Inspect(config_.name, deadline);
-  if (!info) return info.status();
-  if (info->state == ContainerState::kAbsent) return Status::Ok();
+  // An engine that hangs (podman's storage lock) must leave the time to
+  // decide without it.
+  auto info = engine_.Inspect(config_.name,
+                              deadline.Within(std::min(deadline.Remaining() / 4, kInspectAtStop)));
+  if (!info) return StopWithoutEngine(info.status(), deadline);
+  if (info->state == ContainerState::kAbsent) {
+    if (RecordedAlive().value_or(false)) {
+      // The engine lost the container (its state wiped, a storage ghost) but
+      // the process start recorded still runs: it is ours all the same.
+      return StopWithoutEngine(
+          Status::Error("the {} lists no container {}", engine_.Describe(), Quote(config_.name)),
+          deadline);
+    }
+    ClearIdentity();
+    return Status::Ok();
+  }
+  if (!IsOurs(*info)) {
+    // Not ours to stop: someone else's container under the name (see the
+    // meta-data). Nothing the resource started can be running in it.
+    log_.Warn("{}", NotOurs(*info, "leaving it alone: stop has nothing to do").reason());
+    return Status::Ok();
+  }
   if (IsRunningLike(info->state)) {
     seconds grace = StopGrace(deadline.Remaining(), config_.stop_grace);
     log_.Info("stopping container {} with {} s to shut down", config_.name, grace.count());
@@ -416,7 +497,7 @@ Status PmmServer::Stop(const Deadline& deadline) {
       if (Status s = engine_.Kill(config_.name, deadline); !s.ok()) log_.Warn("{}", s.reason());
       info = engine_.Inspect(config_.name, deadline);
     }
-    if (!info) return info.status();
+    if (!info) return StopWithoutEngine(info.status(), deadline);
     if (IsRunningLike(info->state)) {
       return Status::Error("container {} is still {} after kill", Quote(config_.name),
                            info->state_text);
@@ -426,23 +507,69 @@ Status PmmServer::Stop(const Deadline& deadline) {
     // Stopped is what the cluster needs; a leftover is removed on next start.
     log_.Warn("container {} stopped but not removed: {}", config_.name, s.reason());
   }
+  ClearIdentity();
+  return Status::Ok();
+}
+
+Status PmmServer::StopWithoutEngine(const Status& why, const Deadline& deadline) {
+  auto alive = RecordedAlive();
+  if (!alive) return why;
+  auto identity = ReadIdentity();
+  if (!*alive) {
+    log_.Info("{}; {}: container {} cannot be running", why.reason(),
+              identity ? fmt::format("its process {} (recorded at start) is gone", identity->pid)
+                       : std::string("no start recorded a container here"),
+              config_.name);
+    ClearIdentity();
+    return Status::Ok();
+  }
+  seconds grace = StopGrace(deadline.Remaining(), config_.stop_grace);
+  log_.Warn(
+      "{}; container {} still runs as process {}: stopping it with signals ({} s to shut down)",
+      why.reason(), config_.name, identity->pid, grace.count());
+  if (Status s = processes_->Terminate(*identity, grace, deadline); !s.ok()) {
+    return Status::Error("{}; container {}: {}", why.reason(), Quote(config_.name), s.reason());
+  }
+  log_.Info("container {}'s process {} is gone", config_.name, identity->pid);
+  ClearIdentity();
   return Status::Ok();
 }
 
 Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) {
-    // The engine cannot be asked (dockerd down, socket gone). On a probe
-    // nothing of ours can be running without it; on a recurring monitor it
-    // is a failure the cluster should recover from.
-    if (probe) {
-      log_.Warn("{}: reporting not running", info.status().reason());
-      return Status::NotRunning();
+    // The engine cannot be asked (dockerd down, socket gone, not installed):
+    // the process start recorded tells whether PMM can still be running.
+    auto alive = RecordedAlive();
+    if (alive.value_or(false)) {
+      return Status::Error("{}; container {} still runs (process {}) but cannot be managed",
+                           info.status().reason(), Quote(config_.name), ReadIdentity()->pid);
     }
-    return info.status();
+    if (!alive) {
+      if (!probe) return info.status();
+    } else if (!probe) {
+      return Status::NotRunning(
+          "{}; container {} cannot be running: no process recorded at its start is alive",
+          info.status().reason(), Quote(config_.name));
+    }
+    log_.Warn("{}: reporting not running", info.status().reason());
+    return Status::NotRunning();
+  }
+  if (info->state != ContainerState::kAbsent && !IsOurs(*info)) {
+    Status foreign = NotOurs(*info, "this resource is not running here");
+    if (!probe) return Status::NotRunning("{}", foreign.reason());
+    log_.Warn("{}", foreign.reason());
+    return Status::NotRunning();
   }
   switch (info->state) {
-    case ContainerState::kAbsent: return Status::NotRunning();
+    case ContainerState::kAbsent:
+      // The engine lost the container, but the process start recorded runs:
+      // PMM is up, outside the engine's and the cluster's control (stop ends it).
+      if (RecordedAlive().value_or(false)) {
+        return Status::Error("the {} lists no container {}, but its process {} still runs",
+                             engine_.Describe(), Quote(config_.name), ReadIdentity()->pid);
+      }
+      return Status::NotRunning();
     case ContainerState::kCreated:
     case ContainerState::kExited:
     case ContainerState::kDead:
@@ -492,6 +619,7 @@ Status PmmServer::Promote(const Deadline& deadline) {
     return Status::NotRunning("cannot promote: container {} is {}", Quote(config_.name),
                               info->state_text);
   }
+  if (!IsOurs(*info)) return Status::NotRunning("{}", NotOurs(*info, "cannot promote").reason());
   SetPromoted(true);
   if (config_.ha) {
     // Nothing is forced: PMM keeps electing its leader, the score follows it.
@@ -506,9 +634,21 @@ Status PmmServer::Promote(const Deadline& deadline) {
 Status PmmServer::Demote(const Deadline& deadline) {
   SetPromoted(false);
   auto info = engine_.Inspect(config_.name, deadline);
-  if (!info) return info.status();
-  if (info->state != ContainerState::kRunning) {
-    return Status::NotRunning("demoted: container {} is {}", Quote(config_.name), info->state_text);
+  if (!info) {
+    // Demoting changes nothing in the container: with the engine down the
+    // recorded process says whether it still runs (the score stays as is).
+    auto alive = RecordedAlive();
+    if (!alive) return info.status();
+    if (*alive) {
+      log_.Warn("{}: demoted without touching the container or the score", info.status().reason());
+      return Status::Ok();
+    }
+    return Status::NotRunning("demoted: {}; container {} cannot be running", info.status().reason(),
+                              Quote(config_.name));
+  }
+  if (info->state != ContainerState::kRunning || !IsOurs(*info)) {
+    return Status::NotRunning("demoted: container {} is {}", Quote(config_.name),
+                              IsOurs(*info) ? info->state_text : "not ours");
   }
   if (config_.ha) UpdatePromotionScore(deadline);
   return Status::Ok();

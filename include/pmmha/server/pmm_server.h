@@ -14,6 +14,7 @@
 #include "pmmha/core/log.h"
 #include "pmmha/core/status.h"
 #include "pmmha/server/container.h"
+#include "pmmha/server/container_process.h"
 #include "pmmha/server/http.h"
 #include "pmmha/server/promotion.h"
 
@@ -57,6 +58,7 @@ struct ServerConfig {
   bool reuse = false;
   std::vector<std::string> run_opts;
   std::string failure_counter_path;  // in HA_RSCTMP
+  std::string identity_path;         // in HA_RSCTMP: the started container's process
   std::optional<HaSettings> ha;      // PMM 3 HA mode
   bool promotable = false;           // an instance of a promotable clone
   std::string leader_url;            // PMM's leaderHealthCheck (HA mode)
@@ -119,6 +121,10 @@ std::string NormalizeUuid(std::string_view uuid);
 
 // What installing a drop-in did.
 enum class DropInResult { kNoSystemd, kUnchanged, kWritten };
+// The label start gives the containers it creates: KEY=INSTANCE. A container
+// without it (or with another resource's name in it) is not ours: start does
+// not adopt or remove it, stop and monitor leave it alone.
+inline constexpr const char* kResourceLabel = "io.percona.pmm-ha.resource";
 
 // Promotion scores: where PMM leads, Pacemaker must promote.
 inline constexpr int kLeaderScore = 1000;
@@ -163,31 +169,46 @@ struct Readiness {
 
 class PmmServer {
  public:
-  // `promotion` may be null unless config.ha is set.
+  // `promotion` may be null unless config.ha is set. Without `processes`
+  // stop and monitor cannot decide when the engine cannot be asked, and
+  // fail instead.
   PmmServer(const ServerConfig& config, ContainerEngine& engine, HttpClient& http, ServerHost& host,
-            const Logger& log, PromotionScore* promotion = nullptr)
+            const Logger& log, PromotionScore* promotion = nullptr,
+            ProcessControl* processes = nullptr)
       : config_(config),
         engine_(engine),
         http_(http),
         host_(host),
         log_(log),
-        promotion_(promotion) {}
+        promotion_(promotion),
+        processes_(processes) {}
 
   // Start: idempotent; returns when PMM answers ready. A container of the
   // same name that is not running is removed first (reuse=false) or
-  // restarted (reuse=true).
+  // restarted (reuse=true). A container of that name without our label
+  // (kResourceLabel) is neither adopted nor removed: start fails (1). Start
+  // records the container's process (config.identity_path).
   Status Start(const Deadline& deadline);
   // Stop: graceful stop with the grace, then kill, then remove; Ok when
   // there is nothing to stop; fails only when the container still runs.
+  // A container that is not ours is left alone (Ok, with a warning). When
+  // the engine cannot be asked: Ok when no process was recorded or the
+  // recorded one is gone; a live one gets SIGTERM, the grace, SIGKILL, and
+  // stop is Ok once it is gone, a failure while it lives.
   Status Stop(const Deadline& deadline);
-  // Monitor: 7 absent or exited; 0 running and ready; 190 running, not
-  // ready, fewer than health_failures times in a row; 1 after that. A probe
-  // does not count failures. depth >= 10 also checks /srv is data_dir.
-  // A promoted instance answers 8 / 191 / 9 instead of 0 / 190 / 1. In HA
-  // mode it also asks PMM who leads and sets the promotion score from it.
+  // Monitor: 7 absent, exited or not ours; 0 running and ready; 190
+  // running, not ready, fewer than health_failures times in a row; 1 after
+  // that. A probe does not count failures. depth >= 10 also checks /srv is
+  // data_dir. A promoted instance answers 8 / 191 / 9 instead of 0 / 190 /
+  // 1. In HA mode it also asks PMM who leads and sets the promotion score
+  // from it. When the engine cannot be asked: 7 when the recorded process
+  // is gone (or none was recorded), 1 when it is alive (running, and the
+  // cluster cannot manage it); 1 too when the engine lists no container
+  // but the recorded process runs.
   Status Monitor(const Deadline& deadline, bool probe, int depth);
   // Promote and demote only record the role Pacemaker gave (PMM's leader is
-  // PMM's choice): 0 while the container runs, 7 when it does not.
+  // PMM's choice): 0 while the container runs, 7 when it does not. Demote
+  // with the engine down decides from the recorded process.
   Status Promote(const Deadline& deadline);
   Status Demote(const Deadline& deadline);
 
@@ -208,6 +229,18 @@ class PmmServer {
   Status RemoveStale(const ContainerInfo& info, const Deadline& deadline);
   Status CreateContainer(const Deadline& deadline);
   Status WaitReady(const Deadline& deadline);
+  // Whether the container carries our label (see kResourceLabel).
+  bool IsOurs(const ContainerInfo& info) const;
+  Status NotOurs(const ContainerInfo& info, std::string_view refusal) const;
+  // The record of the started container's process in config.identity_path.
+  void RecordIdentity(const ContainerInfo& info) const;
+  std::optional<ContainerIdentity> ReadIdentity() const;
+  void ClearIdentity() const;
+  // Whether the recorded process is alive: nothing when it cannot be told
+  // (no ProcessControl), else false when nothing was recorded.
+  std::optional<bool> RecordedAlive() const;
+  // Stop when the engine cannot be asked (`why`).
+  Status StopWithoutEngine(const Status& why, const Deadline& deadline);
   Status ExitedReason(std::string_view when, const ContainerInfo& info, const Deadline& deadline);
   int ReadFailures() const;
   void WriteFailures(int count) const;
@@ -223,6 +256,8 @@ class PmmServer {
   ServerHost& host_;
   const Logger& log_;
   PromotionScore* promotion_;
+  ProcessControl* processes_;
+  mutable bool identity_recorded_ = false;
 };
 
 // Splits a stop budget: the grace for the graceful stop, leaving a reserve

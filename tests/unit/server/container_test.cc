@@ -19,6 +19,29 @@ TEST_CASE("podman's inspect array is parsed") {
   REQUIRE(info->mounts.size() == 1);
   CHECK(info->mounts[0].source == "/mnt/pmm");
   CHECK(info->mounts[0].destination == "/srv");
+  CHECK(info->labels.empty());
+}
+
+TEST_CASE("labels are parsed: they tell our containers from others") {
+  auto info = ParseContainerInspect(R"([{
+    "Id": "abc", "State": {"Status": "running", "Pid": 7},
+    "Config": {"Labels": {"io.percona.pmm-ha.resource": "pmm:1", "n": 3}}
+  }])");
+  REQUIRE(info.ok());
+  CHECK(info->labels ==
+        std::map<std::string, std::string>{{"io.percona.pmm-ha.resource", "pmm:1"}});
+  auto none =
+      ParseContainerInspect(R"({"State": {"Status": "exited"}, "Config": {"Labels": null}})");
+  REQUIRE(none.ok());
+  CHECK(none->labels.empty());
+}
+
+TEST_CASE("a missing engine fails every call with its reason") {
+  auto engine = MakeUnavailableEngine("neither podman nor docker is installed");
+  auto info = engine->Inspect("pmm", Deadline::After(std::chrono::seconds(1)));
+  REQUIRE_FALSE(info.ok());
+  CHECK(info.status().reason() == "neither podman nor docker is installed");
+  CHECK_FALSE(engine->Remove("pmm", Deadline::After(std::chrono::seconds(1))).ok());
 }
 
 TEST_CASE("docker's API object is parsed") {

@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <fstream>
+#include <map>
 
 #include <catch2/catch.hpp>
 
@@ -63,6 +64,11 @@ class FakeEngine : public ContainerEngine {
           "already in use by abc");
     }
     info = ContainerInfo{};
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+      if (args[i] != "--label") continue;
+      auto eq = args[i + 1].find('=');
+      info.labels[args[i + 1].substr(0, eq)] = args[i + 1].substr(eq + 1);
+    }
     info.state = exit_after_run >= 0 ? ContainerState::kExited : ContainerState::kRunning;
     info.state_text = exit_after_run >= 0 ? "exited" : "running";
     info.exit_code = exit_after_run >= 0 ? exit_after_run : 0;
@@ -101,14 +107,24 @@ class FakeEngine : public ContainerEngine {
     return std::string("panic: cannot open /srv/postgres14\n");
   }
 
-  void SetRunning() {
+  // A container this resource created (its label), unless `ours` is false.
+  void SetRunning(bool ours = true) {
     info.state = ContainerState::kRunning;
     info.state_text = "running";
     info.pid = 100;
+    SetLabel(ours);
   }
-  void SetExited() {
+  void SetExited(bool ours = true) {
     info.state = ContainerState::kExited;
     info.state_text = "exited";
+    SetLabel(ours);
+  }
+  void SetLabel(bool ours) {
+    if (ours) {
+      info.labels[kResourceLabel] = "pmm";
+    } else {
+      info.labels.clear();
+    }
   }
   int Count(const std::string& call) const {
     return static_cast<int>(std::count(calls.begin(), calls.end(), call));
@@ -177,6 +193,29 @@ class FakeHost : public ServerHost {
   }
 };
 
+// Processes by pid with their start times; Terminate ends them unless told
+// they survive.
+class FakeProcesses : public ProcessControl {
+ public:
+  std::map<int, unsigned long long> alive;
+  bool survives = false;
+  std::vector<std::string> calls;
+  seconds last_grace{-1};
+
+  std::optional<unsigned long long> StartTime(int pid) const override {
+    auto it = alive.find(pid);
+    if (it == alive.end()) return std::nullopt;
+    return it->second;
+  }
+  Status Terminate(const ContainerIdentity& id, seconds grace, const Deadline&) override {
+    calls.push_back("terminate " + std::to_string(id.pid));
+    last_grace = grace;
+    if (survives) return Status::Error("process {} is still alive after SIGKILL", id.pid);
+    alive.erase(id.pid);
+    return Status::Ok();
+  }
+};
+
 HttpResponse NotReady() { return {500, R"({"code":13,"message":"PMM Server is not ready yet."})"}; }
 
 struct Fixture {
@@ -186,7 +225,8 @@ struct Fixture {
   FakeHost host;
   Logger log;
   FakePromotion promotion;
-  PmmServer server{config, engine, http, host, log, &promotion};
+  FakeProcesses processes;
+  PmmServer server{config, engine, http, host, log, &promotion, &processes};
 
   Fixture() {
     config.name = "pmm";
@@ -197,9 +237,13 @@ struct Fixture {
     config.env_file_dir = "/tmp";
     config.failure_counter_path = "/tmp/pmmha-unit-failures-" + std::to_string(getpid());
     unlink(config.failure_counter_path.c_str());
+    config.identity_path = "/tmp/pmmha-unit-identity-" + std::to_string(getpid());
+    unlink(config.identity_path.c_str());
+    processes.alive[100] = 5555;  // the fake engine's containers run as pid 100
   }
   ~Fixture() {
     unlink(config.failure_counter_path.c_str());
+    unlink(config.identity_path.c_str());
     if (!config.promoted_path.empty()) unlink(config.promoted_path.c_str());
   }
 
@@ -274,6 +318,7 @@ TEST_CASE("start removes a stale container, or reuses it when asked") {
 TEST_CASE("a container stuck in stopping is killed and removed before start") {
   Fixture f;
   f.engine.info.state = ContainerState::kStopping;
+  f.engine.SetLabel(true);
   f.engine.info.state_text = "stopping";
   CHECK(f.server.Start(f.Soon()).ok());
   CHECK(f.engine.Count("kill") == 1);
@@ -470,6 +515,7 @@ TEST_CASE("monitor: state and readiness") {
   SECTION("paused is an error") {
     Fixture f;
     f.engine.info.state = ContainerState::kPaused;
+    f.engine.SetLabel(true);
     f.engine.info.state_text = "paused";
     CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kErrGeneric);
   }
@@ -502,13 +548,144 @@ TEST_CASE("a probe reports the truth and does not count failures") {
   CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kDegraded);
 }
 
-TEST_CASE("an unreachable engine: a probe says not running, a monitor fails") {
+TEST_CASE("an unreachable engine: nothing recorded, not running") {
   Fixture f;
   f.engine.reachable = false;
   CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
   Status s = f.server.Monitor(f.Soon(), false, 0);
-  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK(s.code() == ExitCode::kNotRunning);
   CHECK_THAT(s.reason(), Catch::Contains("cannot connect"));
+}
+
+TEST_CASE("without process control an unreachable engine fails a monitor, as before") {
+  Fixture f;
+  PmmServer blind{f.config, f.engine, f.http, f.host, f.log, &f.promotion};
+  f.engine.reachable = false;
+  CHECK(blind.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+  CHECK(blind.Monitor(f.Soon(), false, 0).code() == ExitCode::kErrGeneric);
+  CHECK(blind.Stop(f.Soon()).code() == ExitCode::kErrGeneric);
+}
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path);
+  return {std::istreambuf_iterator<char>(f), {}};
+}
+
+}  // namespace
+
+TEST_CASE("start records the container's process; stop forgets it") {
+  Fixture f;
+  REQUIRE(f.server.Start(f.Soon()).ok());
+  auto identity = ParseIdentity(ReadFile(f.config.identity_path));
+  REQUIRE(identity);
+  CHECK(identity->pid == 100);
+  CHECK(identity->start_time == 5555);
+  REQUIRE(f.server.Stop(f.Soon()).ok());
+  CHECK(access(f.config.identity_path.c_str(), F_OK) != 0);
+}
+
+TEST_CASE("stop with the engine down decides from the recorded process") {
+  SECTION("nothing recorded: nothing of ours can run") {
+    Fixture f;
+    f.engine.reachable = false;
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.processes.calls.empty());
+  }
+  SECTION("the recorded process is gone") {
+    Fixture f;
+    REQUIRE(f.server.Start(f.Soon()).ok());
+    f.engine.reachable = false;
+    f.processes.alive.clear();
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.processes.calls.empty());
+  }
+  SECTION("a pid reused by another process is not ours") {
+    Fixture f;
+    REQUIRE(f.server.Start(f.Soon()).ok());
+    f.engine.reachable = false;
+    f.processes.alive[100] = 7777;
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.processes.calls.empty());
+  }
+  SECTION("the recorded process lives: signalled with the grace, stopped once gone") {
+    Fixture f;
+    f.config.stop_grace = seconds(7);
+    REQUIRE(f.server.Start(f.Soon()).ok());
+    f.engine.reachable = false;
+    CHECK(f.server.Stop(f.Soon(60000)).ok());
+    CHECK(f.processes.calls == std::vector<std::string>{"terminate 100"});
+    CHECK(f.processes.last_grace == seconds(7));
+    CHECK(access(f.config.identity_path.c_str(), F_OK) != 0);
+  }
+  SECTION("a process that survives fails the stop, with both reasons") {
+    Fixture f;
+    REQUIRE(f.server.Start(f.Soon()).ok());
+    f.engine.reachable = false;
+    f.processes.survives = true;
+    Status s = f.server.Stop(f.Soon());
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("cannot connect to the engine") &&
+                               Catch::Contains("still alive after SIGKILL"));
+  }
+  SECTION("the engine lost the container but its process lives") {
+    Fixture f;
+    REQUIRE(f.server.Start(f.Soon()).ok());
+    f.engine.info = ContainerInfo{};
+    Status probe = f.server.Monitor(f.Soon(), true, 0);
+    CHECK(probe.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(probe.reason(), Catch::Contains("lists no container 'pmm', but its process 100"));
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.processes.calls == std::vector<std::string>{"terminate 100"});
+    CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+  }
+}
+
+TEST_CASE("monitor with the engine down: 1 while the recorded process lives, 7 once gone") {
+  Fixture f;
+  REQUIRE(f.server.Start(f.Soon()).ok());
+  f.engine.reachable = false;
+  for (bool probe : {true, false}) {
+    Status s = f.server.Monitor(f.Soon(), probe, 0);
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("still runs (process 100) but cannot be managed"));
+  }
+  f.processes.alive.clear();
+  CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kNotRunning);
+}
+
+TEST_CASE("a container without our label is not adopted, removed, stopped or reported") {
+  for (bool running : {true, false}) {
+    INFO("running: " << running);
+    Fixture f;
+    if (running) {
+      f.engine.SetRunning(false);
+    } else {
+      f.engine.SetExited(false);
+    }
+    Status s = f.server.Start(f.Soon());
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("container 'pmm' was not created by resource 'pmm' "
+                                           "(label io.percona.pmm-ha.resource missing)"));
+    CHECK(f.engine.Count("remove") == 0);
+    CHECK(f.engine.Count("run") == 0);
+    CHECK(f.http.requests == 0);  // not adopted: its readiness was not waited for
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.engine.Count("stop") == 0);
+    CHECK(f.engine.Count("kill") == 0);
+    CHECK(f.engine.Count("remove") == 0);
+    CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kNotRunning);
+  }
+  Fixture f;
+  f.engine.SetRunning();
+  f.engine.info.labels[kResourceLabel] = "other:2";
+  CHECK_THAT(f.server.Start(f.Soon()).reason(),
+             Catch::Contains("label io.percona.pmm-ha.resource = 'other:2'"));
+  f.engine.info.labels[kResourceLabel] = "pmm:2";  // another instance number of ours
+  CHECK(f.server.Start(f.Soon()).ok());
 }
 
 TEST_CASE("depth 10 checks that /srv is still data_dir") {
