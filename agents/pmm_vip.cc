@@ -197,7 +197,11 @@ const pmmha::AgentSpec kAgent{
         "on other interfaces are left alone, and monitor and probes look only where "
         "stop does, so after a stop they report not running (7). Monitor reports "
         "running when one instance has the expected prefix; extra ones are logged, "
-        "start replaces them and stop removes them.",
+        "start replaces them and stop removes them. pmm-vip cannot be a clone: "
+        "validate-all and start refuse it (6), since one address active on several "
+        "nodes is a conflict and IPaddr2's clusterip mode (a clone sharing the "
+        "address through iptables CLUSTERIP) is not supported; stop and monitor of a "
+        "clone still work, so that one started before can be stopped.",
     .params = {&kIp, &kCidrNetmask, &kNic, &kLabel, &kArpCount, &kArpInterval, &kArpMode,
                &kArpCountRefresh, &kNodad, &kNoprefixroute, &kPreferredLft, &kCheckLink,
                &kRunArping, &kNetworkNamespace},

@@ -515,8 +515,14 @@ Status Run(Action action, const VipParams& params, Context& ctx) {
 }  // namespace
 
 Result<VipConfig> AcceptVipRequest(const VipParams& params, const Request& request) {
-  (void)request;
-  return MakeVipConfig(params);
+  auto config = MakeVipConfig(params);
+  if (!config) return config.status();
+  bool clone = request.meta.clone || request.meta.clone_max > 0;
+  if (clone && (request.action == "start" || request.action == "validate-all")) {
+    return Status::NotConfigured(
+        "pmm-vip cannot be a clone: one address on two nodes is a conflict (no clusterip mode)");
+  }
+  return config;
 }
 
 Status RunVip(const VipParams& params, const Request& request, Network& net, Announcer& announcer,

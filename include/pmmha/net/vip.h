@@ -154,7 +154,10 @@ class Vip {
   const Logger& log_;
 };
 
-// The configuration for `request`: MakeVipConfig.
+// The configuration for `request`: MakeVipConfig, and for start and
+// validate-all the refusal of a clone (kErrConfigured): one address active
+// on several nodes is a conflict, and IPaddr2's clusterip mode is not
+// supported.
 Result<VipConfig> AcceptVipRequest(const VipParams& params, const Request& request);
 
 // `request.action` (start, stop, monitor, validate-all) on the given

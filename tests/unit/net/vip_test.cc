@@ -738,3 +738,37 @@ TEST_CASE("stop fails while the announcer cannot be ended") {
   CHECK(s.code() == ExitCode::kErrGeneric);
   CHECK_THAT(s.reason(), Catch::StartsWith("cannot end the background announcer"));
 }
+
+// --- clones ---------------------------------------------------------------------
+
+TEST_CASE("a clone is refused by start and validate-all, not by stop and monitor") {
+  static const struct {
+    const char* action;
+    bool clone;
+    int clone_max;
+    bool refused;
+  } cases[] = {
+      {"start", true, 2, true},   {"validate-all", true, 2, true},
+      {"start", false, 2, true},  {"validate-all", false, 1, true},
+      {"stop", true, 2, false},   {"monitor", true, 2, false},
+      {"start", false, 0, false}, {"validate-all", false, 0, false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.action << " clone " << c.clone << " clone_max " << c.clone_max);
+    VipParams p;
+    p.ip = "198.51.100.10";
+    Request r;
+    r.action = c.action;
+    r.meta.clone = c.clone;
+    r.meta.clone_max = c.clone_max;
+    auto config = AcceptVipRequest(p, r);
+    if (c.refused) {
+      REQUIRE_FALSE(config.ok());
+      CHECK(config.status().code() == ExitCode::kErrConfigured);
+      CHECK_THAT(config.status().reason(),
+                 Catch::StartsWith("pmm-vip cannot be a clone: one address on two nodes"));
+    } else {
+      CHECK(config.ok());
+    }
+  }
+}
