@@ -84,10 +84,10 @@ bool IsDevicePath(std::string_view source) { return PathIsWithin(source, "/dev")
 
 std::string FormatMountRecord(const MountRecord& r) {
   std::string out = fmt::format(
-      "directory={}\ndevice={}\nrdev={}\nfstype={}\nuuid={}\nmount_id={}\ndevno={}\n"
-      "source={}\nroot={}\n",
-      r.directory, r.device, DevText(r.rdev), r.fstype, r.uuid, r.mount_id, DevText(r.devno),
-      r.source, r.root);
+      "directory={}\nconfigured={}\ndevice={}\nrdev={}\nfstype={}\nuuid={}\nmount_id={}\n"
+      "devno={}\nsource={}\nroot={}\n",
+      r.directory, r.configured, r.device, DevText(r.rdev), r.fstype, r.uuid, r.mount_id,
+      DevText(r.devno), r.source, r.root);
   if (r.child) out += fmt::format("child={} {}\n", r.child->pid, r.child->start_time);
   return out;
 }
@@ -107,6 +107,8 @@ std::optional<MountRecord> ParseMountRecord(std::string_view text) {
     if (key == "directory") {
       r.directory = value;
       has_directory = !value.empty();
+    } else if (key == "configured") {
+      r.configured = value;
     } else if (key == "device") {
       r.device = value;
     } else if (key == "fstype") {
@@ -195,9 +197,10 @@ void Storage::LoadRecord() {
   record_ = ParseMountRecord(*text);
   if (!record_) {
     log_.Warn("ignoring {}: not a record of this agent", Quote(config_.state_path));
-  } else if (record_->directory != config_.directory) {
-    // Written for another directory (the parameter changed): it says
-    // nothing about what is mounted here.
+  } else if (record_->directory != config_.directory ||
+             record_->configured != config_.device.Describe()) {
+    // Written for another directory or device parameter (changed since):
+    // it says nothing about what this configuration mounted.
     record_.reset();
   }
 }
@@ -496,6 +499,7 @@ Status Storage::Start(const Deadline& deadline) {
     if (!record_ || record_->mount_id != e.id) {
       const auto& known = Device(deadline);
       record_ = MountRecord{.directory = dir,
+                            .configured = config_.device.Describe(),
                             .device = known.ok() ? known->canonical : e.source,
                             .rdev = known.ok() ? known->rdev : 0,
                             .fstype = e.fstype,
@@ -569,6 +573,7 @@ Status Storage::Start(const Deadline& deadline) {
   // Recorded before mount(2): whatever happens next, stop knows what may
   // be mounted.
   record_ = MountRecord{.directory = dir,
+                        .configured = config_.device.Describe(),
                         .device = dev->IsBind() ? dev->path : dev->canonical,
                         .rdev = dev->rdev,
                         .fstype = fs->type,

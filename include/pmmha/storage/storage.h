@@ -70,8 +70,9 @@ struct ProcessIdentity {
 // What start mounted (or began to mount), kept in StorageConfig::state_path.
 struct MountRecord {
   std::string directory = {};
-  std::string device = {};  // the device node start mounted, symbolic links resolved
-  dev_t rdev = 0;           // its st_rdev
+  std::string configured = {};  // the device parameter, as written (DeviceSpec::Describe)
+  std::string device = {};      // the device node start mounted, symbolic links resolved
+  dev_t rdev = 0;               // its st_rdev
   std::string fstype = {};
   std::string uuid = {};  // filesystem UUID (libblkid), empty when it has none
   // As mountinfo showed the mount after start; 0 / empty while pending.

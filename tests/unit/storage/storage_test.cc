@@ -983,6 +983,7 @@ TEST_CASE("monitor with a record needs no libblkid") {
 
 TEST_CASE("mount records round-trip and refuse what is not one") {
   MountRecord r{.directory = "/srv",
+                .configured = "UUID=b7f5",
                 .device = "/dev/loop3",
                 .rdev = kLoop3,
                 .fstype = "btrfs",
@@ -995,6 +996,7 @@ TEST_CASE("mount records round-trip and refuse what is not one") {
   auto back = ParseMountRecord(FormatMountRecord(r));
   REQUIRE(back.has_value());
   CHECK(back->directory == r.directory);
+  CHECK(back->configured == "UUID=b7f5");
   CHECK(back->rdev == r.rdev);
   CHECK(back->devno == r.devno);
   CHECK(back->mount_id == 812);
@@ -1005,4 +1007,18 @@ TEST_CASE("mount records round-trip and refuse what is not one") {
   CHECK_FALSE(ParseMountRecord("hello\n").has_value());
   CHECK_FALSE(ParseMountRecord("").has_value());
   CHECK_FALSE(ParseMountRecord("directory=/srv\nrdev=x\n").has_value());
+}
+
+TEST_CASE("a record written for another device or directory says nothing") {
+  Fixture f;
+  f.sys.mounts.push_back(Entry(30, kRootDev, "/dev/vda1", "/data", "ext4"));
+  f.sys.paths["/data/other"] = {.exists = true, .is_dir = true};
+  REQUIRE(f.Start(Config("/data/pmm")).ok());
+  // The same resource with another device parameter: the bind of
+  // /data/pmm at /srv is not a bind of /data/other.
+  CHECK(f.Monitor(0, false, Config("/data/other")).code() == ExitCode::kErrGeneric);
+  CHECK(f.Monitor(0, true, Config("/data/other")).code() == ExitCode::kNotRunning);
+  StorageConfig elsewhere = Config("/data/pmm");
+  elsewhere.directory = "/srv2";
+  CHECK(f.Monitor(0, false, elsewhere).code() == ExitCode::kNotRunning);
 }
