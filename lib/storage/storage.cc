@@ -197,11 +197,15 @@ void Storage::LoadRecord() {
   record_ = ParseMountRecord(*text);
   if (!record_) {
     log_.Warn("ignoring {}: not a record of this agent", Quote(config_.state_path));
-  } else if (record_->directory != config_.directory ||
-             record_->configured != config_.device.Describe()) {
-    // Written for another directory or device parameter (changed since):
-    // it says nothing about what this configuration mounted.
+  } else if (record_->directory != config_.directory) {
+    // Written for another directory (the parameter changed): it says
+    // nothing about what is mounted here.
     record_.reset();
+  } else if (record_->configured != config_.device.Describe()) {
+    // Written for another device parameter: its identity is not this
+    // one's, but a mount child it left at this directory still counts.
+    record_ = MountRecord{
+        .directory = config_.directory, .configured = record_->configured, .child = record_->child};
   }
 }
 
@@ -277,12 +281,13 @@ Status Storage::AwaitAbandonedMount(const Deadline& until) {
   const ProcessIdentity child = *record_->child;
   if (sys_.ProcessAlive(child)) {
     log_.Info("waiting for the mount of {} that start abandoned (process {})",
-              Quote(record_->device), child.pid);
+              Quote(record_->device.empty() ? record_->configured : record_->device), child.pid);
     if (!sys_.WaitProcessGone(child, until)) {
       return Status::Error(
           "the mount of {} that start abandoned at its deadline still runs (process {}, "
           "blocked in the kernel?) and may still attach the filesystem at {}",
-          Quote(record_->device), child.pid, Quote(config_.directory));
+          Quote(record_->device.empty() ? record_->configured : record_->device), child.pid,
+          Quote(config_.directory));
     }
   }
   record_->child.reset();
@@ -355,7 +360,8 @@ Status Storage::Monitor(int depth, bool probe, const Deadline& deadline) {
   if (record_ && record_->child && sys_.ProcessAlive(*record_->child)) {
     // Neither running nor stopped: stop must wait for it.
     return Status::Error("the mount of {} that start abandoned still runs (process {})",
-                         Quote(record_->device), record_->child->pid);
+                         Quote(record_->device.empty() ? record_->configured : record_->device),
+                         record_->child->pid);
   }
   auto table = sys_.ReadMounts();
   if (!table) return table.status();
@@ -481,7 +487,8 @@ Status Storage::Start(const Deadline& deadline) {
     return Status::Error(
         "the mount of {} that an earlier start abandoned still runs (process {}); not mounting "
         "again",
-        Quote(record_->device), record_->child->pid);
+        Quote(record_->device.empty() ? record_->configured : record_->device),
+        record_->child->pid);
   }
   auto table = sys_.ReadMounts();
   if (!table) return table.status();

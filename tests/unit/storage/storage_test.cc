@@ -1022,3 +1022,15 @@ TEST_CASE("a record written for another device or directory says nothing") {
   elsewhere.directory = "/srv2";
   CHECK(f.Monitor(0, false, elsewhere).code() == ExitCode::kNotRunning);
 }
+
+TEST_CASE("a mount child left by a start with another device parameter still holds stop") {
+  Fixture f;
+  f.sys.abandon = ProcessIdentity{4242, 99};
+  REQUIRE(f.Start().code() == ExitCode::kErrGeneric);
+  f.sys.abandon.reset();
+  f.sys.child_ends = false;
+  Status s = f.Stop(Config("/dev/loop4"));
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::Contains("'/dev/loop3' that start abandoned"));
+  CHECK(f.Monitor(0, true, Config("/dev/loop4")).code() == ExitCode::kErrGeneric);
+}
