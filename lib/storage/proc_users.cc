@@ -425,43 +425,58 @@ Status ProcScanner::UnmountInNamespace(const NamespaceMounts& space,
     return fd.valid() ? ParseMountIds(ReadFd(fd.get(), 64 * 1024 * 1024))
                       : std::vector<MountEntry>{};
   };
-  for (const NamespaceMounts::Mount& planned : space.mounts) {
-    std::vector<MountEntry> table = read_table();
-    auto me = std::find_if(table.begin(), table.end(),
-                           [&](const MountEntry& e) { return e.id == planned.id; });
-    if (me == table.end()) continue;  // gone meanwhile (a propagated unmount)
-    const std::string target = me->target;
-    bool covered = false, has_children = false;
-    for (const MountEntry& e : table) {
-      if (e.parent_id != me->id) continue;
-      if (e.target == target) covered = true;
-      has_children = true;
-    }
-    if (covered) {
-      return Status::Error("{} has our filesystem at {} covered by another mount", where,
-                           Quote(target));
-    }
-    if (step) step(fmt::format("umount2 of {} in {}", Quote(target), where));
-    if (umount2(target.c_str(), UMOUNT_NOFOLLOW) == 0) continue;
-    int e = errno;
-    if (e == EBUSY && has_children) {
-      // Busy because of the mounts below it (nobody uses our filesystem):
-      // detach them with it.
-      if (umount2(target.c_str(), UMOUNT_NOFOLLOW | MNT_DETACH) == 0) continue;
-      e = errno;
-    }
-    if (e == EINVAL) {
-      std::vector<MountEntry> now = read_table();
-      if (std::none_of(now.begin(), now.end(),
-                       [&](const MountEntry& x) { return x.id == planned.id; })) {
+  auto unmount_one = [&](int id) -> Status {
+    // Mounts stacked over ours on its mount point sit on our filesystem (as
+    // a stack at `directory` in our namespace does): they go first, each
+    // popped by a plain unmount of the path (a busy one fails the stop).
+    for (int popped = 0;; ++popped) {
+      std::vector<MountEntry> table = read_table();
+      auto me =
+          std::find_if(table.begin(), table.end(), [&](const MountEntry& e) { return e.id == id; });
+      if (me == table.end()) return Status::Ok();  // gone meanwhile (a propagated unmount)
+      const std::string target = me->target;
+      bool covered = false, has_children = false;
+      for (const MountEntry& e : table) {
+        if (e.parent_id != me->id) continue;
+        if (e.target == target) covered = true;
+        has_children = true;
+      }
+      if (covered) {
+        if (popped >= 8) {
+          return Status::Error("{} has our filesystem at {} under too many mounts", where,
+                               Quote(target));
+        }
+        if (step) step(fmt::format("umount2 of a mount over {} in {}", Quote(target), where));
+        if (umount2(target.c_str(), UMOUNT_NOFOLLOW) != 0) {
+          return Status::Error("{} has our filesystem at {} covered by another mount: {}", where,
+                               Quote(target), Errno(errno));
+        }
         continue;
       }
+      if (step) step(fmt::format("umount2 of {} in {}", Quote(target), where));
+      if (umount2(target.c_str(), UMOUNT_NOFOLLOW) == 0) return Status::Ok();
+      int e = errno;
+      if (e == EBUSY && has_children) {
+        // Busy because of the mounts below it (nobody uses our filesystem):
+        // detach them with it.
+        if (umount2(target.c_str(), UMOUNT_NOFOLLOW | MNT_DETACH) == 0) return Status::Ok();
+        e = errno;
+      }
+      if (e == EINVAL) {
+        std::vector<MountEntry> now = read_table();
+        if (std::none_of(now.begin(), now.end(), [&](const MountEntry& x) { return x.id == id; })) {
+          return Status::Ok();
+        }
+      }
+      if (e == EBUSY) {
+        return Status::Error("{} has our filesystem at {} busy, but no process using it was found",
+                             where, Quote(target));
+      }
+      return Status::Error("cannot unmount {} in {}: {}", Quote(target), where, Errno(e));
     }
-    if (e == EBUSY) {
-      return Status::Error("{} has our filesystem at {} busy, but no process using it was found",
-                           where, Quote(target));
-    }
-    return Status::Error("cannot unmount {} in {}: {}", Quote(target), where, Errno(e));
+  };
+  for (const NamespaceMounts::Mount& planned : space.mounts) {
+    if (Status s = unmount_one(planned.id); !s.ok()) return s;
   }
   return Status::Ok();
 }

@@ -11,7 +11,9 @@
 #      the mount out inside it, does not kill its process, and returns 0
 #      with the filesystem mounted in no namespace;
 #  (c) the same with btrfs (mountinfo shows an anonymous 0:NN device), and a
-#      slave user of it.
+#      slave user of it;
+#  (d) a private copy with a tmpfs mounted over it there: both taken out,
+#      nobody killed; (e) with that tmpfs in use: stop fails in time.
 # The shell commands run in the namespaces get the mount point as $1:
 # shellcheck disable=SC2016
 # shellcheck source=SCRIPTDIR/../harness/lib.sh
@@ -115,6 +117,37 @@ h_check "(b) ... the filesystem is released" released ext4 "$dev"
 h_expect_rc 0 "(b) stop again is idempotent" "$agent" stop
 kill -KILL "$holder"
 wait "$holder" 2>/dev/null
+
+# --- (d) ext4, a private namespace that mounted a tmpfs over its copy --------
+# The tmpfs sits on our mount point there: it goes first, then our mount; the
+# process is left alone. (e) While a process uses that tmpfs, our filesystem
+# cannot be released without killing a process that does not use it: stop
+# fails in time, with the reason, instead of returning 0.
+h_expect_rc 0 "(d) start ext4" "$agent" start
+bg_in private sh -c 'mount -t tmpfs cover "$1" && cd / && exec sleep 600' _ "$mnt"
+holder=$bg
+sleep 0.3
+h_check "(d) the private namespace has a tmpfs over its copy" grep -q " $mnt rw[^ ]* - tmpfs " "/proc/$holder/mountinfo"
+stop_in_time "(d) stop with a covered private copy"
+h_nomatch "(d) ... nobody signalled" "sending SIG" "$H_ERR"
+h_check "(d) ... the process in it still runs" alive "$holder"
+if mounted_anywhere "$dev"; then h_fail "(d) ... still mounted in some namespace"; else h_pass "(d) ... mounted in no namespace"; fi
+h_check "(d) ... the filesystem is released" released ext4 "$dev"
+kill -KILL "$holder"
+wait "$holder" 2>/dev/null
+
+h_expect_rc 0 "(e) start ext4" "$agent" start
+bg_in private sh -c 'mount -t tmpfs cover "$1" && cd "$1" && exec sleep 600' _ "$mnt"
+holder=$bg
+sleep 0.3
+timed 1 "(e) stop with a busy tmpfs over a private copy fails" \
+  env OCF_RESKEY_CRM_meta_timeout=3000 "$agent" stop
+h_check "(e) ... before the timeout (${took} ms < 3000)" test "$took" -lt 3000
+h_match "(e) ... naming the namespace" "mount namespace of $holder \(sleep\)" "$H_REASON$H_ERR"
+h_check "(e) ... its process was not killed" alive "$holder"
+kill -KILL "$holder"
+wait "$holder" 2>/dev/null
+h_check "(e) ... released once that process is gone" released ext4 "$dev"
 
 # --- (c) btrfs: a private copy and a slave user -----------------------------
 dev=$(h_loop 128 btrfs -f -q) || h_fail "btrfs loop device"

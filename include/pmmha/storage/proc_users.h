@@ -97,12 +97,12 @@ class ProcScanner {
 
   // Enters `space`'s mount namespace (setns through /proc/PID/ns/mnt) and
   // unmounts its mounts, deepest first, each checked by mount ID first (a
-  // mount gone meanwhile is skipped; one covered by another mount on the
-  // same target is an error). A mount busy only because other mounts sit
-  // below it is detached (MNT_DETACH) with them; one busy otherwise is an
-  // error (a user /proc did not show). The caller found no process using
-  // the filesystem. Changes the calling process's namespace: run it in a
-  // child. `step` announces each unmount.
+  // mount gone meanwhile is skipped). Mounts stacked over one of ours on its
+  // mount point are unmounted first (an error when one is busy). A mount
+  // busy only because other mounts sit below it is detached (MNT_DETACH)
+  // with them; one busy otherwise is an error (a user /proc did not show). The caller found no
+  // process using the filesystem. Changes the calling process's namespace: run it in a child.
+  // `step` announces each unmount.
   Status UnmountInNamespace(const NamespaceMounts& space,
                             const std::function<void(const std::string&)>& step) const;
 
