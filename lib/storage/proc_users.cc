@@ -141,35 +141,6 @@ std::string Unescape(std::string_view field) {
   return out;
 }
 
-// The ID, parent ID and mount point of each mountinfo line: what the
-// unmount in another namespace needs, parsed without libmount's file API
-// (the file is read through a descriptor there, not a path).
-std::vector<MountEntry> ParseMountIds(std::string_view text) {
-  std::vector<MountEntry> out;
-  while (!text.empty()) {
-    std::size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    std::string_view fields[5];
-    std::size_t pos = 0;
-    for (auto& f : fields) {
-      std::size_t next = line.find(' ', pos);
-      if (next == std::string_view::npos) next = line.size();
-      f = line.substr(pos, next - pos);
-      pos = std::min(line.size(), next + 1);
-    }
-    auto id = ParseInteger(fields[0]);
-    auto parent = ParseInteger(fields[1]);
-    if (!id || !parent || fields[4].empty()) continue;
-    MountEntry e;
-    e.id = static_cast<int>(*id);
-    e.parent_id = static_cast<int>(*parent);
-    e.target = Unescape(fields[4]);
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
 dev_t StatSourceDevice(const std::string& source) {
   if (source.rfind("/dev/", 0) != 0) return 0;
   struct stat st;
@@ -479,6 +450,35 @@ Status ProcScanner::UnmountInNamespace(const NamespaceMounts& space,
     if (Status s = unmount_one(planned.id); !s.ok()) return s;
   }
   return Status::Ok();
+}
+
+// The ID, parent ID and mount point of each mountinfo line: what the
+// unmount in another namespace needs, parsed without libmount's file API
+// (the file is read through a descriptor there, not a path).
+std::vector<MountEntry> ParseMountIds(std::string_view text) {
+  std::vector<MountEntry> out;
+  while (!text.empty()) {
+    std::size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    std::string_view fields[5];
+    std::size_t pos = 0;
+    for (auto& f : fields) {
+      std::size_t next = line.find(' ', pos);
+      if (next == std::string_view::npos) next = line.size();
+      f = line.substr(pos, next - pos);
+      pos = std::min(line.size(), next + 1);
+    }
+    auto id = ParseInteger(fields[0]);
+    auto parent = ParseInteger(fields[1]);
+    if (!id || !parent || fields[4].empty()) continue;
+    MountEntry e;
+    e.id = static_cast<int>(*id);
+    e.parent_id = static_cast<int>(*parent);
+    e.target = Unescape(fields[4]);
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 std::string DescribeUsers(const std::vector<ProcUser>& users, std::size_t max) {

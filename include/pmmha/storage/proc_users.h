@@ -120,6 +120,11 @@ class ProcScanner {
   SourceDevice source_device_;
 };
 
+// The mount ID, parent ID and mount point (unescaped) of each line of a
+// mountinfo text, parsed without libmount's file API: the unmount in another
+// namespace reads the file through a descriptor, not a path.
+std::vector<MountEntry> ParseMountIds(std::string_view text);
+
 // "123 (sleep: cwd), 456 (python3: memory map)", at most `max` of them.
 std::string DescribeUsers(const std::vector<ProcUser>& users, std::size_t max = 6);
 

@@ -305,6 +305,19 @@ TEST_CASE("namespaces that have the filesystem mounted, deepest mount first") {
   }
 }
 
+TEST_CASE("the unmount in another namespace reads mount IDs and unescaped mount points") {
+  auto entries = ParseMountIds(
+      "60 1 254:1 / / rw - ext4 /dev/vda1 rw\n"
+      "61 60 7:3 / /srv/a\\040b rw master:3 - ext4 /dev/loop3 rw\n"
+      "62 61 0:44 / /srv/a\\040b/t\\134x rw - tmpfs tmpfs rw\n"
+      "garbage\n");
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[1].id == 61);
+  CHECK(entries[1].parent_id == 60);
+  CHECK(entries[1].target == "/srv/a b");
+  CHECK(entries[2].target == "/srv/a b/t\\x");
+}
+
 TEST_CASE("a scan's report survives the trip from the child") {
   std::vector<ProcUser> users = {{12, "my\tcomm", "cwd", "mnt:[1]"}, {13, "b", "open file", ""}};
   std::vector<NamespaceMounts> spaces = {
