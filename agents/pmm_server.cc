@@ -26,7 +26,12 @@ const ParamSpec kName{
     .longdesc =
         "The container's name. Default: the resource name; a clone instance drops "
         "its ':N' (one instance runs per node, and Pacemaker may number it "
-        "differently after a restart).",
+        "differently after a restart). The agent labels the containers it creates "
+        "(io.percona.pmm-ha.resource=<resource>); a container of this name without "
+        "that label is not the resource's: start refuses to adopt or remove it (1, "
+        "naming it), stop leaves it running and succeeds (stopping someone else's "
+        "workload because it took the name would be worse; start reports the clash), "
+        "monitor says not running.",
     .check = CheckContainerName,
 };
 const ParamSpec kRuntime{
@@ -74,7 +79,21 @@ const ParamSpec kRequireMount{
     .longdesc =
         "Refuse to start unless data_dir is a mount point of a filesystem other than "
         "the root's, so PMM never initialises an empty /srv on a local disk because "
-        "the shared disk did not mount.",
+        "the shared disk did not mount. Also refused: a tmpfs, ramfs or overlay at "
+        "data_dir (never the shared disk, gone at reboot), and the root filesystem "
+        "mounted again there: a bind mount of one of its directories or a btrfs "
+        "subvolume of it (SLES' /srv layout), which the mount table shows with the "
+        "root's device.",
+};
+const ParamSpec kRequireFsUuid{
+    .name = "require_fs_uuid",
+    .shortdesc = "UUID of the filesystem data_dir must be on",
+    .longdesc =
+        "When set, start also refuses unless the filesystem mounted at data_dir has this "
+        "UUID (as blkid shows it; ext4, xfs or btrfs), read from its device's superblock: "
+        "PMM starts only on the filesystem the storage resource mounts, not on another "
+        "disk mounted there by hand or by mistake. Needs require_mount.",
+    .check = CheckFsUuid,
 };
 const ParamSpec kNetwork{
     .name = "network",
@@ -163,7 +182,11 @@ const ParamSpec kStopGrace{
     .longdesc =
         "How long the container gets between SIGTERM and SIGKILL. Default: the stop "
         "timeout less a reserve for kill and removal. PMM needs minutes: "
-        "VictoriaMetrics flushes for up to 300 s.",
+        "VictoriaMetrics flushes for up to 300 s. The container is also created with "
+        "it as its stop timeout (--stop-timeout; without stop_grace, the default for "
+        "the advised 300 s stop timeout: 285 s), which is what PMM gets from a stop "
+        "the agent does not issue (an admin's, the engine's own at shutdown) instead "
+        "of the engines' 10 s.",
     .min = 0,
     .max = 86400,
 };
@@ -188,8 +211,33 @@ const ParamSpec kRunOpts{
     .shortdesc = "Extra options for 'run'",
     .longdesc =
         "More options for podman/docker run, split with shell quoting rules but never "
-        "passed to a shell; shell syntax (; | & $ ...) outside quotes is refused.",
+        "passed to a shell; shell syntax (; | & $ ...) outside quotes is refused. "
+        "Start and validate-all refuse a restart policy other than 'no' (--restart "
+        "always, as Percona's docker instructions have it: the engine would restart "
+        "PMM after a crash or a fence, outside the cluster and without the "
+        "require_mount check; the container is created with --restart no) and "
+        "--stop-timeout (set from stop_grace). Stop and monitor still act on a "
+        "resource configured so, so that it can be stopped.",
     .check = CheckRunOpts,
+};
+
+const ParamSpec kDropIn{
+    .name = "drop_in_dependency",
+    .type = ParamType::kBoolean,
+    .default_value = "false",
+    .shortdesc = "Order Pacemaker's stop before the engine's at shutdown",
+    .longdesc =
+        "true: start writes /run/systemd/system/resource-agents-deps.target.d/"
+        "99-pmm-server-NAME.conf (when it is absent or names another container) and "
+        "reloads systemd. Pacemaker is ordered after resource-agents-deps.target, and "
+        "the drop-in orders that target after the engine (docker.service and "
+        "containerd.service, or podman.socket and podman.service) and the container's "
+        "scopes, so a plain reboot lets Pacemaker stop PMM, with its stop_grace, before "
+        "systemd or the engine stop the container: the ordering resource-agents' podman "
+        "agent gets with its drop_in_dependency (which writes Before=pacemaker.service into "
+        "the container's transient scopes instead), and off by default as there. Nothing is "
+        "written where systemd does not run (no /run/systemd/system); "
+        "a failure to write it is logged, it does not fail the start.",
 };
 
 const ParamSpec kHa{
@@ -209,7 +257,9 @@ const ParamSpec kHa{
         "never promoted. While there is no leader nothing changes; when the leader's "
         "node fails, no instance is promoted (and the VIP is down) until PMM elects "
         "a new leader and that node's next monitor sees it. A promotable clone with "
-        "ha=false is refused: two PMM Servers on one data set corrupt it.",
+        "ha=false is refused, and so is a plain clone with ha=false (by start and "
+        "validate-all, with 6, as Filesystem refuses clones of ext4 and xfs): two "
+        "PMM Servers on one data set corrupt it.",
 };
 const ParamSpec kHaPeers{
     .name = "ha_peers",
@@ -283,7 +333,7 @@ const ParamTable kParams{&kImage,        &kName,          &kRuntime,
                          &kReuse,        &kRunOpts,       &kHa,
                          &kHaPeers,      &kHaNodeId,      &kHaAdvertiseAddress,
                          &kHaRaftPort,   &kHaGossipPort,  &kHaGrafanaGossipPort,
-                         &kHaKeyFile};
+                         &kHaKeyFile,    &kDropIn,        &kRequireFsUuid};
 
 ServerParams Read(const Context& ctx) {
   const Params& p = ctx.params();
@@ -316,6 +366,8 @@ ServerParams Read(const Context& ctx) {
       .ha_gossip_port = p.Integer(kHaGossipPort),
       .ha_grafana_gossip_port = p.Integer(kHaGrafanaGossipPort),
       .ha_key_file = p.String(kHaKeyFile),
+      .drop_in_dependency = p.Boolean(kDropIn),
+      .require_fs_uuid = p.String(kRequireFsUuid),
   };
 }
 
@@ -337,12 +389,24 @@ const AgentSpec kAgent{
         "its databases need to shut down, then kills, then removes the container, never "
         "the data. With require_mount (default) PMM never starts on a data_dir that is not "
         "a mounted filesystem. With ha=true (PMM 3 HA) it runs as a promotable clone whose "
-        "promoted instance follows the leader PMM elects.",
+        "promoted instance follows the leader PMM elects. Stop never fails for what only "
+        "this node lacks (podman/docker, the API socket, crm_attribute, a readable "
+        "env_file, an entry in ha_peers): start, promote and validate-all check those; "
+        "stop, demote and monitor go on without them (the CLI for a missing socket, "
+        "scores untouched without crm_attribute). Start records the container's process "
+        "in HA_RSCTMP. When the engine cannot be asked (its daemon down or hung, or not "
+        "installed), stop decides from that record: a process that is gone, or none "
+        "recorded (HA_RSCTMP is emptied at boot, with every container), cannot be running "
+        "PMM, so stop succeeds; a live one gets SIGTERM, the stop grace and SIGKILL, and "
+        "stop succeeds only once it is gone. A probe then says 1 (running, unmanageable) "
+        "while the process lives, 7 otherwise.",
     .params = kParams,
     .actions =
         {
             {.name = "start", .timeout_s = 300, .handler = Start},
-            {.name = "stop", .timeout_s = 300, .handler = Stop},
+            {.name = "stop",
+             .timeout_s = static_cast<int>(kDefaultStopTimeout.count()),
+             .handler = Stop},
             {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 10, .depth = 0},
             {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 60, .depth = 10},
             {.name = "promote", .timeout_s = 30, .handler = Promote},

@@ -23,7 +23,14 @@ const ParamSpec kDevice{
     .longdesc =
         "What to mount: a block device below /dev (/dev/sdb1, /dev/mapper/vg-srv, "
         "/dev/disk/by-id/...), UUID=..., LABEL=..., PARTUUID=... or PARTLABEL=... "
-        "(found with libblkid), or any other absolute path: a directory to bind-mount.",
+        "(found with libblkid, in a child process abandoned at the operation timeout, as a "
+        "dying device can block it), or any other absolute path: a directory to bind-mount. "
+        "Start records what it mounted (mount ID, the source and device number the kernel "
+        "shows, the filesystem UUID) in HA_RSCTMP; monitor and stop recognise the mount by that "
+        "record, so a symbolic link (/dev/disk/by-id/..., a multipath alias) that points "
+        "elsewhere or is gone by the time of the stop does not leave the filesystem mounted. "
+        "Without the record, the device's number, path or filesystem UUID (btrfs shows an "
+        "anonymous device number) identify it.",
     .check = pmmha::CheckDeviceValue,
 };
 const ParamSpec kDirectory{
@@ -141,6 +148,8 @@ pmmha::StorageConfig Config(const Context& ctx) {
   c.stop.term_share = static_cast<double>(p.Integer(kTermGrace)) / 100.0;
   c.status_name = fmt::format(".pmm-storage-{}-{}", Sanitized(ctx.request().instance),
                               Sanitized(ctx.request().NodeName()));
+  c.state_path = ctx.StatePath("mount");
+  c.clone = ctx.request().meta.clone || ctx.request().meta.clone_max > 0;
   return c;
 }
 
@@ -152,8 +161,9 @@ Status WithStorage(Context& ctx, Action action) {
 }
 
 Status Validate(Context& ctx) {
-  return WithStorage(
-      ctx, [&](pmmha::Storage& s) { return s.Validate(ctx.request().action, ctx.IsProbe()); });
+  return WithStorage(ctx, [&](pmmha::Storage& s) {
+    return s.Validate(ctx.request().action, ctx.IsProbe(), ctx.deadline());
+  });
 }
 Status Start(Context& ctx) {
   return WithStorage(ctx, [&](pmmha::Storage& s) { return s.Start(ctx.deadline()); });
@@ -182,7 +192,19 @@ const pmmha::AgentSpec kAgent{
         "process abandoned at the operation timeout, so a hung filesystem gives a failure, "
         "never a hung agent. Stop finds the users of a busy mount from /proc alone (no stat on "
         "the filesystem), sends SIGTERM, then SIGKILL, and never lazily unmounts a block "
-        "device.",
+        "device. Another filesystem mounted over the directory hides ours: monitor (a probe "
+        "too) reports that as a failure, and stop unmounts the stack down to ours, as it sits "
+        "on our mount point. Stop succeeds when neither the directory nor any mount of our "
+        "filesystem is mounted; when something is mounted at the directory that it cannot "
+        "prove not ours (the device gone and no record of what start mounted), it fails with "
+        "the reason rather than report a filesystem stopped that may still be mounted. A mount "
+        "that did not finish within start's timeout goes on in a child process (a mount blocked "
+        "in the kernel, a slow journal replay): start records it, and stop waits for it with "
+        "half its timeout and fails while it still runs, because it may still attach the "
+        "filesystem. As a clone (on several nodes at once) it accepts only the cluster "
+        "filesystems gfs2 and ocfs2, given as fstype, and refuses anything else with "
+        "'not configured', as ocf:heartbeat:Filesystem does: ext4, xfs or btrfs mounted on two "
+        "nodes is corrupted.",
     .params = {&kDevice, &kDirectory, &kFsType, &kOptions, &kRunFsck, &kOwner, &kCreateDirectory,
                &kRequireMmp, &kForceUnmount, &kTermGrace},
     .actions =

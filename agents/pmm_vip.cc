@@ -37,7 +37,13 @@ const ParamSpec kNic{
         "The interface to put the address on. Default: the interface of the "
         "directly connected route with the longest prefix that contains the address "
         "(as IPaddr2's findif; while a link is down, the link whose own address's "
-        "subnet contains it). Required for IPv6 link-local addresses.",
+        "subnet contains it). Required for IPv6 link-local addresses. "
+        "Start records the interface it used (in HA_RSCTMP, until the next stop), so "
+        "that stop and monitor look there even when the routes have changed since; "
+        "without nic and without such a record (no start since boot), they look where "
+        "a start would put the address now. The address on any other interface is "
+        "not this resource's: start refuses to add it while another interface has it, "
+        "stop leaves it alone and a probe does not report it as running.",
     .check = pmmha::CheckInterfaceName,
 };
 const ParamSpec kLabel{
@@ -181,7 +187,21 @@ const pmmha::AgentSpec kAgent{
         "Moves the IPv4 or IPv6 address clients use to reach PMM Server: adds it "
         "to an interface through netlink, waits out IPv6 duplicate address "
         "detection, and announces it with gratuitous ARP or unsolicited neighbour "
-        "advertisements. Parameters follow ocf:heartbeat:IPaddr2 where it has them.",
+        "advertisements. Parameters follow ocf:heartbeat:IPaddr2 where it has them. "
+        "Stop removes every instance of the address that start could have added, "
+        "whatever its prefix (an address added twice, e.g. as /24 and /32, by an admin "
+        "or by a start with another cidr_netmask): those on the configured nic and on "
+        "the interface each start since the last stop recorded, or, when nic is unset "
+        "and nothing is recorded (no start since boot), on the interface a start would "
+        "choose now; it fails while one is left. Instances "
+        "on other interfaces are left alone, and monitor and probes look only where "
+        "stop does, so after a stop they report not running (7). Monitor reports "
+        "running when one instance has the expected prefix; extra ones are logged, "
+        "start replaces them and stop removes them. pmm-vip cannot be a clone: "
+        "validate-all and start refuse it (6), since one address active on several "
+        "nodes is a conflict and IPaddr2's clusterip mode (a clone sharing the "
+        "address through iptables CLUSTERIP) is not supported; stop and monitor of a "
+        "clone still work, so that one started before can be stopped.",
     .params = {&kIp, &kCidrNetmask, &kNic, &kLabel, &kArpCount, &kArpInterval, &kArpMode,
                &kArpCountRefresh, &kNodad, &kNoprefixroute, &kPreferredLft, &kCheckLink,
                &kRunArping, &kNetworkNamespace},

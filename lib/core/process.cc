@@ -194,15 +194,13 @@ std::vector<std::string> MergedEnvironment(const std::vector<std::string>& extra
   return merged;
 }
 
-// The child outlived its deadline: SIGTERM, `grace` to exit, then SIGKILL.
-// True when it has exited.
-bool TerminateChild(pid_t pid, Waiter& waiter, milliseconds grace) {
+// The child would outlive `deadline`: SIGTERM, the grace, SIGKILL, each at
+// the point `plan` says. True when it has exited.
+bool TerminateChild(pid_t pid, Waiter& waiter, const Deadline& deadline, const KillPlan& plan) {
   kill(pid, SIGTERM);
-  if (waiter.WaitUntil(Deadline::After(grace))) return true;
+  if (waiter.WaitUntil(Deadline(deadline.at() - plan.kill_before))) return true;
   kill(pid, SIGKILL);
-  // A process in uninterruptible sleep (a hung filesystem) does not die
-  // even from SIGKILL until its I/O ends: do not wait for it forever.
-  return waiter.WaitUntil(Deadline::After(milliseconds(1000)));
+  return waiter.WaitUntil(deadline);
 }
 
 Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& argv,
@@ -257,10 +255,11 @@ Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& arg
   fcntl(err.read.get(), F_SETFL, O_NONBLOCK);
   ProcessResult result;
   Waiter waiter(pid, out.read.get(), err.read.get(), options, result);
-  bool exited = waiter.WaitUntil(deadline);
+  KillPlan plan = PlanKill(deadline.Remaining(), options.kill_grace);
+  bool exited = waiter.WaitUntil(Deadline(deadline.at() - plan.term_before));
   if (!exited) {
     result.timed_out = true;
-    exited = TerminateChild(pid, waiter, options.kill_grace);
+    exited = TerminateChild(pid, waiter, deadline, plan);
   }
   waiter.FinishStreams();
   if (exited) {
@@ -287,6 +286,14 @@ std::string ProcessResult::Describe() const {
     what = "did not end even after SIGKILL";
   }
   return timed_out ? fmt::format("timed out, {}", what) : what;
+}
+
+KillPlan PlanKill(milliseconds remaining, milliseconds kill_grace) {
+  constexpr milliseconds kKillWait(500);
+  kill_grace = std::max(kill_grace, milliseconds(0));
+  milliseconds tail = std::min(kill_grace + kKillWait, std::max(remaining, milliseconds(0)) / 4);
+  milliseconds kill_before = tail * kKillWait.count() / (kill_grace + kKillWait).count();
+  return {tail, kill_before};
 }
 
 std::unique_ptr<ProcessRunner> MakeProcessRunner() { return std::make_unique<RealProcessRunner>(); }

@@ -380,7 +380,10 @@ class RtNetwork : public Network {
     ifa.ifa_index = static_cast<unsigned>(ifindex);
     m.Body(ifa);
     m.Attr(IFA_LOCAL, address.data(), address.size());
-    if (!address.is_v4()) m.Attr(IFA_ADDRESS, address.data(), address.size());
+    // Without IFA_ADDRESS the kernel deletes the first IPv4 address with
+    // this local address, whatever its prefix: with the address there twice
+    // (/24 and /32) that may be the wrong one.
+    m.Attr(IFA_ADDRESS, address.data(), address.size());
     int err = 0;
     Status s = socket_.Exchange(
         m, [](const nlmsghdr&) {}, deadline_, &err);

@@ -149,15 +149,13 @@ std::optional<AddressInfo> BestSubnet(const std::vector<AddressInfo>& addresses,
   return *best;
 }
 
-Result<Placement> Vip::Place(bool validating) {
+Result<std::optional<Placement>> Vip::Locate() {
+  using Located = std::optional<Placement>;
   std::optional<LinkInfo> link;
   if (!config_.nic.empty()) {
     auto found = net_.LinkByName(config_.nic);
     if (!found) return found.status();
-    if (!*found) {
-      return Status(validating ? ExitCode::kErrConfigured : ExitCode::kErrInstalled,
-                    fmt::format("nic {} does not exist", Quote(config_.nic)));
-    }
+    if (!*found) return Located();
     link = **found;
   }
   int prefix = config_.prefix;
@@ -177,11 +175,7 @@ Result<Placement> Vip::Place(bool validating) {
       }
     }
     if (!link) {
-      if (!found_index) {
-        return Status(validating ? ExitCode::kErrConfigured : ExitCode::kErrGeneric,
-                      fmt::format("no route matches {}, so the nic cannot be found; set nic",
-                                  Quote(config_.ip.ToString())));
-      }
+      if (!found_index) return Located();
       auto found = net_.LinkByIndex(*found_index);
       if (!found) return found.status();
       if (!*found) return Status::Error("the link of the matching route vanished");
@@ -189,11 +183,67 @@ Result<Placement> Vip::Place(bool validating) {
     }
     if (prefix == 0) prefix = found_prefix.value_or(config_.ip.max_prefix());
   }
-  if (!config_.label.empty() && link->name.size() + 1 + config_.label.size() >= IFNAMSIZ) {
-    return Status::NotConfigured("parameter 'label' = {}: '{}:{}' is longer than {} characters",
-                                 Quote(config_.label), link->name, config_.label, IFNAMSIZ - 1);
+  return Located(Placement{*link, prefix});
+}
+
+Result<Placement> Vip::Place(bool validating) {
+  auto located = Locate();
+  if (!located) return located.status();
+  if (!*located) {
+    if (!config_.nic.empty()) {
+      return Status(validating ? ExitCode::kErrConfigured : ExitCode::kErrInstalled,
+                    fmt::format("nic {} does not exist", Quote(config_.nic)));
+    }
+    return Status(validating ? ExitCode::kErrConfigured : ExitCode::kErrGeneric,
+                  fmt::format("no route matches {}, so the nic cannot be found; set nic",
+                              Quote(config_.ip.ToString())));
   }
-  return Placement{*link, prefix};
+  const LinkInfo& link = (*located)->link;
+  if (!config_.label.empty() && link.name.size() + 1 + config_.label.size() >= IFNAMSIZ) {
+    return Status::NotConfigured("parameter 'label' = {}: '{}:{}' is longer than {} characters",
+                                 Quote(config_.label), link.name, config_.label, IFNAMSIZ - 1);
+  }
+  return **located;
+}
+
+Result<std::vector<LinkInfo>> Vip::OurLinks() {
+  std::vector<LinkInfo> links;
+  auto add = [&](const LinkInfo& link) {
+    if (std::none_of(links.begin(), links.end(),
+                     [&](const LinkInfo& l) { return l.index == link.index; })) {
+      links.push_back(link);
+    }
+  };
+  if (!config_.nic.empty()) {
+    auto named = net_.LinkByName(config_.nic);
+    if (!named) return named.status();
+    if (*named) add(**named);
+  }
+  if (auto recorded = record_.Load()) {
+    for (const RecordedLink& r : *recorded) {
+      auto indexed = net_.LinkByIndex(r.index);
+      if (!indexed) return indexed.status();
+      // Gone: so are its addresses.
+      if (*indexed) add(**indexed);
+    }
+  } else if (config_.nic.empty()) {
+    auto located = Locate();
+    if (!located) return located.status();
+    if (*located) add((*located)->link);
+  }
+  return links;
+}
+
+Result<std::vector<Instance>> Vip::Instances(const std::vector<LinkInfo>& links) {
+  std::vector<Instance> found;
+  for (const LinkInfo& link : links) {
+    auto addresses = net_.Addresses(config_.ip.family(), link.index);
+    if (!addresses) return addresses.status();
+    for (const AddressInfo& a : *addresses) {
+      if (a.address == config_.ip && a.ifindex == link.index) found.push_back({link, a});
+    }
+  }
+  return found;
 }
 
 std::string Vip::DadFailedReason(const LinkInfo& link) const {
@@ -212,20 +262,27 @@ Status Vip::Start(const Deadline& deadline) {
 
   auto addresses = net_.Addresses(config_.ip.family(), 0);
   if (!addresses) return addresses.status();
+  for (const AddressInfo& a : *addresses) {
+    if (a.address != config_.ip || a.ifindex == link.index) continue;
+    auto other = net_.LinkByIndex(a.ifindex);
+    std::string name = other && *other ? (*other)->name : std::to_string(a.ifindex);
+    return Status::Error("{} is already configured on {}, not on {}", config_.ip.ToString(),
+                         Quote(name), Quote(link.name));
+  }
+  // Recorded before anything changes on the link, so that a start killed
+  // half-way leaves stop and monitor knowing where to look.
+  Status recorded = record_.Add(link);
+  if (!recorded.ok()) return recorded.Prefixed("cannot record the link the address goes on");
   bool present = false;
-  if (const AddressInfo* a = FindAddress(*addresses, config_.ip)) {
-    if (a->ifindex != link.index) {
-      auto other = net_.LinkByIndex(a->ifindex);
-      std::string name = other && *other ? (*other)->name : std::to_string(a->ifindex);
-      return Status::Error("{} is already configured on {}, not on {}", config_.ip.ToString(),
-                           Quote(name), Quote(link.name));
-    }
-    if (a->dad_failed() || a->prefix != prefix) {
-      // A leftover of an earlier failed start, or another prefix: start over.
-      log_.Info("replacing {} on {}", Slash(a->address, a->prefix), link.name);
-      Status removed = net_.DeleteAddress(a->ifindex, a->address, a->prefix);
+  for (const AddressInfo& a : *addresses) {
+    if (a.address != config_.ip || a.ifindex != link.index) continue;
+    if (a.dad_failed() || a.prefix != prefix) {
+      // A leftover of an earlier failed start, another prefix (an admin's,
+      // or a start with another cidr_netmask): only the configured one stays.
+      log_.Info("replacing {} on {}", Slash(a.address, a.prefix), link.name);
+      Status removed = net_.DeleteAddress(a.ifindex, a.address, a.prefix);
       if (!removed.ok())
-        return removed.Prefixed(fmt::format("cannot remove {}", Slash(a->address, a->prefix)));
+        return removed.Prefixed(fmt::format("cannot remove {}", Slash(a.address, a.prefix)));
     } else {
       present = true;
     }
@@ -323,22 +380,27 @@ Status Vip::Stop(const Deadline& deadline) {
   // node after it has moved: stop fails rather than leave it.
   Status ended = announcer_.StopBackground(deadline);
   if (!ended.ok()) return ended.Prefixed("cannot end the background announcer");
-  int ifindex = 0;
-  if (!config_.nic.empty()) {
-    auto link = net_.LinkByName(config_.nic);
-    if (!link) return link.status();
-    if (!*link) return Status::Ok();  // no nic, no address
-    ifindex = (*link)->index;
+  auto links = OurLinks();
+  if (!links) return links.status();
+  auto found = Instances(*links);
+  if (!found) return found.status();
+  for (const Instance& i : *found) {
+    std::string what =
+        fmt::format("{} from {}", Slash(i.address.address, i.address.prefix), Quote(i.link.name));
+    Status removed = net_.DeleteAddress(i.link.index, i.address.address, i.address.prefix);
+    if (!removed.ok()) return removed.Prefixed(fmt::format("cannot remove {}", what));
+    log_.Info("removed {}", what);
   }
-  auto addresses = net_.Addresses(config_.ip.family(), ifindex);
-  if (!addresses) return addresses.status();
-  const AddressInfo* a = FindAddress(*addresses, config_.ip);
-  if (a == nullptr) return Status::Ok();
-  Status removed = net_.DeleteAddress(a->ifindex, a->address, a->prefix);
-  if (!removed.ok()) {
-    return removed.Prefixed(fmt::format("cannot remove {}", Slash(a->address, a->prefix)));
+  // Stop is the contract: 0 only when none is left, whatever went on.
+  auto left = Instances(*links);
+  if (!left) return left.status();
+  if (!left->empty()) {
+    const Instance& i = left->front();
+    return Status::Error("{} is still on {} after it was removed",
+                         Slash(i.address.address, i.address.prefix), Quote(i.link.name));
   }
-  log_.Info("removed {}", Slash(a->address, a->prefix));
+  Status cleared = record_.Clear();
+  if (!cleared.ok()) log_.Warn("{}", cleared.reason());
   return Status::Ok();
 }
 
@@ -353,51 +415,56 @@ Result<int> Vip::ExpectedPrefix(const LinkInfo& link, int actual) {
 }
 
 Status Vip::Monitor(const Deadline& deadline) {
-  std::optional<LinkInfo> link;
-  std::optional<AddressInfo> found;
-  if (!config_.nic.empty()) {
-    auto named = net_.LinkByName(config_.nic);
-    if (!named) return named.status();
-    if (!*named) {
-      log_.Debug("nic {} does not exist", Quote(config_.nic));
-      return Status::NotRunning();
+  auto links = OurLinks();
+  if (!links) return links.status();
+  auto found = Instances(*links);
+  if (!found) return found.status();
+  if (found->empty()) {
+    if (links->empty()) log_.Debug("no link where start could have put {}", config_.ip.ToString());
+    return Status::NotRunning();
+  }
+  // The instance to judge: one with the prefix expected on its link; when
+  // none has it, the first is the wrong one.
+  const Instance* judged = nullptr;
+  for (const Instance& i : *found) {
+    auto expected = ExpectedPrefix(i.link, i.address.prefix);
+    if (!expected) return expected.status();
+    if (i.address.prefix == *expected) {
+      judged = &i;
+      break;
     }
-    link = **named;
   }
-  auto addresses = net_.Addresses(config_.ip.family(), link ? link->index : 0);
-  if (!addresses) return addresses.status();
-  if (const AddressInfo* a = FindAddress(*addresses, config_.ip)) found = *a;
-  if (!found) return Status::NotRunning();
-  if (!link) {
-    auto indexed = net_.LinkByIndex(found->ifindex);
-    if (!indexed) return indexed.status();
-    if (!*indexed) return Status::NotRunning();
-    link = **indexed;
-  }
-
-  if (found->dad_failed()) return Status::Error(DadFailedReason(*link));
-  if (config_.check_link && !link->admin_up()) {
-    return Status::Error("{} is on {}, but the link is down", config_.ip.ToString(),
-                         Quote(link->name));
-  }
-  if (config_.check_link && !link->has_carrier()) {
-    return Status::Error("{} is on {}, but the link has no carrier", config_.ip.ToString(),
-                         Quote(link->name));
-  }
-  if (found->tentative() && !config_.nodad) {
-    return Status::Error("{} on {} is tentative: duplicate address detection is running",
-                         config_.ip.ToString(), Quote(link->name));
-  }
-  auto expected = ExpectedPrefix(*link, found->prefix);
-  if (!expected) return expected.status();
-  if (found->prefix != *expected) {
+  if (judged == nullptr) {
+    const Instance& i = found->front();
+    auto expected = ExpectedPrefix(i.link, i.address.prefix);
+    if (!expected) return expected.status();
     return Status::Error("{} is on {} with prefix /{}, expected /{}", config_.ip.ToString(),
-                         Quote(link->name), found->prefix, *expected);
+                         Quote(i.link.name), i.address.prefix, *expected);
+  }
+  for (const Instance& i : *found) {
+    if (&i == judged) continue;
+    log_.Warn("{} is also on {}: start replaces it, stop removes it",
+              Slash(i.address.address, i.address.prefix), Quote(i.link.name));
+  }
+  const LinkInfo& link = judged->link;
+  const AddressInfo& a = judged->address;
+  if (a.dad_failed()) return Status::Error(DadFailedReason(link));
+  if (config_.check_link && !link.admin_up()) {
+    return Status::Error("{} is on {}, but the link is down", config_.ip.ToString(),
+                         Quote(link.name));
+  }
+  if (config_.check_link && !link.has_carrier()) {
+    return Status::Error("{} is on {}, but the link has no carrier", config_.ip.ToString(),
+                         Quote(link.name));
+  }
+  if (a.tentative() && !config_.nodad) {
+    return Status::Error("{} on {} is tentative: duplicate address detection is running",
+                         config_.ip.ToString(), Quote(link.name));
   }
   // An announcer still busy (since start, or an earlier monitor) is left
   // to finish: cutting it short or adding a second helps nobody.
   if (config_.arp_count_refresh > 0 && !announcer_.BackgroundRunning()) {
-    return Announce(*link, config_.arp_count_refresh, deadline);
+    return Announce(link, config_.arp_count_refresh, deadline);
   }
   return Status::Ok();
 }
@@ -423,37 +490,55 @@ Status MissingNamespace(Action action, const Context& ctx, std::string_view name
 }
 
 Status Run(Action action, const VipParams& params, Context& ctx) {
-  auto config = MakeVipConfig(params);
-  if (!config) return config.status();
   auto announcer = MakeAnnouncer(ctx.StatePath("announcer"));
-  if (!config->network_namespace.empty()) {
-    auto entered = EnterNetworkNamespace(config->network_namespace);
+  auto record = MakeLinkRecord(ctx.StatePath("links"));
+  if (!params.network_namespace.empty()) {
+    auto entered = EnterNetworkNamespace(params.network_namespace);
     if (!entered) return entered.status();
     if (!*entered) {
-      // The background announcer is not tied to the namespace's existence.
+      // The background announcer is not tied to the namespace's existence;
+      // the links recorded were the namespace's.
       if (action == Action::kStop) {
         Status ended = announcer->StopBackground(ctx.deadline());
         if (!ended.ok()) return ended;
+        Status cleared = record->Clear();
+        if (!cleared.ok()) ctx.log().Warn("{}", cleared.reason());
       }
-      return MissingNamespace(action, ctx, config->network_namespace);
+      return MissingNamespace(action, ctx, params.network_namespace);
     }
   }
   auto net = MakeNetwork(ctx.deadline());
   if (!net) return net.status();
-  Vip vip(*config, **net, *announcer, ctx.log());
-  switch (action) {
-    case Action::kStart: return vip.Start(ctx.deadline());
-    case Action::kStop: return vip.Stop(ctx.deadline());
-    case Action::kMonitor: return vip.Monitor(ctx.deadline());
-    case Action::kValidate: {
-      auto placed = vip.Place(true);
-      return placed ? Status::Ok() : placed.status();
-    }
-  }
-  return Status::Error("internal error: unknown action");
+  return RunVip(params, ctx.request(), **net, *announcer, *record, ctx.log(), ctx.deadline());
 }
 
 }  // namespace
+
+Result<VipConfig> AcceptVipRequest(const VipParams& params, const Request& request) {
+  auto config = MakeVipConfig(params);
+  if (!config) return config.status();
+  bool clone = request.meta.clone || request.meta.clone_max > 0;
+  if (clone && (request.action == "start" || request.action == "validate-all")) {
+    return Status::NotConfigured(
+        "pmm-vip cannot be a clone: one address on two nodes is a conflict (no clusterip mode)");
+  }
+  return config;
+}
+
+Status RunVip(const VipParams& params, const Request& request, Network& net, Announcer& announcer,
+              LinkRecord& record, const Logger& log, const Deadline& deadline) {
+  auto config = AcceptVipRequest(params, request);
+  if (!config) return config.status();
+  Vip vip(*config, net, announcer, record, log);
+  if (request.action == "start") return vip.Start(deadline);
+  if (request.action == "stop") return vip.Stop(deadline);
+  if (request.action == "monitor") return vip.Monitor(deadline);
+  if (request.action == "validate-all") {
+    auto placed = vip.Place(true);
+    return placed ? Status::Ok() : placed.status();
+  }
+  return Status::Unimplemented("action {} is not implemented", Quote(request.action));
+}
 
 Status VipStart(const VipParams& params, Context& ctx) { return Run(Action::kStart, params, ctx); }
 Status VipStop(const VipParams& params, Context& ctx) { return Run(Action::kStop, params, ctx); }
@@ -473,7 +558,7 @@ Status VipReload(const VipParams& params, Context& ctx) {
 
 Status VipValidate(const VipParams& params, Context& ctx) {
   if (ctx.request().action != "validate-all") {
-    auto config = MakeVipConfig(params);
+    auto config = AcceptVipRequest(params, ctx.request());
     return config ? Status::Ok() : config.status();
   }
   return Run(Action::kValidate, params, ctx);

@@ -62,6 +62,13 @@ Result<ContainerInfo> ParseContainerInspect(std::string_view text) {
   if (info.image.empty() && doc.contains("Config") && doc["Config"].is_object()) {
     info.image = StringAt(doc["Config"], "Image");  // docker
   }
+  if (auto c = doc.find("Config"); c != doc.end() && c->is_object()) {
+    if (auto l = c->find("Labels"); l != c->end() && l->is_object()) {
+      for (const auto& [key, value] : l->items()) {
+        if (value.is_string()) info.labels[key] = value.get<std::string>();
+      }
+    }
+  }
   if (auto m = doc.find("Mounts"); m != doc.end() && m->is_array()) {
     for (const auto& mount : *m) {
       if (!mount.is_object()) continue;
@@ -69,6 +76,35 @@ Result<ContainerInfo> ParseContainerInspect(std::string_view text) {
     }
   }
   return info;
+}
+
+namespace {
+
+class UnavailableEngine final : public ContainerEngine {
+ public:
+  explicit UnavailableEngine(std::string reason) : reason_(std::move(reason)) {}
+  EngineKind kind() const override { return EngineKind::kPodman; }
+  std::string Describe() const override { return "no container engine"; }
+  Result<ContainerInfo> Inspect(const std::string&, const Deadline&) override { return Fail(); }
+  Result<bool> HasImage(const std::string&, const Deadline&) override { return Fail(); }
+  Status Pull(const std::string&, const Deadline&) override { return Fail(); }
+  Status Run(const std::vector<std::string>&, const Deadline&) override { return Fail(); }
+  Status Start(const std::string&, const Deadline&) override { return Fail(); }
+  Status Stop(const std::string&, std::chrono::seconds, const Deadline&) override { return Fail(); }
+  Status Kill(const std::string&, const Deadline&) override { return Fail(); }
+  Status Remove(const std::string&, const Deadline&) override { return Fail(); }
+  Status RemoveFromStorage(const std::string&, const Deadline&) override { return Fail(); }
+  Result<std::string> Logs(const std::string&, int, const Deadline&) override { return Fail(); }
+
+ private:
+  Status Fail() const { return Status::NotInstalled("{}", reason_); }
+  std::string reason_;
+};
+
+}  // namespace
+
+std::unique_ptr<ContainerEngine> MakeUnavailableEngine(std::string reason) {
+  return std::make_unique<UnavailableEngine>(std::move(reason));
 }
 
 std::string DefaultApiSocket(EngineKind kind, const std::string& docker_host) {

@@ -2,10 +2,13 @@
 #include "pmmha/server/pmm_server.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -13,7 +16,9 @@
 #include <fmt/format.h>
 
 #include "pmmha/core/bounded.h"
+#include "pmmha/core/process.h"
 #include "pmmha/core/text.h"
+#include "pmmha/server/server_params.h"
 
 namespace pmmha {
 
@@ -27,6 +32,8 @@ namespace {
 constexpr milliseconds kFirstBackoff{50};
 constexpr milliseconds kMaxBackoff{250};
 constexpr int kLogLines = 5;
+// The longest a stop waits for the engine's first answer.
+constexpr milliseconds kInspectAtStop{30000};
 
 bool IsRunningLike(ContainerState s) {
   return s == ContainerState::kRunning || s == ContainerState::kStopping ||
@@ -46,6 +53,33 @@ seconds StopGrace(milliseconds budget, std::optional<seconds> requested) {
   seconds grace = std::chrono::duration_cast<seconds>(available);
   if (requested) grace = std::min(grace, *requested);
   return grace;
+}
+
+seconds ContainerStopTimeout(const ServerConfig& config) {
+  return config.stop_grace ? *config.stop_grace : StopGrace(kDefaultStopTimeout, std::nullopt);
+}
+
+DropIn ShutdownOrderDropIn(const std::string& systemd_root, const std::string& name,
+                           EngineKind kind, const std::string& container_id) {
+  std::string root = systemd_root;
+  while (!root.empty() && root.back() == '/') root.pop_back();
+  DropIn d;
+  d.path = fmt::format("{}/run/systemd/system/resource-agents-deps.target.d/99-pmm-server-{}.conf",
+                       root, name);
+  std::string after =
+      kind == EngineKind::kDocker
+          ? fmt::format("docker.service containerd.service docker-{}.scope", container_id)
+          : fmt::format(
+                "podman.socket podman.service libpod-{0}.scope "
+                "libpod-conmon-{0}.scope",
+                container_id);
+  d.content = fmt::format(
+      "# Written by ocf:percona:pmm-server (drop_in_dependency=true) for container {}:\n"
+      "# at shutdown Pacemaker stops PMM before the engine or systemd do.\n"
+      "[Unit]\n"
+      "After={}\n",
+      name, after);
+  return d;
 }
 
 Result<HttpResponse> PmmServer::Probe(const std::string& url, const Deadline& deadline) {
@@ -115,6 +149,15 @@ std::vector<std::string> PmmServer::RunArguments(const std::string& env_file_pat
       fmt::format("io.percona.pmm-ha.resource={}", config_.instance),
       "--pull",
       "never",  // pulling is PrepareImage's job, bounded by the deadline
+      // Only the cluster restarts PMM: an engine that did (after a crash, a
+      // fence, a reboot) would skip the require_mount check and could run
+      // PMM here while the cluster runs it elsewhere.
+      "--restart",
+      "no",
+      // What a stop the agent does not issue (an admin, the engine's own
+      // shutdown) gives PMM, instead of the engines' 10 s.
+      "--stop-timeout",
+      std::to_string(ContainerStopTimeout(config_).count()),
       "--volume",
       fmt::format("{}:/srv", config_.data_dir),
       "--env-file",
@@ -159,6 +202,58 @@ void PmmServer::WriteFailures(int count) const {
     std::fclose(f);
     std::rename(tmp.c_str(), config_.failure_counter_path.c_str());
   }
+}
+
+bool PmmServer::IsOurs(const ContainerInfo& info) const {
+  auto label = info.labels.find(kResourceLabel);
+  return label != info.labels.end() &&
+         ResourceNameOf(label->second) == ResourceNameOf(config_.instance);
+}
+
+Status PmmServer::NotOurs(const ContainerInfo& info, std::string_view refusal) const {
+  auto label = info.labels.find(kResourceLabel);
+  return Status::Error("container {} was not created by resource {} (label {} {}): {}",
+                       Quote(config_.name), Quote(ResourceNameOf(config_.instance)), kResourceLabel,
+                       label == info.labels.end() ? std::string("missing")
+                                                  : fmt::format("= {}", Quote(label->second)),
+                       refusal);
+}
+
+void PmmServer::RecordIdentity(const ContainerInfo& info) const {
+  if (config_.identity_path.empty() || processes_ == nullptr || info.pid <= 0) return;
+  auto start_time = processes_->StartTime(info.pid);
+  if (!start_time) return;
+  std::string tmp = config_.identity_path + ".new";
+  std::string line = FormatIdentity({info.id, info.pid, *start_time});
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  bool written =
+      fd >= 0 && write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  if (fd >= 0) close(fd);
+  if (!written || rename(tmp.c_str(), config_.identity_path.c_str()) != 0) {
+    log_.Warn("cannot record the container's process in {}: {}", config_.identity_path,
+              Errno(errno));
+    unlink(tmp.c_str());
+    return;
+  }
+  identity_recorded_ = true;
+}
+
+std::optional<ContainerIdentity> PmmServer::ReadIdentity() const {
+  if (config_.identity_path.empty()) return std::nullopt;
+  std::ifstream f(config_.identity_path);
+  std::string line;
+  if (!std::getline(f, line)) return std::nullopt;
+  return ParseIdentity(line);
+}
+
+void PmmServer::ClearIdentity() const {
+  if (!config_.identity_path.empty()) unlink(config_.identity_path.c_str());
+}
+
+std::optional<bool> PmmServer::RecordedAlive() const {
+  if (processes_ == nullptr) return std::nullopt;
+  auto identity = ReadIdentity();
+  return identity && processes_->IsAlive(*identity);
 }
 
 bool PmmServer::IsPromoted() const {
@@ -277,6 +372,10 @@ Status PmmServer::WaitReady(const Deadline& deadline) {
     if (info && HasStopped(info->state)) {
       return ExitedReason("exited while PMM was starting", *info, deadline);
     }
+    // As soon as it runs, so a stop after a failed start finds it too.
+    if (info && info->state == ContainerState::kRunning && !identity_recorded_) {
+      RecordIdentity(*info);
+    }
     last = CheckReady(deadline);
     if (last.ready) {
       WriteFailures(0);
@@ -296,13 +395,37 @@ Status PmmServer::Start(const Deadline& deadline) {
   // A started instance is unpromoted until Pacemaker promotes it.
   SetPromoted(false);
   Status started = StartContainer(deadline);
+  if (started.ok() && config_.drop_in_dependency) InstallShutdownOrder(deadline);
   if (started.ok() && config_.ha) UpdatePromotionScore(deadline);
   return started;
+}
+
+void PmmServer::InstallShutdownOrder(const Deadline& deadline) {
+  // PMM runs and answers: a missing ordering is worth a warning, not a
+  // failed start (the cluster would stop a working PMM for it).
+  auto info = engine_.Inspect(config_.name, deadline);
+  if (!info || info->id.empty()) {
+    log_.Warn("no shutdown ordering drop-in: the container's id is unknown{}{}", info ? "" : ": ",
+              info ? "" : info.status().reason());
+    return;
+  }
+  DropIn d = ShutdownOrderDropIn(config_.systemd_root, config_.name, engine_.kind(), info->id);
+  auto r = host_.InstallDropIn(config_.systemd_root, d, deadline);
+  if (!r) {
+    log_.Warn("no shutdown ordering drop-in: {}", r.status().reason());
+  } else if (*r == DropInResult::kNoSystemd) {
+    log_.Debug("systemd does not run here: no shutdown ordering drop-in");
+  } else if (*r == DropInResult::kWritten) {
+    log_.Info("wrote {}: Pacemaker stops before the container at shutdown", d.path);
+  }
 }
 
 Status PmmServer::StartContainer(const Deadline& deadline) {
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) return info.status();
+  if (info->state != ContainerState::kAbsent && !IsOurs(*info)) {
+    return NotOurs(*info, "refusing to adopt or remove it; remove or rename it, or set name");
+  }
   if (info->state == ContainerState::kRunning) {
     log_.Info("container {} is already running", config_.name);
     return WaitReady(deadline);
@@ -311,6 +434,10 @@ Status PmmServer::StartContainer(const Deadline& deadline) {
   // shared one did not mount.
   if (config_.require_mount) {
     if (Status s = host_.CheckMountPoint(config_.data_dir, deadline); !s.ok()) return s;
+    if (!config_.require_fs_uuid.empty()) {
+      Status same = host_.CheckFsUuid(config_.data_dir, config_.require_fs_uuid, deadline);
+      if (!same.ok()) return same;
+    }
   }
   if (Status s = PrepareImage(deadline); !s.ok()) return s;
   if (info->state != ContainerState::kAbsent) {
@@ -336,9 +463,28 @@ Status PmmServer::Stop(const Deadline& deadline) {
       log_.Warn("{}", s.reason());
     }
   }
-  auto info = engine_.Inspect(config_.name, deadline);
-  if (!info) return info.status();
-  if (info->state == ContainerState::kAbsent) return Status::Ok();
+  // An engine that hangs (podman's storage lock) must leave the time to
+  // decide without it.
+  auto info = engine_.Inspect(config_.name,
+                              deadline.Within(std::min(deadline.Remaining() / 4, kInspectAtStop)));
+  if (!info) return StopWithoutEngine(info.status(), deadline);
+  if (info->state == ContainerState::kAbsent) {
+    if (RecordedAlive().value_or(false)) {
+      // The engine lost the container (its state wiped, a storage ghost) but
+      // the process start recorded still runs: it is ours all the same.
+      return StopWithoutEngine(
+          Status::Error("the {} lists no container {}", engine_.Describe(), Quote(config_.name)),
+          deadline);
+    }
+    ClearIdentity();
+    return Status::Ok();
+  }
+  if (!IsOurs(*info)) {
+    // Not ours to stop: someone else's container under the name (see the
+    // meta-data). Nothing the resource started can be running in it.
+    log_.Warn("{}", NotOurs(*info, "leaving it alone: stop has nothing to do").reason());
+    return Status::Ok();
+  }
   if (IsRunningLike(info->state)) {
     seconds grace = StopGrace(deadline.Remaining(), config_.stop_grace);
     log_.Info("stopping container {} with {} s to shut down", config_.name, grace.count());
@@ -351,7 +497,7 @@ Status PmmServer::Stop(const Deadline& deadline) {
       if (Status s = engine_.Kill(config_.name, deadline); !s.ok()) log_.Warn("{}", s.reason());
       info = engine_.Inspect(config_.name, deadline);
     }
-    if (!info) return info.status();
+    if (!info) return StopWithoutEngine(info.status(), deadline);
     if (IsRunningLike(info->state)) {
       return Status::Error("container {} is still {} after kill", Quote(config_.name),
                            info->state_text);
@@ -361,23 +507,69 @@ Status PmmServer::Stop(const Deadline& deadline) {
     // Stopped is what the cluster needs; a leftover is removed on next start.
     log_.Warn("container {} stopped but not removed: {}", config_.name, s.reason());
   }
+  ClearIdentity();
+  return Status::Ok();
+}
+
+Status PmmServer::StopWithoutEngine(const Status& why, const Deadline& deadline) {
+  auto alive = RecordedAlive();
+  if (!alive) return why;
+  auto identity = ReadIdentity();
+  if (!*alive) {
+    log_.Info("{}; {}: container {} cannot be running", why.reason(),
+              identity ? fmt::format("its process {} (recorded at start) is gone", identity->pid)
+                       : std::string("no start recorded a container here"),
+              config_.name);
+    ClearIdentity();
+    return Status::Ok();
+  }
+  seconds grace = StopGrace(deadline.Remaining(), config_.stop_grace);
+  log_.Warn(
+      "{}; container {} still runs as process {}: stopping it with signals ({} s to shut down)",
+      why.reason(), config_.name, identity->pid, grace.count());
+  if (Status s = processes_->Terminate(*identity, grace, deadline); !s.ok()) {
+    return Status::Error("{}; container {}: {}", why.reason(), Quote(config_.name), s.reason());
+  }
+  log_.Info("container {}'s process {} is gone", config_.name, identity->pid);
+  ClearIdentity();
   return Status::Ok();
 }
 
 Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) {
-    // The engine cannot be asked (dockerd down, socket gone). On a probe
-    // nothing of ours can be running without it; on a recurring monitor it
-    // is a failure the cluster should recover from.
-    if (probe) {
-      log_.Warn("{}: reporting not running", info.status().reason());
-      return Status::NotRunning();
+    // The engine cannot be asked (dockerd down, socket gone, not installed):
+    // the process start recorded tells whether PMM can still be running.
+    auto alive = RecordedAlive();
+    if (alive.value_or(false)) {
+      return Status::Error("{}; container {} still runs (process {}) but cannot be managed",
+                           info.status().reason(), Quote(config_.name), ReadIdentity()->pid);
     }
-    return info.status();
+    if (!alive) {
+      if (!probe) return info.status();
+    } else if (!probe) {
+      return Status::NotRunning(
+          "{}; container {} cannot be running: no process recorded at its start is alive",
+          info.status().reason(), Quote(config_.name));
+    }
+    log_.Warn("{}: reporting not running", info.status().reason());
+    return Status::NotRunning();
+  }
+  if (info->state != ContainerState::kAbsent && !IsOurs(*info)) {
+    Status foreign = NotOurs(*info, "this resource is not running here");
+    if (!probe) return Status::NotRunning("{}", foreign.reason());
+    log_.Warn("{}", foreign.reason());
+    return Status::NotRunning();
   }
   switch (info->state) {
-    case ContainerState::kAbsent: return Status::NotRunning();
+    case ContainerState::kAbsent:
+      // The engine lost the container, but the process start recorded runs:
+      // PMM is up, outside the engine's and the cluster's control (stop ends it).
+      if (RecordedAlive().value_or(false)) {
+        return Status::Error("the {} lists no container {}, but its process {} still runs",
+                             engine_.Describe(), Quote(config_.name), ReadIdentity()->pid);
+      }
+      return Status::NotRunning();
     case ContainerState::kCreated:
     case ContainerState::kExited:
     case ContainerState::kDead:
@@ -427,6 +619,7 @@ Status PmmServer::Promote(const Deadline& deadline) {
     return Status::NotRunning("cannot promote: container {} is {}", Quote(config_.name),
                               info->state_text);
   }
+  if (!IsOurs(*info)) return Status::NotRunning("{}", NotOurs(*info, "cannot promote").reason());
   SetPromoted(true);
   if (config_.ha) {
     // Nothing is forced: PMM keeps electing its leader, the score follows it.
@@ -441,9 +634,21 @@ Status PmmServer::Promote(const Deadline& deadline) {
 Status PmmServer::Demote(const Deadline& deadline) {
   SetPromoted(false);
   auto info = engine_.Inspect(config_.name, deadline);
-  if (!info) return info.status();
-  if (info->state != ContainerState::kRunning) {
-    return Status::NotRunning("demoted: container {} is {}", Quote(config_.name), info->state_text);
+  if (!info) {
+    // Demoting changes nothing in the container: with the engine down the
+    // recorded process says whether it still runs (the score stays as is).
+    auto alive = RecordedAlive();
+    if (!alive) return info.status();
+    if (*alive) {
+      log_.Warn("{}: demoted without touching the container or the score", info.status().reason());
+      return Status::Ok();
+    }
+    return Status::NotRunning("demoted: {}; container {} cannot be running", info.status().reason(),
+                              Quote(config_.name));
+  }
+  if (info->state != ContainerState::kRunning || !IsOurs(*info)) {
+    return Status::NotRunning("demoted: container {} is {}", Quote(config_.name),
+                              IsOurs(*info) ? info->state_text : "not ours");
   }
   if (config_.ha) UpdatePromotionScore(deadline);
   return Status::Ok();
@@ -451,64 +656,222 @@ Status PmmServer::Demote(const Deadline& deadline) {
 
 namespace {
 
-// Mount points from /proc/self/mountinfo, whose octal escapes (\040) are decoded.
-bool IsMountPoint(const char* dir) {
-  FILE* f = std::fopen("/proc/self/mountinfo", "re");
-  if (f == nullptr) return false;
-  char line[4096];
-  bool found = false;
-  while (!found && std::fgets(line, sizeof line, f) != nullptr) {
-    // id parent major:minor root mountpoint ...
-    char* field = line;
-    for (int i = 0; i < 4 && field != nullptr; ++i) {
-      field = std::strchr(field, ' ');
-      if (field != nullptr) ++field;
+// One line of /proc/self/mountinfo:
+// id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+struct MountLine {
+  std::string device;  // major:minor of the filesystem (one per superblock)
+  std::string root;    // the directory of the filesystem mounted here
+  std::string point;
+  std::string fstype;
+  std::string source;
+};
+
+// Undoes mountinfo's octal escapes (\040 for a blank).
+std::string Unescape(std::string_view field) {
+  std::string out;
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '3') {
+      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
+                               (field[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += field[i];
     }
-    if (field == nullptr) continue;
-    char* end = std::strchr(field, ' ');
-    if (end != nullptr) *end = '\0';
-    std::string decoded;
-    for (char* p = field; *p != '\0'; ++p) {
-      if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] != '\0' && p[3] != '\0') {
-        decoded += static_cast<char>((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-        p += 3;
-      } else {
-        decoded += *p;
-      }
-    }
-    found = decoded == dir;
   }
-  std::fclose(f);
-  return found;
+  return out;
+}
+
+std::vector<MountLine> ParseMountinfo(std::string_view text) {
+  std::vector<MountLine> mounts;
+  while (!text.empty()) {
+    auto eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    std::vector<std::string_view> f;
+    for (std::size_t pos = 0; pos < line.size();) {
+      auto sp = line.find(' ', pos);
+      if (sp == std::string_view::npos) sp = line.size();
+      f.push_back(line.substr(pos, sp - pos));
+      pos = sp + 1;
+    }
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (f.size() < 6 || dash == f.end() || f.end() - dash < 3 || dash - f.begin() < 6) continue;
+    mounts.push_back({std::string(f[2]), Unescape(f[3]), Unescape(f[4]), std::string(dash[1]),
+                      Unescape(dash[2])});
+  }
+  return mounts;
+}
+
+std::string Describe(const MountLine& m) {
+  std::string what = fmt::format("{} {}", m.fstype, Quote(m.source));
+  if (m.root != "/") what += fmt::format(", directory {} of it", Quote(m.root));
+  return what;
+}
+
+}  // namespace
+
+Status CheckDataMount(const std::string& dir, std::string_view mountinfo) {
+  auto mounts = ParseMountinfo(mountinfo);
+  // The last entry for a mount point is the one on top, the one visible there.
+  const MountLine* here = nullptr;
+  const MountLine* root = nullptr;
+  for (const auto& m : mounts) {
+    if (m.point == dir) here = &m;
+    if (m.point == "/") root = &m;
+  }
+  if (here == nullptr) {
+    return Status::Error(
+        "data_dir {} is not a mount point: refusing to start PMM on "
+        "a local directory (is the storage resource running here?)",
+        Quote(dir));
+  }
+  for (std::string_view volatile_fs : {"tmpfs", "ramfs", "overlay"}) {
+    if (here->fstype == volatile_fs) {
+      return Status::Error(
+          "data_dir {} is a {} mount ({}): refusing to start PMM on a filesystem "
+          "that is not the shared storage and does not outlive a reboot",
+          Quote(dir), here->fstype, Quote(here->source));
+    }
+  }
+  if (root != nullptr && root->device == here->device) {
+    return Status::Error(
+        "data_dir {} is the root filesystem mounted again ({}; / is {}): refusing to start "
+        "PMM on the node's own disk (require_mount=true)",
+        Quote(dir), Describe(*here), Describe(*root));
+  }
+  return Status::Ok();
+}
+
+std::string NormalizeUuid(std::string_view uuid) {
+  std::string hex;
+  for (char c : uuid) {
+    if (c != '-') hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (hex.size() != 32) return hex;
+  return fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4),
+                     hex.substr(16, 4), hex.substr(20));
+}
+
+std::optional<FsIdentity> IdentifySuperblock(std::string_view head) {
+  auto uuid_at = [&head](std::size_t offset) {
+    std::string hex;
+    for (std::size_t i = 0; i < 16; ++i) {
+      hex += fmt::format("{:02x}", static_cast<unsigned char>(head[offset + i]));
+    }
+    return NormalizeUuid(hex);
+  };
+  auto has = [&head](std::size_t offset, std::string_view magic) {
+    return head.size() >= offset + magic.size() && head.substr(offset, magic.size()) == magic;
+  };
+  // ext2/3/4: superblock at 1024, s_magic 0xEF53 (little-endian) at 0x38, s_uuid at 0x68.
+  if (has(1024 + 0x38, std::string_view("\x53\xef", 2)) && head.size() >= 1024 + 0x78) {
+    return FsIdentity{"ext4", uuid_at(1024 + 0x68)};
+  }
+  // xfs: "XFSB" at 0, sb_uuid at 32.
+  if (has(0, "XFSB") && head.size() >= 48) return FsIdentity{"xfs", uuid_at(32)};
+  // btrfs: superblock at 64 KiB, fsid at 0x20, "_BHRfS_M" at 0x40.
+  if (has(65536 + 0x40, "_BHRfS_M")) return FsIdentity{"btrfs", uuid_at(65536 + 0x20)};
+  return std::nullopt;
+}
+
+namespace {
+
+std::string ReadSmallFile(const std::string& path, bool* ok) {
+  std::ifstream in(path);
+  *ok = static_cast<bool>(in);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 class RealServerHost final : public ServerHost {
  public:
   Status CheckMountPoint(const std::string& dir, const Deadline& deadline) override {
-    enum { kOk, kMissing, kNotDir, kNotMount, kRootFs };
+    enum { kOk, kMissing, kNotDir, kTmpfs, kRamfs, kOverlay };
+    // stat and statfs touch the filesystem, which may hang: in a bounded child.
     auto r = RunBounded(fmt::format("checking data_dir {}", Quote(dir)), deadline, [&dir]() -> int {
-      struct stat st, root;
+      struct stat st;
       if (stat(dir.c_str(), &st) != 0) return kMissing;
       if (!S_ISDIR(st.st_mode)) return kNotDir;
-      if (!IsMountPoint(dir.c_str())) return kNotMount;
-      if (stat("/", &root) == 0 && root.st_dev == st.st_dev) return kRootFs;
+      struct statfs fs;
+      if (statfs(dir.c_str(), &fs) == 0) {
+        if (fs.f_type == TMPFS_MAGIC) return kTmpfs;
+        if (fs.f_type == RAMFS_MAGIC) return kRamfs;
+        if (fs.f_type == OVERLAYFS_SUPER_MAGIC) return kOverlay;
+      }
       return kOk;
     });
     if (!r) return r.status();
     switch (*r) {
-      case kOk: return Status::Ok();
       case kMissing: return Status::Error("data_dir {} does not exist on this node", Quote(dir));
       case kNotDir: return Status::Error("data_dir {} is not a directory", Quote(dir));
-      case kNotMount:
+      case kOk: break;
+      default:
+        // Also when a directory of one is bind-mounted on a mount point.
         return Status::Error(
-            "data_dir {} is not a mount point: refusing to start PMM on "
-            "a local directory (is the storage resource running here?)",
-            Quote(dir));
+            "data_dir {} is on a {}: refusing to start PMM on a filesystem that is not the "
+            "shared storage and does not outlive a reboot",
+            Quote(dir),
+            *r == kTmpfs   ? "tmpfs"
+            : *r == kRamfs ? "ramfs"
+                           : "overlay");
+    }
+    // The mount table is the kernel's, read without touching the filesystem.
+    bool read = false;
+    std::string mountinfo = ReadSmallFile("/proc/self/mountinfo", &read);
+    if (!read) return Status::Error("cannot read /proc/self/mountinfo: {}", Errno(errno));
+    return CheckDataMount(dir, mountinfo);
+  }
+
+  Status CheckFsUuid(const std::string& dir, const std::string& uuid,
+                     const Deadline& deadline) override {
+    bool read = false;
+    std::string mountinfo = ReadSmallFile("/proc/self/mountinfo", &read);
+    if (!read) return Status::Error("cannot read /proc/self/mountinfo: {}", Errno(errno));
+    const MountLine* here = nullptr;
+    auto mounts = ParseMountinfo(mountinfo);
+    for (const auto& m : mounts) {
+      if (m.point == dir) here = &m;
+    }
+    if (here == nullptr) return CheckDataMount(dir, mountinfo);
+    const std::string want = NormalizeUuid(uuid);
+    enum { kSame, kOther, kUnknownFs, kCannotRead };
+    const std::string source = here->source;
+    // The device may be dying: read its superblock in a bounded child.
+    auto r = RunBounded(fmt::format("reading the superblock of {}", Quote(source)), deadline,
+                        [&source, &want]() -> int {
+                          int fd = open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                          if (fd < 0) return kCannotRead;
+                          std::string head(kSuperblockSpan, '\0');
+                          ssize_t n = pread(fd, head.data(), head.size(), 0);
+                          close(fd);
+                          if (n <= 0) return kCannotRead;
+                          head.resize(static_cast<std::size_t>(n));
+                          auto fs = IdentifySuperblock(head);
+                          if (!fs) return kUnknownFs;
+                          return fs->uuid == want ? kSame : kOther;
+                        });
+    if (!r) return r.status();
+    switch (*r) {
+      case kSame: return Status::Ok();
+      case kOther:
+        return Status::Error(
+            "data_dir {} is not on the filesystem with UUID {} (require_fs_uuid): {} {} is "
+            "mounted there; refusing to start PMM on another filesystem",
+            Quote(dir), want, here->fstype, Quote(source));
+      case kUnknownFs:
+        return Status::Error(
+            "data_dir {} is on {} {}, whose UUID the agent cannot read (it knows ext4, xfs and "
+            "btrfs): cannot check require_fs_uuid",
+            Quote(dir), here->fstype, Quote(source));
       default:
         return Status::Error(
-            "data_dir {} is on the root filesystem: refusing to start "
-            "PMM there (require_mount=true)",
-            Quote(dir));
+            "cannot read the superblock of {}, mounted at data_dir {}: cannot check "
+            "require_fs_uuid",
+            Quote(source), Quote(dir));
     }
   }
 
@@ -524,6 +887,44 @@ class RealServerHost final : public ServerHost {
       return Status::Error("cannot stat /srv of container PID {} or data_dir {}", pid, Quote(dir));
     }
     return *r == 0;
+  }
+
+  Result<DropInResult> InstallDropIn(const std::string& systemd_root, const DropIn& drop_in,
+                                     const Deadline& deadline) override {
+    // As resource-agents' systemd_is_running and systemd_drop_in: systemd
+    // runs when it has /run/systemd/system; a file in /run lasts until reboot.
+    if (!IsDirectory(fmt::format("{}/run/systemd/system", systemd_root))) {
+      return DropInResult::kNoSystemd;
+    }
+    bool exists = false;
+    if (ReadSmallFile(drop_in.path, &exists) == drop_in.content && exists) {
+      return DropInResult::kUnchanged;
+    }
+    std::string dir = drop_in.path.substr(0, drop_in.path.rfind('/'));
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Status::Error("cannot create {}: {}", dir, Errno(errno));
+    }
+    // systemd reads drop-ins as any user may (0644), and never half a file.
+    std::string tmp = fmt::format("{}.{}", drop_in.path, getpid());
+    int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return Status::Error("cannot write {}: {}", tmp, Errno(errno));
+    const std::string& c = drop_in.content;
+    bool written = write(fd, c.data(), c.size()) == static_cast<ssize_t>(c.size());
+    written = fchmod(fd, 0644) == 0 && written;
+    close(fd);
+    if (!written || rename(tmp.c_str(), drop_in.path.c_str()) != 0) {
+      Status failed = Status::Error("cannot write {}: {}", drop_in.path, Errno(errno));
+      unlink(tmp.c_str());
+      return failed;
+    }
+    auto runner = MakeProcessRunner();
+    auto reload = runner->Run({"systemctl", "daemon-reload"}, deadline.Within(seconds(30)));
+    if (!reload) return reload.status();
+    if (!reload->Succeeded()) {
+      return Status::Error("wrote {}, but systemctl daemon-reload failed: {}", drop_in.path,
+                           reload->Describe());
+    }
+    return DropInResult::kWritten;
   }
 };
 

@@ -39,7 +39,7 @@ class RealNodeLookup : public NodeLookup {
 // The engine: podman or docker as runtime asks and the node has them; its
 // API socket when the backend allows it and the socket is there.
 Status ResolveEngine(const ServerParams& p, const Environment& env, const NodeLookup& node,
-                     ServerSetup& s) {
+                     Resolution mode, ServerSetup& s) {
   const std::string path = SearchPath(env);
   if (p.runtime != "docker") {
     if (auto podman = node.FindExecutable("podman", path)) {
@@ -54,15 +54,23 @@ Status ResolveEngine(const ServerParams& p, const Environment& env, const NodeLo
     }
   }
   if (s.binary.empty()) {
-    return Status::NotInstalled(p.runtime == "auto"
-                                    ? std::string("neither podman nor docker is installed")
-                                    : fmt::format("{} is not installed", p.runtime));
+    std::string missing = p.runtime == "auto"
+                              ? std::string("neither podman nor docker is installed")
+                              : fmt::format("{} is not installed", p.runtime);
+    if (mode == Resolution::kStrict) return Status::NotInstalled("{}", missing);
+    s.no_engine = std::move(missing);
+    return Status::Ok();
   }
   if (p.backend == "cli") return Status::Ok();
   std::string socket =
       !p.api_socket.empty() ? p.api_socket : DefaultApiSocket(s.kind, env.GetOr("DOCKER_HOST", ""));
   if (node.IsSocket(socket)) {
     s.socket = socket;
+  } else if (p.backend == "api" && mode == Resolution::kTolerant) {
+    // The CLI reaches the same containers (podman's own storage, or the
+    // daemon DOCKER_HOST names): stop and monitor need no socket.
+    s.notes.push_back(fmt::format("backend=api but {} is not a socket: using the {} CLI",
+                                  Quote(socket), EngineName(s.kind)));
   } else if (p.backend == "api") {
     return Status::NotInstalled(
         "backend=api but {} is not a socket (is the {} service "
@@ -117,42 +125,41 @@ Status ResolveContainer(const ServerParams& p, const Request& request, ServerCon
 }
 
 // Resolving once per process: see ServerValidate in the header.
-Result<ServerSetup> ResolveAndValidate(const ServerParams& params, const Context& ctx) {
-  auto node = MakeNodeLookup();
-  auto setup = ResolveServer(params, ctx.request(), ctx.env(), *node);
-  if (!setup) return setup.status();
-  if (Status s = ValidateServer(*setup, ctx.IsProbe(), *node); !s.ok()) return s;
-  return setup;
-}
+class RealServerRuntime final : public ServerRuntime {
+ public:
+  const NodeLookup& node() override { return node_; }
+  std::unique_ptr<ContainerEngine> Engine(const ServerSetup& setup) override {
+    std::unique_ptr<ContainerEngine> engine = MakeCliEngine(setup.kind, setup.binary, *runner_);
+    if (setup.socket.empty()) return engine;
+    return MakeApiEngine(setup.kind, setup.socket, *http_, std::move(engine));
+  }
+  HttpClient& http() override { return *http_; }
+  ServerHost& host() override { return *host_; }
+  ProcessControl& processes() override { return *processes_; }
+  std::unique_ptr<PromotionScore> Promotion(const ServerSetup& setup) override {
+    return MakeCrmPromotionScore(*runner_, setup.crm_attribute, setup.config.promotion_cache_path);
+  }
 
-// Runs `action` on a PmmServer built for this node: the engine (CLI, or the
-// API in front of it), the HTTP client, host checks and promotion scores.
-template <typename Action>
-Status WithServer(const ServerParams& params, Context& ctx, Action action) {
-  auto setup = ResolveAndValidate(params, ctx);
-  if (!setup) return setup.status();
-  auto runner = MakeProcessRunner();
-  auto http = MakeHttpClient();
-  std::unique_ptr<ContainerEngine> engine = MakeCliEngine(setup->kind, setup->binary, *runner);
-  if (!setup->socket.empty()) {
-    engine = MakeApiEngine(setup->kind, setup->socket, *http, std::move(engine));
-  }
-  auto host = MakeServerHost();
-  std::unique_ptr<PromotionScore> promotion;
-  if (!setup->crm_attribute.empty()) {
-    promotion =
-        MakeCrmPromotionScore(*runner, setup->crm_attribute, setup->config.promotion_cache_path);
-  }
-  PmmServer server(setup->config, *engine, *http, *host, ctx.log(), promotion.get());
-  ctx.log().Debug("using the {}", engine->Describe());
-  return action(server);
+ private:
+  RealNodeLookup node_;
+  std::unique_ptr<ProcessRunner> runner_ = MakeProcessRunner();
+  std::unique_ptr<HttpClient> http_ = MakeHttpClient();
+  std::unique_ptr<ServerHost> host_ = MakeServerHost();
+  std::unique_ptr<ProcessControl> processes_ = MakeProcessControl();
+};
+
+Status RunOnRealNode(ServerAction action, const ServerParams& params, Context& ctx) {
+  auto runtime = MakeServerRuntime();
+  return RunServerAction(action, params, ctx, *runtime);
 }
 
 }  // namespace
 
 std::unique_ptr<NodeLookup> MakeNodeLookup() { return std::make_unique<RealNodeLookup>(); }
 
-Result<HaSettings> ResolveHa(const ServerParams& p, const Request& request) {
+std::unique_ptr<ServerRuntime> MakeServerRuntime() { return std::make_unique<RealServerRuntime>(); }
+
+Result<HaSettings> ResolveHa(const ServerParams& p, const Request& request, Resolution mode) {
   if (request.meta.promotable && request.meta.promoted_max > 1) {
     return Status::NotConfigured("promoted-max={}: PMM has one leader, set promoted-max=1",
                                  request.meta.promoted_max);
@@ -171,7 +178,7 @@ Result<HaSettings> ResolveHa(const ServerParams& p, const Request& request) {
     for (const auto& peer : *peers) {
       if (peer.node == node) ha.advertise_address = peer.address;
     }
-    if (ha.advertise_address.empty()) {
+    if (ha.advertise_address.empty() && mode == Resolution::kStrict) {
       return Status::NotConfigured(
           "ha_peers names no address for this node {}: write it as "
           "NODE=ADDRESS entries or set ha_advertise_address",
@@ -190,22 +197,41 @@ Result<HaSettings> ResolveHa(const ServerParams& p, const Request& request) {
   return ha;
 }
 
-Result<ServerSetup> ResolveServer(const ServerParams& p, const Request& request,
-                                  const Environment& env, const NodeLookup& node) {
-  ServerSetup s;
-  if (Status engine = ResolveEngine(p, env, node, s); !engine.ok()) return engine;
+namespace {
+
+// The configuration after the engine; the first reason it does not add up.
+Status ResolveConfig(const ServerParams& p, const Request& request, const Environment& env,
+                     const NodeLookup& node, Resolution mode, ServerSetup& s) {
   ServerConfig& c = s.config;
-  if (Status container = ResolveContainer(p, request, c); !container.ok()) return container;
   // Named after the resource, not the clone instance: the number may change.
   auto state_path = [&](std::string_view suffix) {
     return fmt::format("{}/pmm-server-{}.{}", request.rsc_tmp, ResourceNameOf(request.instance),
                        suffix);
   };
+  // First: a stop goes on with these even when the rest does not add up.
   c.failure_counter_path = state_path("failures");
+  c.identity_path = state_path("container");
+  if (p.stop_grace_s) c.stop_grace = std::chrono::seconds(*p.stop_grace_s);
+  if (request.meta.promotable) c.promoted_path = state_path("promoted");
+  if (Status container = ResolveContainer(p, request, c); !container.ok()) return container;
   c.promotable = request.meta.promotable;
+  c.drop_in_dependency = p.drop_in_dependency;
+  c.require_fs_uuid = p.require_fs_uuid;
+  c.systemd_root = env.GetOr("PMMHA_SYSTEMD_ROOT", "/");
+  if (request.action == "start" || request.action == "validate-all") {
+    // What may not create a container. Stop and monitor still work on a
+    // resource configured so (a container an earlier version created).
+    if (Status clone = CheckCloneMode(request.meta, p.ha); !clone.ok()) return clone;
+    if (Status opts = CheckRunOptsForCreate(c.run_opts); !opts.ok()) return opts;
+  }
   if (p.ha) {
-    auto ha = ResolveHa(p, request);
+    auto ha = ResolveHa(p, request, mode);
     if (!ha) return ha.status();
+    if (ha->advertise_address.empty()) {
+      s.notes.push_back(
+          fmt::format("ha_peers names no address for this node {}: only start needs it",
+                      Quote(request.NodeName())));
+    }
     c.ha = std::move(*ha);
     c.leader_url = LeaderCheckUrl(c.health_url);
   } else if (c.promotable) {
@@ -214,14 +240,30 @@ Result<ServerSetup> ResolveServer(const ServerParams& p, const Request& request,
         "it every instance would run its own PMM on one data set and corrupt it");
   }
   if (c.promotable) {
-    c.promoted_path = state_path("promoted");
-    auto crm_attribute = node.FindExecutable("crm_attribute", SearchPath(env));
-    if (!crm_attribute) {
-      return Status::NotInstalled("crm_attribute (Pacemaker) is needed to set promotion scores");
-    }
-    s.crm_attribute = *crm_attribute;
     c.promotion_cache_path = state_path("score");
+    auto crm_attribute = node.FindExecutable("crm_attribute", SearchPath(env));
+    if (crm_attribute) {
+      s.crm_attribute = *crm_attribute;
+    } else if (mode == Resolution::kStrict) {
+      return Status::NotInstalled("crm_attribute (Pacemaker) is needed to set promotion scores");
+    } else {
+      s.notes.push_back(
+          "crm_attribute (Pacemaker) is not installed: promotion scores left as they are");
+    }
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ServerSetup> ResolveServer(const ServerParams& p, const Request& request,
+                                  const Environment& env, const NodeLookup& node, Resolution mode) {
+  ServerSetup s;
+  if (Status engine = ResolveEngine(p, env, node, mode, s); !engine.ok()) return engine;
+  Status config = ResolveConfig(p, request, env, node, mode, s);
+  if (config.ok()) return s;
+  if (mode == Resolution::kStrict || config.code() != ExitCode::kErrConfigured) return config;
+  s.invalid = std::move(config);
   return s;
 }
 
@@ -235,27 +277,68 @@ Status ValidateServer(const ServerSetup& setup, bool probe, const NodeLookup& no
   return Status::Ok();
 }
 
+Status RunServerAction(ServerAction action, const ServerParams& params, Context& ctx,
+                       ServerRuntime& runtime) {
+  const bool strict = action == ServerAction::kStart || action == ServerAction::kPromote ||
+                      action == ServerAction::kValidate;
+  auto setup = ResolveServer(params, ctx.request(), ctx.env(), runtime.node(),
+                             strict ? Resolution::kStrict : Resolution::kTolerant);
+  if (!setup) return setup.status();
+  if (strict) {
+    if (Status s = ValidateServer(*setup, ctx.IsProbe(), runtime.node()); !s.ok()) return s;
+    if (action == ServerAction::kValidate) return Status::Ok();
+  }
+  for (const auto& note : setup->notes) ctx.log().Info("{}", note);
+  if (!setup->invalid.ok()) {
+    if (action == ServerAction::kMonitor) return setup->invalid;
+    // A stop (or demote) needs the container's name only: the parameters
+    // may have changed to values no node can start while it runs.
+    if (auto bad = CheckContainerName(setup->config.name)) {
+      ctx.log().Info("{}; no container can be named {}: nothing to {}", setup->invalid.reason(),
+                     Quote(setup->config.name), ctx.request().action);
+      return Status::Ok();
+    }
+    ctx.log().Info("{}; going on with the container's name", setup->invalid.reason());
+  }
+  std::unique_ptr<ContainerEngine> engine =
+      setup->binary.empty() ? MakeUnavailableEngine(setup->no_engine) : runtime.Engine(*setup);
+  std::unique_ptr<PromotionScore> promotion;
+  if (!setup->crm_attribute.empty()) promotion = runtime.Promotion(*setup);
+  PmmServer server(setup->config, *engine, runtime.http(), runtime.host(), ctx.log(),
+                   promotion.get(), &runtime.processes());
+  ctx.log().Debug("using the {}", engine->Describe());
+  const Deadline& deadline = ctx.deadline();
+  switch (action) {
+    case ServerAction::kStart: return server.Start(deadline);
+    case ServerAction::kStop: return server.Stop(deadline);
+    case ServerAction::kMonitor:
+      return server.Monitor(deadline, ctx.IsProbe(), ctx.request().check_level);
+    case ServerAction::kPromote: return server.Promote(deadline);
+    case ServerAction::kDemote: return server.Demote(deadline);
+    case ServerAction::kValidate: break;
+  }
+  return Status::Ok();
+}
+
 Status ServerStart(const ServerParams& params, Context& ctx) {
-  return WithServer(params, ctx, [&](PmmServer& s) { return s.Start(ctx.deadline()); });
+  return RunOnRealNode(ServerAction::kStart, params, ctx);
 }
 Status ServerStop(const ServerParams& params, Context& ctx) {
-  return WithServer(params, ctx, [&](PmmServer& s) { return s.Stop(ctx.deadline()); });
+  return RunOnRealNode(ServerAction::kStop, params, ctx);
 }
 Status ServerMonitor(const ServerParams& params, Context& ctx) {
-  return WithServer(params, ctx, [&](PmmServer& s) {
-    return s.Monitor(ctx.deadline(), ctx.IsProbe(), ctx.request().check_level);
-  });
+  return RunOnRealNode(ServerAction::kMonitor, params, ctx);
 }
 Status ServerPromote(const ServerParams& params, Context& ctx) {
-  return WithServer(params, ctx, [&](PmmServer& s) { return s.Promote(ctx.deadline()); });
+  return RunOnRealNode(ServerAction::kPromote, params, ctx);
 }
 Status ServerDemote(const ServerParams& params, Context& ctx) {
-  return WithServer(params, ctx, [&](PmmServer& s) { return s.Demote(ctx.deadline()); });
+  return RunOnRealNode(ServerAction::kDemote, params, ctx);
 }
 
 Status ServerValidate(const ServerParams& params, Context& ctx) {
   if (ctx.request().action != "validate-all") return Status::Ok();
-  return ResolveAndValidate(params, ctx).status();
+  return RunOnRealNode(ServerAction::kValidate, params, ctx);
 }
 
 }  // namespace pmmha

@@ -164,6 +164,53 @@ std::optional<std::string> CheckRunOpts(std::string_view value) {
   return std::nullopt;
 }
 
+Status CheckRunOptsForCreate(const std::vector<std::string>& run_opts) {
+  for (std::size_t i = 0; i < run_opts.size(); ++i) {
+    std::string_view w = run_opts[i];
+    if (w == "--stop-timeout" || w.rfind("--stop-timeout=", 0) == 0) {
+      return Status::NotConfigured(
+          "run_opts may not set --stop-timeout: the agent creates the container with "
+          "--stop-timeout from stop_grace; set stop_grace instead");
+    }
+    std::optional<std::string_view> policy;
+    if (w == "--restart") {
+      policy = i + 1 < run_opts.size() ? std::string_view(run_opts[i + 1]) : std::string_view();
+    } else if (w.rfind("--restart=", 0) == 0) {
+      policy = w.substr(std::string_view("--restart=").size());
+    }
+    if (policy && *policy != "no") {
+      return Status::NotConfigured(
+          "run_opts may not set the restart policy {}: the engine would restart PMM "
+          "outside the cluster (after a crash or a fence, without the require_mount "
+          "check) while the cluster runs it elsewhere; the agent creates the container "
+          "with --restart no and the cluster restarts it",
+          Quote(*policy));
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckCloneMode(const MetaAttributes& meta, bool ha) {
+  if ((!meta.clone && meta.clone_max == 0) || meta.promotable || ha) return Status::Ok();
+  return Status::NotConfigured(
+      "pmm-server runs as a clone with ha=false: every instance would run its own PMM "
+      "on one data set and corrupt it; run it as a primitive (in a group with its "
+      "storage), or as a promotable clone with ha=true for PMM 3 HA");
+}
+
+std::optional<std::string> CheckFsUuid(std::string_view value) {
+  int digits = 0;
+  for (char c : value) {
+    if (std::isxdigit(static_cast<unsigned char>(c))) {
+      ++digits;
+    } else if (c != '-') {
+      return std::string("is not a filesystem UUID (hex digits and '-', as blkid shows it)");
+    }
+  }
+  if (digits != 32) return fmt::format("has {} hex digits, a filesystem UUID has 32", digits);
+  return std::nullopt;
+}
+
 std::optional<std::string> CheckHealthUrl(std::string_view v) {
   if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
     return std::string("must be an http:// or https:// URL");

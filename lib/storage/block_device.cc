@@ -46,14 +46,14 @@ Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& v
   return path;
 }
 
-Result<std::string> ProbeFsType(const std::string& device) {
+Result<FsProbe> ProbeFilesystem(const std::string& device) {
   std::unique_ptr<blkid_struct_probe, ProbeFree> probe(
       blkid_new_probe_from_filename(device.c_str()));
   if (!probe) {
     return Status::Error("cannot open {} to find its filesystem: {}", Quote(device), Errno(errno));
   }
   blkid_probe_enable_superblocks(probe.get(), 1);
-  blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_TYPE);
+  blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_TYPE | BLKID_SUBLKS_UUID);
   int rc = blkid_do_safeprobe(probe.get());
   if (rc == 1) {
     return Status::Error("no filesystem found on {}", Quote(device));
@@ -67,7 +67,12 @@ Result<std::string> ProbeFsType(const std::string& device) {
       type == nullptr) {
     return Status::Error("cannot find the filesystem type on {}", Quote(device));
   }
-  return std::string(type);
+  FsProbe out{.type = type, .uuid = {}};
+  const char* uuid = nullptr;
+  if (blkid_probe_lookup_value(probe.get(), "UUID", &uuid, nullptr) == 0 && uuid != nullptr) {
+    out.uuid = uuid;
+  }
+  return out;
 }
 
 std::optional<ExtSuperblock> ParseExtSuperblock(std::span<const std::uint8_t> head) {

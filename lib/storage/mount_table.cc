@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "pmmha/storage/mount_table.h"
 
+#include <sys/sysmacros.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -48,6 +50,8 @@ const MountEntry* Topmost(const std::vector<const MountEntry*>& stack) {
 
 }  // namespace
 
+bool MountEntry::Anonymous() const { return major(devno) == 0; }
+
 bool MountEntry::ReadOnly() const {
   return HasOption(vfs_options, "ro") || HasOption(fs_options, "ro");
 }
@@ -85,6 +89,30 @@ const MountEntry* MountTable::At(std::string_view target) const {
     if (e.target == target) stack.push_back(&e);
   }
   return Topmost(stack);
+}
+
+std::vector<const MountEntry*> MountTable::StackAt(std::string_view target) const {
+  std::vector<const MountEntry*> all;
+  for (const auto& e : entries_) {
+    if (e.target == target) all.push_back(&e);
+  }
+  // Follow the parent chain down from the topmost: each layer's parent is
+  // the one it covers. Layers not on the chain (mountinfo order otherwise)
+  // go below it.
+  std::vector<const MountEntry*> chain;
+  for (const MountEntry* e = Topmost(all); e != nullptr;) {
+    chain.push_back(e);
+    auto below = std::find_if(all.begin(), all.end(), [&](const MountEntry* o) {
+      return o->id == e->parent_id && std::find(chain.begin(), chain.end(), o) == chain.end();
+    });
+    e = below == all.end() ? nullptr : *below;
+  }
+  std::vector<const MountEntry*> out;
+  for (const MountEntry* e : all) {
+    if (std::find(chain.begin(), chain.end(), e) == chain.end()) out.push_back(e);
+  }
+  out.insert(out.end(), chain.rbegin(), chain.rend());
+  return out;
 }
 
 std::vector<const MountEntry*> MountTable::Below(std::string_view dir) const {

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -16,12 +17,14 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <memory>
 
 #include <fmt/format.h>
 #include <libmount/libmount.h>
 
 #include "pmmha/core/owned_fd.h"
+#include "pmmha/core/pidfd.h"
 #include "pmmha/core/text.h"
 #include "pmmha/storage/block_device.h"
 #include "pmmha/storage/bounded_check.h"
@@ -134,6 +137,129 @@ Status WriteReadRemove(const std::string& path, bool direct, ChildProgress& prog
   return Status::Ok();
 }
 
+std::optional<std::string> ReadSmallFile(const std::string& path) {
+  OwnedFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::nullopt;
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > 65536) return std::nullopt;
+  }
+}
+
+// The identity of a live (not zombie) process; nothing when there is none.
+std::optional<ProcessIdentity> IdentifyProcess(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
+  auto stat = ReadSmallFile(fmt::format("/proc/{}/stat", pid));
+  if (!stat) return std::nullopt;
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so
+  // the fields are counted from the last ')'.
+  auto close = stat->rfind(')');
+  if (close == std::string::npos || close + 2 >= stat->size()) return std::nullopt;
+  std::string_view rest(*stat);
+  rest.remove_prefix(close + 2);
+  if (rest.front() == 'Z' || rest.front() == 'X') return std::nullopt;
+  // After the state (field 3), the start time is field 22.
+  std::size_t pos = 0;
+  for (int field = 3; field < 22; ++field) {
+    pos = rest.find(' ', pos);
+    if (pos == std::string_view::npos) return std::nullopt;
+    ++pos;
+  }
+  auto end = rest.find(' ', pos);
+  auto start = ParseInteger(rest.substr(pos, end == std::string_view::npos ? end : end - pos));
+  if (!start || *start < 0) return std::nullopt;
+  return ProcessIdentity{pid, static_cast<unsigned long long>(*start)};
+}
+
+void WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+std::string DrainNonBlocking(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return out;
+  }
+}
+
+// A bounded check whose child also hands back data: what it writes to the
+// descriptor it is given (a pipe; a few hundred bytes at most, so the child
+// never blocks on it). `data` gets what arrived, also after a timeout.
+using DataWork = std::function<Status(ChildProgress& progress, int out)>;
+Status RunBoundedWithData(std::string_view what, const Deadline& deadline, const DataWork& work,
+                          std::string& data) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    return Status::Error("{}: pipe: {}", what, Errno(errno));
+  }
+  OwnedFd read_end(fds[0]);
+  OwnedFd write_end(fds[1]);
+  Status s = RunBoundedCheck(
+      what, deadline, [&](ChildProgress& progress) { return work(progress, write_end.get()); });
+  write_end.reset();
+  data = DrainNonBlocking(read_end.get());
+  return s;
+}
+
+// The libblkid calls, each in a bounded child: a dying device blocks the
+// reads libblkid makes, and monitor and stop must still answer.
+Result<std::string> BoundedFindDeviceByTag(const std::string& tag, const std::string& value,
+                                           const Deadline& deadline) {
+  std::string data;
+  std::string what = fmt::format("finding the device of {}={} with libblkid", tag, Quote(value));
+  Status s = RunBoundedWithData(
+      what, deadline,
+      [&](ChildProgress& progress, int out) -> Status {
+        progress.Step("libblkid's device scan");
+        auto found = FindDeviceByTag(tag, value);
+        if (!found) return found.status();
+        WriteAll(out, *found);
+        return Status::Ok();
+      },
+      data);
+  if (!s.ok()) return s;
+  if (data.empty()) return Status::Error("{}: no answer from the child", what);
+  return data;
+}
+
+Result<FsProbe> BoundedProbeFilesystem(const std::string& device, const Deadline& deadline) {
+  std::string data;
+  std::string what = fmt::format("probing the filesystem on {} with libblkid", Quote(device));
+  Status s = RunBoundedWithData(
+      what, deadline,
+      [&](ChildProgress& progress, int out) -> Status {
+        progress.Step(fmt::format("reading the superblock of {}", Quote(device)));
+        auto probe = ProbeFilesystem(device);
+        if (!probe) return probe.status();
+        WriteAll(out, fmt::format("{}\n{}\n", probe->type, probe->uuid));
+        return Status::Ok();
+      },
+      data);
+  if (!s.ok()) return s;
+  auto nl = data.find('\n');
+  auto nl2 = nl == std::string::npos ? nl : data.find('\n', nl + 1);
+  if (nl2 == std::string::npos) return Status::Error("{}: no answer from the child", what);
+  return FsProbe{.type = data.substr(0, nl), .uuid = data.substr(nl + 1, nl2 - nl - 1)};
+}
+
 class RealStorageSystem final : public StorageSystem {
  public:
   RealStorageSystem() : runner_(MakeProcessRunner()), procs_("/proc", getpid()) {}
@@ -159,18 +285,78 @@ class RealStorageSystem final : public StorageSystem {
     return std::string(buf);
   }
 
-  Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& value) override {
-    return pmmha::FindDeviceByTag(tag, value);
+  Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& value,
+                                      const Deadline& deadline) override {
+    return BoundedFindDeviceByTag(tag, value, deadline);
   }
 
-  Result<std::string> ProbeFsType(const std::string& device) override {
-    return pmmha::ProbeFsType(device);
+  Result<FsProbe> ProbeFilesystem(const std::string& device, const Deadline& deadline) override {
+    return BoundedProbeFilesystem(device, deadline);
   }
 
-  Result<bool> HasMmp(const std::string& device) override {
-    auto sb = ReadExtSuperblock(device);
-    if (!sb) return sb.status();
-    return sb->mmp;
+  Result<bool> HasMmp(const std::string& device, const Deadline& deadline) override {
+    std::string data;
+    Status s = RunBoundedWithData(
+        fmt::format("reading the superblock of {}", Quote(device)), deadline,
+        [&](ChildProgress& progress, int out) -> Status {
+          progress.Step(fmt::format("O_DIRECT read of {}", Quote(device)));
+          auto sb = ReadExtSuperblock(device);
+          if (!sb) return sb.status();
+          WriteAll(out, sb->mmp ? "1" : "0");
+          return Status::Ok();
+        },
+        data);
+    if (!s.ok()) return s;
+    return data == "1";
+  }
+
+  std::optional<std::string> ReadState(const std::string& path) override {
+    return ReadSmallFile(path);
+  }
+
+  Status WriteState(const std::string& path, const std::string& text) override {
+    // HA_RSCTMP is made at boot by resource-agents' tmpfiles; by hand it may
+    // be missing.
+    if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
+      mkdir(path.substr(0, slash).c_str(), 0755);
+    }
+    std::string tmp = path + ".tmp";
+    OwnedFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!fd.valid() ||
+        write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      int err = errno;
+      unlink(tmp.c_str());
+      return Status::Error("cannot write the state file {}: {}", Quote(tmp), Errno(err));
+    }
+    fd.reset();
+    if (rename(tmp.c_str(), path.c_str()) != 0) {
+      int err = errno;
+      unlink(tmp.c_str());
+      return Status::Error("cannot write the state file {}: {}", Quote(path), Errno(err));
+    }
+    return Status::Ok();
+  }
+
+  void RemoveState(const std::string& path) override { unlink(path.c_str()); }
+
+  bool ProcessAlive(const ProcessIdentity& id) override { return IdentifyProcess(id.pid) == id; }
+
+  bool WaitProcessGone(const ProcessIdentity& id, const Deadline& until) override {
+    // The pidfd pins the process: once open and still the recorded one, it
+    // becomes readable when that process exits, whoever reaps it.
+    OwnedFd pidfd(PidfdOpen(id.pid));
+    if (!ProcessAlive(id)) return true;
+    for (;;) {
+      long long left = until.Remaining().count();
+      if (left <= 0) return !ProcessAlive(id);
+      if (pidfd.valid()) {
+        pollfd p{pidfd.get(), POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(std::min(left, 60000LL))) > 0) return true;
+      } else {
+        usleep(static_cast<useconds_t>(std::min(left, 50LL) * 1000));
+        if (!ProcessAlive(id)) return true;
+      }
+    }
   }
 
   bool FsTypeSupported(const std::string& kernel_fs) override {
@@ -223,32 +409,45 @@ class RealStorageSystem final : public StorageSystem {
     return out;
   }
 
-  Status Mount(const MountRequest& request, const Deadline& deadline) override {
+  MountOutcome Mount(const MountRequest& request, const Deadline& deadline) override {
     std::string what =
         fmt::format("mount of {} at {}", Quote(request.source), Quote(request.target));
-    return RunBoundedCheck(what, deadline, [&](ChildProgress& progress) -> Status {
-      progress.Step("mount(2)");
-      std::unique_ptr<libmnt_context, ContextFree> cxt(mnt_new_context());
-      if (!cxt) return Status::Error("libmount: out of memory");
-      // The kernel mounts; no /sbin/mount.<type> helper, no fstab lookup.
-      mnt_context_disable_helpers(cxt.get(), 1);
-      mnt_context_set_optsmode(cxt.get(), MNT_OMODE_IGNORE);
-      mnt_context_set_source(cxt.get(), request.source.c_str());
-      mnt_context_set_target(cxt.get(), request.target.c_str());
-      std::string options = request.options;
-      if (request.bind) {
-        options = options.empty() ? "bind" : fmt::format("bind,{}", options);
-      } else if (!request.fstype.empty()) {
-        mnt_context_set_fstype(cxt.get(), request.fstype.c_str());
-      }
-      if (!options.empty()) mnt_context_set_options(cxt.get(), options.c_str());
-      int rc = mnt_context_mount(cxt.get());
-      char buf[BUFSIZ] = {};
-      int ex = mnt_context_get_excode(cxt.get(), rc, buf, sizeof buf);
-      if (ex == MNT_EX_SUCCESS) return Status::Ok();
-      std::string why = buf[0] != '\0' ? buf : fmt::format("libmount error {}", rc);
-      return Status::Error("{} failed: {}", what, why);
-    });
+    std::string data;
+    Status s = RunBoundedWithData(
+        what, deadline,
+        [&](ChildProgress& progress, int out) -> Status {
+          // Who mounts: if the deadline abandons this child, it may still
+          // attach the filesystem, and start records it for stop.
+          WriteAll(out, fmt::format("{}\n", getpid()));
+          progress.Step("mount(2)");
+          std::unique_ptr<libmnt_context, ContextFree> cxt(mnt_new_context());
+          if (!cxt) return Status::Error("libmount: out of memory");
+          // The kernel mounts; no /sbin/mount.<type> helper, no fstab lookup.
+          mnt_context_disable_helpers(cxt.get(), 1);
+          mnt_context_set_optsmode(cxt.get(), MNT_OMODE_IGNORE);
+          mnt_context_set_source(cxt.get(), request.source.c_str());
+          mnt_context_set_target(cxt.get(), request.target.c_str());
+          std::string options = request.options;
+          if (request.bind) {
+            options = options.empty() ? "bind" : fmt::format("bind,{}", options);
+          } else if (!request.fstype.empty()) {
+            mnt_context_set_fstype(cxt.get(), request.fstype.c_str());
+          }
+          if (!options.empty()) mnt_context_set_options(cxt.get(), options.c_str());
+          int rc = mnt_context_mount(cxt.get());
+          char buf[BUFSIZ] = {};
+          int ex = mnt_context_get_excode(cxt.get(), rc, buf, sizeof buf);
+          if (ex == MNT_EX_SUCCESS) return Status::Ok();
+          std::string why = buf[0] != '\0' ? buf : fmt::format("libmount error {}", rc);
+          return Status::Error("{} failed: {}", what, why);
+        },
+        data);
+    MountOutcome outcome{.status = s, .abandoned = std::nullopt};
+    if (!s.ok()) {
+      auto pid = ParseInteger(data.substr(0, data.find('\n')));
+      if (pid && *pid > 0) outcome.abandoned = IdentifyProcess(static_cast<pid_t>(*pid));
+    }
+    return outcome;
   }
 
   // umount2(2) directly rather than libmount's mnt_context_umount(): libmount

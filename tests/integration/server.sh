@@ -120,8 +120,9 @@ else
 fi
 h_check "... and it is gone" sh -c "! $engine container inspect $name"
 
-# A leftover container of the same name (a node crashed with it created).
-"$engine" create --name "$name" "$image" >/dev/null
+# A leftover container of the same name (a node crashed with it created):
+# ours, by its label.
+"$engine" create --name "$name" --label "io.percona.pmm-ha.resource=$name" "$image" >/dev/null
 h_expect_rc 0 "start with a leftover container of the same name" ra start
 h_expect_rc 0 "stop" ra stop
 

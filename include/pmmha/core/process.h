@@ -5,7 +5,9 @@
 // inherited descriptors beyond 0-2 (everything we open is O_CLOEXEC), and
 // stays in our process group so that Pacemaker's SIGKILL of the group at the
 // operation timeout reaches it too. Output is captured up to a cap. The wait
-// is bounded by the deadline: then SIGTERM, a grace period, SIGKILL, reap.
+// is bounded by the deadline, and so is its end: a program that would outlive
+// the deadline gets SIGTERM, a grace period and SIGKILL before it, so that the
+// agent still answers with its own reason before Pacemaker's timeout.
 #pragma once
 
 #include <chrono>
@@ -22,7 +24,7 @@ namespace pmmha {
 
 struct ProcessOptions {
   std::size_t output_cap = 64 * 1024;          // per stream; the rest is discarded
-  std::chrono::milliseconds kill_grace{1000};  // SIGTERM -> SIGKILL at the deadline
+  std::chrono::milliseconds kill_grace{1000};  // SIGTERM -> SIGKILL (see PlanKill)
   // Extra "NAME=value" entries added to (or replacing in) our environment.
   std::vector<std::string> extra_env = {};
 };
@@ -41,6 +43,19 @@ struct ProcessResult {
   // "exit 3", "killed by SIGKILL", "timed out, killed by SIGTERM".
   std::string Describe() const;
 };
+
+// When a run that would outlive its deadline is ended, counted back from the
+// deadline: SIGTERM `term_before` it, SIGKILL `kill_before` it, and at the
+// deadline the runner stops waiting (a process in uninterruptible sleep does
+// not die even from SIGKILL until its I/O ends). The whole tail is
+// kill_grace plus 500 ms for SIGKILL to act, but never more than a quarter of
+// the time the run has, so a short operation still gives the program most of
+// its budget; the grace shrinks in proportion.
+struct KillPlan {
+  std::chrono::milliseconds term_before;
+  std::chrono::milliseconds kill_before;
+};
+KillPlan PlanKill(std::chrono::milliseconds remaining, std::chrono::milliseconds kill_grace);
 
 // Runs programs. The real runner forks; tests substitute a fake.
 class ProcessRunner {

@@ -87,7 +87,9 @@ class Network {
 
   // Fails with the kernel's reason; EEXIST when the address is there already.
   virtual Status AddAddress(const AddressRequest& request) = 0;
-  // Succeeds also when the address is gone already.
+  // Deletes the address with exactly this prefix (an IPv4 address may be on
+  // a link more than once, with different prefixes). Succeeds also when it
+  // is gone already.
   virtual Status DeleteAddress(int ifindex, const IpAddress& address, int prefix) = 0;
   virtual Status SetLinkUp(int ifindex) = 0;
 

@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "pmmha/core/agent.h"
+#include "pmmha/core/environment.h"
 #include "pmmha/core/status.h"
 #include "pmmha/net/announce.h"
 #include "pmmha/net/ip_address.h"
+#include "pmmha/net/link_record.h"
 #include "pmmha/net/netlink.h"
 
 namespace pmmha {
@@ -85,10 +87,27 @@ struct Placement {
   int prefix = 0;
 };
 
+// One instance of the address: the same address may be on a link more than
+// once (IPv4, with different prefixes) and on several links.
+struct Instance {
+  LinkInfo link;
+  AddressInfo address;
+};
+
+// What is ours. Start puts the address on one link (Place) and records that
+// link before it adds anything. The links start could have used are
+// therefore: the configured nic; every link recorded since the last stop;
+// and, when there is no record at all (no start since boot, or a start by an
+// agent version that kept none) and no nic, the link a start would choose
+// now. Stop removes every instance of the address on those links, whatever
+// its prefix; monitor looks at those links only. An instance elsewhere was
+// not added by this resource (start refuses to add the address while another
+// link has it): stop leaves it alone, and a probe does not call it ours.
 class Vip {
  public:
-  Vip(const VipConfig& config, Network& net, Announcer& announcer, const Logger& log)
-      : config_(config), net_(net), announcer_(announcer), log_(log) {}
+  Vip(const VipConfig& config, Network& net, Announcer& announcer, LinkRecord& record,
+      const Logger& log)
+      : config_(config), net_(net), announcer_(announcer), record_(record), log_(log) {}
 
   // The link (nic, or the matching route's link) and prefix (cidr_netmask,
   // or the matching route's, or a host prefix); BestSubnet stands in for
@@ -97,21 +116,32 @@ class Vip {
   // (this node cannot run the address) and a missing route kErrGeneric.
   Result<Placement> Place(bool validating);
 
-  // Adds the address (or finds it there), brings the link up, waits until
-  // it is usable (link up, carrier when check_link, IPv6 duplicate address
-  // detection done) and announces it: the first announcement before
-  // returning, the others from the background. On failure nothing is left
-  // configured.
+  // Records the link, replaces instances with another prefix (or a failed
+  // duplicate address detection) on it, adds the address (or finds it
+  // there), brings the link up, waits until it is usable (link up, carrier
+  // when check_link, IPv6 duplicate address detection done) and announces
+  // it: the first announcement before returning, the others from the
+  // background. Refuses while another link has the address. On failure the
+  // address is not left configured.
   Status Start(const Deadline& deadline);
-  // Ends background announcements and removes the address; success when it
-  // is gone already.
+  // Ends background announcements and removes every instance of the address
+  // on our links; success when there is none. Fails while one is left.
   Status Stop(const Deadline& deadline);
-  // 0 when the address is on its link with the right prefix, usable and the
-  // link up (check_link); 7 when it is not there; 1 with a reason otherwise.
-  // On 0, sends arp_count_refresh announcements unless some still run.
+  // 7 when no instance is on our links. Else 0 when one has the expected
+  // prefix and is usable, the link up (check_link); 1 with a reason
+  // otherwise. Further instances are logged, not failed: the address is
+  // served, and stop removes them with it. On 0, sends arp_count_refresh
+  // announcements unless some still run.
   Status Monitor(const Deadline& deadline);
 
+  // The links start could have put the address on (see above), each once.
+  Result<std::vector<LinkInfo>> OurLinks();
+
  private:
+  // Place's link and prefix; nothing when the nic does not exist or no
+  // route (nor subnet) leads to a link.
+  Result<std::optional<Placement>> Locate();
+  Result<std::vector<Instance>> Instances(const std::vector<LinkInfo>& links);
   Status WaitUntilUsable(const LinkInfo& link, const Deadline& deadline);
   Status Announce(const LinkInfo& link, int count, const Deadline& deadline);
   std::string DadFailedReason(const LinkInfo& link) const;
@@ -120,12 +150,26 @@ class Vip {
   const VipConfig& config_;
   Network& net_;
   Announcer& announcer_;
+  LinkRecord& record_;
   const Logger& log_;
 };
 
+// The configuration for `request`: MakeVipConfig, and for start and
+// validate-all the refusal of a clone (kErrConfigured): one address active
+// on several nodes is a conflict, and IPaddr2's clusterip mode is not
+// supported.
+Result<VipConfig> AcceptVipRequest(const VipParams& params, const Request& request);
+
+// `request.action` (start, stop, monitor, validate-all) on the given
+// network, announcer and record, as the agent runs it once it is in the
+// configured network namespace.
+Status RunVip(const VipParams& params, const Request& request, Network& net, Announcer& announcer,
+              LinkRecord& record, const Logger& log, const Deadline& deadline);
+
 // The agent's actions on the real system: enter the network namespace,
 // open rtnetlink and packet sockets, run Vip. The announcer's record lives
-// in ctx.StatePath("announcer").
+// in ctx.StatePath("announcer"), the links start used in
+// ctx.StatePath("links").
 Status VipStart(const VipParams& params, Context& ctx);
 Status VipStop(const VipParams& params, Context& ctx);
 Status VipMonitor(const VipParams& params, Context& ctx);

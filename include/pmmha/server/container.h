@@ -9,6 +9,7 @@
 // backend. The API saves a process start per call, which matters on monitor.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ struct ContainerInfo {
   int pid = 0;  // of the container's PID 1, 0 when not running
   int exit_code = 0;
   std::vector<ContainerMount> mounts;
+  std::map<std::string, std::string> labels;  // Config.Labels
 };
 
 // Parses "inspect" JSON as podman and docker print it (an array of one
@@ -96,6 +98,11 @@ std::unique_ptr<ContainerEngine> MakeCliEngine(EngineKind kind, std::string bina
 std::unique_ptr<ContainerEngine> MakeApiEngine(EngineKind kind, std::string socket,
                                                HttpClient& http,
                                                std::unique_ptr<ContainerEngine> cli);
+
+// An engine that is not there (no podman or docker on the node): every call
+// fails with `reason`, so that stop and monitor decide as when the engine's
+// daemon is down (see PmmServer::Stop).
+std::unique_ptr<ContainerEngine> MakeUnavailableEngine(std::string reason);
 
 // The default API socket of an engine: /run/podman/podman.sock or
 // /var/run/docker.sock (or DOCKER_HOST's unix:// path for docker).

@@ -14,6 +14,7 @@
 #include "pmmha/core/log.h"
 #include "pmmha/core/status.h"
 #include "pmmha/server/container.h"
+#include "pmmha/server/container_process.h"
 #include "pmmha/server/http.h"
 #include "pmmha/server/promotion.h"
 
@@ -57,12 +58,73 @@ struct ServerConfig {
   bool reuse = false;
   std::vector<std::string> run_opts;
   std::string failure_counter_path;  // in HA_RSCTMP
+  std::string identity_path;         // in HA_RSCTMP: the started container's process
   std::optional<HaSettings> ha;      // PMM 3 HA mode
   bool promotable = false;           // an instance of a promotable clone
   std::string leader_url;            // PMM's leaderHealthCheck (HA mode)
   std::string promoted_path;         // in HA_RSCTMP: Pacemaker promoted us
   std::string promotion_cache_path;  // in HA_RSCTMP: the score last set
+  // Start writes the shutdown ordering drop-in (ShutdownOrderDropIn).
+  bool drop_in_dependency = false;
+  std::string systemd_root = "/";  // where /run/systemd lives; moved by tests only
+  std::string require_fs_uuid;     // non-empty: data_dir must be on this filesystem
 };
+
+// The stop timeout the meta-data advises; the container's own stop timeout
+// (what an engine gives PMM on a stop the agent does not issue) is derived
+// from it when stop_grace is not set.
+inline constexpr std::chrono::seconds kDefaultStopTimeout{300};
+
+// The --stop-timeout the container is created with: stop_grace, or the grace
+// StopGrace gives within kDefaultStopTimeout.
+std::chrono::seconds ContainerStopTimeout(const ServerConfig& config);
+
+// A systemd drop-in: a file and its content.
+struct DropIn {
+  std::string path;
+  std::string content;
+};
+
+// The drop-in for resource-agents-deps.target that makes systemd stop
+// Pacemaker (which is After= that target), and so this resource, before it
+// stops the engine and the container at shutdown:
+// ROOT/run/systemd/system/resource-agents-deps.target.d/99-pmm-server-NAME.conf
+// with After= the engine's units (docker.service and containerd.service, or
+// podman.socket and podman.service for the API) and the container's scopes
+// (docker-ID.scope, or libpod-ID.scope and libpod-conmon-ID.scope), which
+// systemd would otherwise stop at once, in parallel with Pacemaker.
+DropIn ShutdownOrderDropIn(const std::string& systemd_root, const std::string& name,
+                           EngineKind kind, const std::string& container_id);
+
+// Whether the mount table `mountinfo` (/proc/self/mountinfo's text) shows
+// `dir` as a filesystem PMM's data may live on: Ok, or kErrGeneric when
+// nothing is mounted at `dir`, when it is a memory or overlay filesystem
+// (tmpfs, ramfs, overlay: gone at reboot, never the shared disk), or when it
+// is the root filesystem again (a bind mount of a directory of /, a btrfs
+// subvolume of the filesystem at /: the mount table shows one device for
+// every mount of one filesystem, whatever subvolume). Reasons name the
+// filesystem type and source.
+Status CheckDataMount(const std::string& dir, std::string_view mountinfo);
+
+// A filesystem as its superblock names it.
+struct FsIdentity {
+  std::string type;  // ext4 (also ext2, ext3), xfs, btrfs
+  std::string uuid;  // lower case, 8-4-4-4-12, as blkid prints it
+};
+// How much of a device IdentifySuperblock needs (btrfs's is at 64 KiB).
+inline constexpr std::size_t kSuperblockSpan = 64 * 1024 + 4096;
+// The filesystem whose superblock is in `head`, the first bytes of a device;
+// nothing for another filesystem or too short a head.
+std::optional<FsIdentity> IdentifySuperblock(std::string_view head);
+// "0123ABCD-..." -> "0123abcd-...": what IdentifySuperblock prints.
+std::string NormalizeUuid(std::string_view uuid);
+
+// What installing a drop-in did.
+enum class DropInResult { kNoSystemd, kUnchanged, kWritten };
+// The label start gives the containers it creates: KEY=INSTANCE. A container
+// without it (or with another resource's name in it) is not ours: start does
+// not adopt or remove it, stop and monitor leave it alone.
+inline constexpr const char* kResourceLabel = "io.percona.pmm-ha.resource";
 
 // Promotion scores: where PMM leads, Pacemaker must promote.
 inline constexpr int kLeaderScore = 1000;
@@ -79,11 +141,22 @@ enum class Leadership { kLeader, kFollower, kUnknown };
 class ServerHost {
  public:
   virtual ~ServerHost() = default;
-  // Ok when `dir` is a mount point of a filesystem other than the root's.
+  // Ok when `dir` is a directory and a mount point that CheckDataMount
+  // accepts; a tmpfs, ramfs or overlay also by statfs (bounded: the
+  // filesystem may hang).
   virtual Status CheckMountPoint(const std::string& dir, const Deadline& deadline) = 0;
+  // Ok when the filesystem mounted at `dir` (its device as the mount table
+  // names it, superblock read in a bounded child) has the UUID `uuid`.
+  virtual Status CheckFsUuid(const std::string& dir, const std::string& uuid,
+                             const Deadline& deadline) = 0;
   // Whether /srv inside the container whose PID 1 is `pid` is the same
   // filesystem object as `dir` on the host.
   virtual Result<bool> SrvIsDataDir(int pid, const std::string& dir, const Deadline& deadline) = 0;
+  // Writes `drop_in` when systemd runs under `systemd_root` (it has
+  // run/systemd/system) and the file is absent or says something else, then
+  // has systemd reload its units (systemctl daemon-reload, bounded).
+  virtual Result<DropInResult> InstallDropIn(const std::string& systemd_root, const DropIn& drop_in,
+                                             const Deadline& deadline) = 0;
 };
 
 std::unique_ptr<ServerHost> MakeServerHost();
@@ -96,31 +169,46 @@ struct Readiness {
 
 class PmmServer {
  public:
-  // `promotion` may be null unless config.ha is set.
+  // `promotion` may be null unless config.ha is set. Without `processes`
+  // stop and monitor cannot decide when the engine cannot be asked, and
+  // fail instead.
   PmmServer(const ServerConfig& config, ContainerEngine& engine, HttpClient& http, ServerHost& host,
-            const Logger& log, PromotionScore* promotion = nullptr)
+            const Logger& log, PromotionScore* promotion = nullptr,
+            ProcessControl* processes = nullptr)
       : config_(config),
         engine_(engine),
         http_(http),
         host_(host),
         log_(log),
-        promotion_(promotion) {}
+        promotion_(promotion),
+        processes_(processes) {}
 
   // Start: idempotent; returns when PMM answers ready. A container of the
   // same name that is not running is removed first (reuse=false) or
-  // restarted (reuse=true).
+  // restarted (reuse=true). A container of that name without our label
+  // (kResourceLabel) is neither adopted nor removed: start fails (1). Start
+  // records the container's process (config.identity_path).
   Status Start(const Deadline& deadline);
   // Stop: graceful stop with the grace, then kill, then remove; Ok when
   // there is nothing to stop; fails only when the container still runs.
+  // A container that is not ours is left alone (Ok, with a warning). When
+  // the engine cannot be asked: Ok when no process was recorded or the
+  // recorded one is gone; a live one gets SIGTERM, the grace, SIGKILL, and
+  // stop is Ok once it is gone, a failure while it lives.
   Status Stop(const Deadline& deadline);
-  // Monitor: 7 absent or exited; 0 running and ready; 190 running, not
-  // ready, fewer than health_failures times in a row; 1 after that. A probe
-  // does not count failures. depth >= 10 also checks /srv is data_dir.
-  // A promoted instance answers 8 / 191 / 9 instead of 0 / 190 / 1. In HA
-  // mode it also asks PMM who leads and sets the promotion score from it.
+  // Monitor: 7 absent, exited or not ours; 0 running and ready; 190
+  // running, not ready, fewer than health_failures times in a row; 1 after
+  // that. A probe does not count failures. depth >= 10 also checks /srv is
+  // data_dir. A promoted instance answers 8 / 191 / 9 instead of 0 / 190 /
+  // 1. In HA mode it also asks PMM who leads and sets the promotion score
+  // from it. When the engine cannot be asked: 7 when the recorded process
+  // is gone (or none was recorded), 1 when it is alive (running, and the
+  // cluster cannot manage it); 1 too when the engine lists no container
+  // but the recorded process runs.
   Status Monitor(const Deadline& deadline, bool probe, int depth);
   // Promote and demote only record the role Pacemaker gave (PMM's leader is
-  // PMM's choice): 0 while the container runs, 7 when it does not.
+  // PMM's choice): 0 while the container runs, 7 when it does not. Demote
+  // with the engine down decides from the recorded process.
   Status Promote(const Deadline& deadline);
   Status Demote(const Deadline& deadline);
 
@@ -136,10 +224,23 @@ class PmmServer {
   // One GET of a PMM endpoint with the configured TLS and timeout.
   Result<HttpResponse> Probe(const std::string& url, const Deadline& deadline);
   Status StartContainer(const Deadline& deadline);
+  void InstallShutdownOrder(const Deadline& deadline);
   Status PrepareImage(const Deadline& deadline);
   Status RemoveStale(const ContainerInfo& info, const Deadline& deadline);
   Status CreateContainer(const Deadline& deadline);
   Status WaitReady(const Deadline& deadline);
+  // Whether the container carries our label (see kResourceLabel).
+  bool IsOurs(const ContainerInfo& info) const;
+  Status NotOurs(const ContainerInfo& info, std::string_view refusal) const;
+  // The record of the started container's process in config.identity_path.
+  void RecordIdentity(const ContainerInfo& info) const;
+  std::optional<ContainerIdentity> ReadIdentity() const;
+  void ClearIdentity() const;
+  // Whether the recorded process is alive: nothing when it cannot be told
+  // (no ProcessControl), else false when nothing was recorded.
+  std::optional<bool> RecordedAlive() const;
+  // Stop when the engine cannot be asked (`why`).
+  Status StopWithoutEngine(const Status& why, const Deadline& deadline);
   Status ExitedReason(std::string_view when, const ContainerInfo& info, const Deadline& deadline);
   int ReadFailures() const;
   void WriteFailures(int count) const;
@@ -155,6 +256,8 @@ class PmmServer {
   ServerHost& host_;
   const Logger& log_;
   PromotionScore* promotion_;
+  ProcessControl* processes_;
+  mutable bool identity_recorded_ = false;
 };
 
 // Splits a stop budget: the grace for the graceful stop, leaving a reserve

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pmmha/core/environment.h"
 #include "pmmha/core/status.h"
 
 namespace pmmha {
@@ -19,6 +20,24 @@ std::optional<std::string> CheckEnvList(std::string_view value);
 std::optional<std::string> CheckRunOpts(std::string_view value);
 std::optional<std::string> CheckHealthUrl(std::string_view value);
 std::optional<std::string> CheckDataDir(std::string_view value);
+
+// What run_opts may not say when the agent creates a container (start and
+// validate-all; stop and monitor leave a container created so alone): a
+// restart policy other than "no" in any spelling (--restart=X, --restart X),
+// because the engine would then restart PMM behind the cluster's back, after
+// a crash or a fence, without the require_mount check; and --stop-timeout,
+// which the agent sets from stop_grace. kErrConfigured naming the option.
+Status CheckRunOptsForCreate(const std::vector<std::string>& run_opts);
+
+// Whether the resource may run as configured with these meta attributes: a
+// clone that is not promotable runs PMM on every node at once, which only
+// PMM 3 HA (ha=true, and then as a promotable clone) is made for; with
+// ha=false they would share one data set. kErrConfigured when refused.
+Status CheckCloneMode(const MetaAttributes& meta, bool ha);
+
+// A filesystem UUID as blkid prints it: 32 hex digits, dashes anywhere
+// (8-4-4-4-12 as usual).
+std::optional<std::string> CheckFsUuid(std::string_view value);
 
 // "443:8443, 127.0.0.1:8080:8080/tcp" -> {"443:8443", "127.0.0.1:8080:8080/tcp"}.
 std::vector<std::string> SplitPublish(std::string_view value);

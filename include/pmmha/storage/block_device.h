@@ -19,9 +19,17 @@ namespace pmmha {
 // kErrInstalled when no device on this node has it.
 Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& value);
 
-// The filesystem type libblkid finds on `device` ("ext4", "xfs").
+// What libblkid finds on a device.
+struct FsProbe {
+  std::string type;  // "ext4", "btrfs"
+  std::string uuid;  // the filesystem's UUID (btrfs: the filesystem's, not the device's); empty
+                     // when it has none
+};
+
+// The filesystem libblkid finds on `device` ("ext4", "xfs") and its UUID.
 // kErrGeneric when the device cannot be read or holds no known filesystem.
-Result<std::string> ProbeFsType(const std::string& device);
+// Reads the device: may block on a dying one (callers bound it).
+Result<FsProbe> ProbeFilesystem(const std::string& device);
 
 // What the first blocks of an ext2/3/4 filesystem say about multi-mount
 // protection. `head` is the device's first 2048 bytes or more.

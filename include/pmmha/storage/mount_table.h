@@ -28,6 +28,9 @@ struct MountEntry {
   // Read-only per mount, or as a whole filesystem (ext4 remounts itself
   // read-only on errors with errors=remount-ro: only fs_options show that).
   bool ReadOnly() const;
+  // An anonymous device number (major 0): tmpfs, overlay, btrfs, NFS. It
+  // names the superblock while it lives, not a block device.
+  bool Anonymous() const;
 };
 
 class MountTable {
@@ -41,6 +44,9 @@ class MountTable {
   // The mount visible at `target` (the topmost when several are stacked
   // there), or nullptr.
   const MountEntry* At(std::string_view target) const;
+  // Every mount at `target`, bottom first, topmost last: another filesystem
+  // mounted over ours hides it without unmounting it.
+  std::vector<const MountEntry*> StackAt(std::string_view target) const;
   // Every mount strictly below `dir`, deepest first (the order to unmount).
   std::vector<const MountEntry*> Below(std::string_view dir) const;
   // Every mount of the filesystem with device number `devno`.

@@ -4,9 +4,17 @@
 // (real: libmount, libblkid, /proc, forked probes; tests: a fake), so every
 // decision here is unit-tested.
 //
-// Never hang: the only calls that touch the mounted filesystem are
-// StorageSystem::CheckReadable/CheckWritable/ApplyOwner and Mount/Unmount,
-// which the real system runs in a child it abandons at the deadline.
+// Never hang: the only calls that touch the mounted filesystem or read a
+// device are StorageSystem::CheckReadable/CheckWritable/ApplyOwner,
+// Mount/Unmount and the libblkid ones (FindDeviceByTag, ProbeFilesystem,
+// HasMmp), which the real system runs in a child it abandons at the deadline.
+//
+// Identity: start records what it mounted (MountRecord, in HA_RSCTMP): the
+// mount ID, the source and device number as mountinfo shows them, the
+// filesystem UUID. Monitor and stop recognise our mount by that record
+// first, whatever the configured device path resolves to now; without it,
+// by the device (number, path, filesystem UUID). What they cannot prove not
+// ours is never reported stopped.
 // Never lose data: nothing in the directory is deleted but our own status
 // file; a block device is never lazily unmounted; nothing is mounted over
 // something already mounted below the directory.
@@ -23,6 +31,7 @@
 #include "pmmha/core/log.h"
 #include "pmmha/core/process.h"
 #include "pmmha/core/status.h"
+#include "pmmha/storage/block_device.h"
 #include "pmmha/storage/escalation.h"
 #include "pmmha/storage/mount_table.h"
 #include "pmmha/storage/proc_users.h"
@@ -44,13 +53,54 @@ struct StorageConfig {
   bool require_mmp = false;
   EscalationPolicy stop;
   std::string status_name;  // depth-20 file name, unique per resource and node
+  std::string state_path;   // the MountRecord, in HA_RSCTMP
+  bool clone = false;       // an instance of a clone (CRM_meta_clone, clone_max > 0)
 };
+
+// A process remembered across agent runs: a pid alone may be reused, the
+// pair with the kernel's start time (field 22 of /proc/PID/stat) is unique
+// until reboot, as HA_RSCTMP is.
+struct ProcessIdentity {
+  pid_t pid = 0;
+  unsigned long long start_time = 0;
+
+  friend bool operator==(const ProcessIdentity&, const ProcessIdentity&) = default;
+};
+
+// What start mounted (or began to mount), kept in StorageConfig::state_path.
+struct MountRecord {
+  std::string directory = {};
+  std::string configured = {};  // the device parameter, as written (DeviceSpec::Describe)
+  std::string device = {};      // the device node start mounted, symbolic links resolved
+  dev_t rdev = 0;               // its st_rdev
+  std::string fstype = {};
+  std::string uuid = {};  // filesystem UUID (libblkid), empty when it has none
+  // As mountinfo showed the mount after start; 0 / empty while pending.
+  int mount_id = 0;
+  dev_t devno = 0;  // 0:NN for btrfs, NFS, tmpfs: not the device's number
+  std::string source = {};
+  std::string root = {};
+  // mount(2) still running in a child abandoned at start's deadline: it may
+  // attach the filesystem later.
+  std::optional<ProcessIdentity> child = {};
+};
+
+// One "key=value" line each; values hold no newline (device paths and
+// mountinfo fields do not).
+std::string FormatMountRecord(const MountRecord& record);
+// Nothing when `text` is not a record (a truncated or foreign file).
+std::optional<MountRecord> ParseMountRecord(std::string_view text);
+
+// Only gfs2 and ocfs2 may be mounted on several nodes at once.
+bool ClusterAware(std::string_view fstype);
 
 // The configured device as found on this node.
 struct ResolvedDevice {
   DeviceKind kind = DeviceKind::kBlockPath;  // kBlockPath (also for tags) or kBindDirectory
   std::string path;                          // the device node, or the bind source directory
-  dev_t rdev = 0;                            // block devices: the device number mounts of it show
+  std::string
+      canonical;   // block devices: `path` with symbolic links resolved, as mountinfo shows it
+  dev_t rdev = 0;  // block devices: the device number mounts of it show
 
   bool IsBind() const { return kind == DeviceKind::kBindDirectory; }
 };
@@ -70,6 +120,13 @@ struct MountRequest {
   bool bind = false;
 };
 
+// A mount that did not finish by the deadline: the child doing mount(2) is
+// abandoned, and when it still lives it may attach the filesystem later.
+struct MountOutcome {
+  Status status;
+  std::optional<ProcessIdentity> abandoned;
+};
+
 struct UnmountResult {
   enum class Kind { kUnmounted, kNotMounted, kBusy, kFailed };
   Kind kind = Kind::kUnmounted;
@@ -84,9 +141,12 @@ class StorageSystem : public ProcessControl {
   // directory before mounting).
   virtual PathInfo Stat(const std::string& path) = 0;
   virtual Result<std::string> RealPath(const std::string& path) = 0;
-  virtual Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& value) = 0;
-  virtual Result<std::string> ProbeFsType(const std::string& device) = 0;
-  virtual Result<bool> HasMmp(const std::string& device) = 0;
+  // libblkid, bounded by the deadline (a child on the real system): a dying
+  // device blocks its reads.
+  virtual Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& value,
+                                              const Deadline& deadline) = 0;
+  virtual Result<FsProbe> ProbeFilesystem(const std::string& device, const Deadline& deadline) = 0;
+  virtual Result<bool> HasMmp(const std::string& device, const Deadline& deadline) = 0;
   // Whether the kernel can mount `kernel_fs` (listed, or loadable as a module).
   virtual bool FsTypeSupported(const std::string& kernel_fs) = 0;
   virtual std::optional<std::string> FindProgram(const std::string& name) = 0;
@@ -96,8 +156,17 @@ class StorageSystem : public ProcessControl {
   // Numeric ids for a spec with names; kErrInstalled for an unknown name.
   virtual Result<OwnerSpec> ResolveOwner(const OwnerSpec& owner) = 0;
 
+  // The state file: its text, nothing when absent; written whole or not at all.
+  virtual std::optional<std::string> ReadState(const std::string& path) = 0;
+  virtual Status WriteState(const std::string& path, const std::string& text) = 0;
+  virtual void RemoveState(const std::string& path) = 0;
+  // Whether the process recorded as `id` still runs (not a zombie, not a
+  // reused pid), and a wait for its end bounded by `until`: true once gone.
+  virtual bool ProcessAlive(const ProcessIdentity& id) = 0;
+  virtual bool WaitProcessGone(const ProcessIdentity& id, const Deadline& until) = 0;
+
   // Bounded by the deadline (a child on the real system).
-  virtual Status Mount(const MountRequest& request, const Deadline& deadline) = 0;
+  virtual MountOutcome Mount(const MountRequest& request, const Deadline& deadline) = 0;
   virtual UnmountResult Unmount(const std::string& target, bool lazy, const Deadline& deadline) = 0;
   virtual Status ApplyOwner(const std::string& dir, const OwnerSpec& owner,
                             const Deadline& deadline) = 0;
@@ -141,8 +210,9 @@ class Storage {
       : config_(std::move(config)), sys_(system), log_(log) {}
 
   // Environment checks for `action` (the table has checked the syntax).
-  // A probe of a missing device gives kNotRunning.
-  Status Validate(std::string_view action, bool probe);
+  // Monitor and stop check nothing here: they must report the truth, which
+  // the mount table tells, also when the device is gone.
+  Status Validate(std::string_view action, bool probe, const Deadline& deadline);
   Status Start(const Deadline& deadline);
   Status Stop(const Deadline& deadline);
   // depth: OCF_CHECK_LEVEL (0, 10, 20; others round down).
@@ -151,9 +221,29 @@ class Storage {
   Status Reload(const Deadline& deadline);
 
  private:
-  Result<ResolvedDevice> Resolve();
+  enum class Ownership { kOurs, kNotOurs, kUnknown };
+  struct Verdict {
+    Ownership ownership;
+    std::string why;  // kNotOurs, kUnknown: for messages
+  };
+  Result<ResolvedDevice> Resolve(const Deadline& deadline);
+  // The configured device, resolved once per action (lazily: a record that
+  // matches makes it unneeded).
+  const Result<ResolvedDevice>& Device(const Deadline& deadline);
+  // Our filesystem's UUID when known: recorded, configured or probed.
+  std::string OurUuid(const Deadline& deadline);
+  // Whether `entry` is our filesystem, on every evidence at hand.
+  Verdict Judge(const MountEntry& entry, const MountTable& table, const Deadline& deadline);
+  // A cheap judgement for mounts outside the directory: only device numbers
+  // and sources that are certainly ours.
+  bool OursElsewhere(const MountEntry& entry, dev_t our_devno, const std::string& our_source);
+  void LoadRecord();
+  Status SaveRecord();
+  // The mount start abandoned, if it still runs: an error unless it ends
+  // by `until`.
+  Status AwaitAbandonedMount(const Deadline& until);
   Status CheckStartable(const MountTable& table, const ResolvedDevice& device);
-  Result<std::string> DecideFsType(const ResolvedDevice& device);
+  Result<FsProbe> DecideFsType(const ResolvedDevice& device, const Deadline& deadline);
   Status Fsck(const std::string& fstype, const ResolvedDevice& device, const Deadline& deadline);
   Status FixOwner(const Deadline& deadline);
   Status UnmountOne(const std::string& target, bool may_detach, dev_t devno,
@@ -163,6 +253,9 @@ class Storage {
   StorageConfig config_;
   StorageSystem& sys_;
   const Logger& log_;
+  std::optional<MountRecord> record_;
+  std::optional<Result<ResolvedDevice>> device_;
+  std::optional<std::string> uuid_;
 };
 
 }  // namespace pmmha

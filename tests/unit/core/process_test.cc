@@ -79,18 +79,38 @@ TEST_CASE("at the deadline the child gets SIGTERM") {
   CHECK_THAT(r->Describe(), Catch::StartsWith("timed out"));
 }
 
-TEST_CASE("a child that ignores SIGTERM is killed after the grace period") {
+TEST_CASE("a child that ignores SIGTERM is killed after the grace period, before the deadline") {
   ProcessOptions options;
   options.kill_grace = milliseconds(300);
   auto start = std::chrono::steady_clock::now();
-  // exec so that the shell itself ignores TERM while sleeping
-  auto r = Sh("trap '' TERM; while :; do sleep 0.05; done", milliseconds(200), options);
+  // The shell itself ignores TERM while looping.
+  auto r = Sh("trap '' TERM; while :; do sleep 0.05; done", milliseconds(2000), options);
   auto took = std::chrono::steady_clock::now() - start;
   REQUIRE(r.ok());
   CHECK(r->timed_out);
   CHECK(r->term_signal == SIGKILL);
-  CHECK(took >= milliseconds(450));  // 200 ms budget + 300 ms grace
-  CHECK(took < milliseconds(3000));
+  // TERM 500 ms before the deadline (a quarter of 2 s), KILL 312 ms before it.
+  CHECK(took >= milliseconds(1650));
+  // The runner used to overrun by the grace and a second after SIGKILL.
+  CHECK(took < milliseconds(2150));
+}
+
+TEST_CASE("the kill tail fits before the deadline, and shrinks for short budgets") {
+  // The default grace on a long budget: TERM 1.5 s ahead, KILL 0.5 s ahead.
+  KillPlan p = PlanKill(milliseconds(20000), milliseconds(1000));
+  CHECK(p.term_before == milliseconds(1500));
+  CHECK(p.kill_before == milliseconds(500));
+  // A 2 s budget keeps three quarters for the program.
+  p = PlanKill(milliseconds(2000), milliseconds(1000));
+  CHECK(p.term_before == milliseconds(500));
+  CHECK(p.kill_before == milliseconds(166));
+  // Nothing left: both at the deadline.
+  p = PlanKill(milliseconds(0), milliseconds(1000));
+  CHECK(p.term_before == milliseconds(0));
+  CHECK(p.kill_before == milliseconds(0));
+  // No grace: SIGKILL follows SIGTERM at once.
+  p = PlanKill(milliseconds(10000), milliseconds(0));
+  CHECK(p.term_before == p.kill_before);
 }
 
 TEST_CASE("a grandchild holding the pipe open does not hold us") {

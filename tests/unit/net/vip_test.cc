@@ -9,183 +9,10 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include "vip_fakes.h"
+
 using namespace pmmha;
-
-namespace {
-
-IpAddress Ip(const char* text) { return *IpAddress::Parse(text); }
-
-constexpr unsigned kUpWithCarrier = IFF_UP | IFF_LOWER_UP;
-
-// The kernel as the VIP logic sees it: links, addresses, routes, and what
-// happens while the logic waits for a notification.
-class FakeNetwork : public Network {
- public:
-  FakeNetwork() {
-    links = {
-        {.index = 1, .name = "lo", .flags = IFF_UP | IFF_LOWER_UP | IFF_LOOPBACK},
-        {.index = 2,
-         .name = "eth0",
-         .flags = kUpWithCarrier,
-         .mac = {2, 0, 0, 0, 0, 2},
-         .mac_len = 6},
-        {.index = 3,
-         .name = "eth1",
-         .flags = kUpWithCarrier,
-         .mac = {2, 0, 0, 0, 0, 3},
-         .mac_len = 6},
-    };
-    routes = {
-        {Ip("198.51.100.0"), 24, 2, false, 0},
-        {Ip("203.0.113.0"), 24, 3, false, 0},
-        {Ip("0.0.0.0"), 0, 2, true, 0},  // default via a gateway
-        {Ip("2001:db8:1::"), 64, 2, false, 256},
-    };
-  }
-
-  LinkInfo* Link(int index) {
-    for (auto& l : links) {
-      if (l.index == index) return &l;
-    }
-    return nullptr;
-  }
-  AddressInfo* Address(const char* ip) {
-    for (auto& a : addresses) {
-      if (a.address == Ip(ip)) return &a;
-    }
-    return nullptr;
-  }
-  void Put(const char* ip, int prefix, int ifindex, unsigned flags = IFA_F_PERMANENT) {
-    addresses.push_back({ifindex, Ip(ip), prefix, flags, {}});
-  }
-
-  Result<std::optional<LinkInfo>> LinkByName(std::string_view name) override {
-    for (auto& l : links) {
-      if (l.name == name) return std::optional<LinkInfo>(l);
-    }
-    return std::optional<LinkInfo>();
-  }
-  Result<std::optional<LinkInfo>> LinkByIndex(int index) override {
-    if (LinkInfo* l = Link(index)) return std::optional<LinkInfo>(*l);
-    return std::optional<LinkInfo>();
-  }
-  Result<std::vector<AddressInfo>> Addresses(IpFamily family, int ifindex) override {
-    std::vector<AddressInfo> out;
-    for (auto& a : addresses) {
-      if (a.address.family() == family && (ifindex == 0 || a.ifindex == ifindex)) out.push_back(a);
-    }
-    return out;
-  }
-  Result<std::vector<RouteInfo>> Routes(IpFamily family, int ifindex) override {
-    ++route_dumps;
-    std::vector<RouteInfo> out;
-    for (auto& r : routes) {
-      if (r.destination.family() == family && (ifindex == 0 || r.ifindex == ifindex)) {
-        out.push_back(r);
-      }
-    }
-    return out;
-  }
-  Status AddAddress(const AddressRequest& r) override {
-    if (add_error) return Status::Error(add_error);
-    unsigned flags = IFA_F_PERMANENT;
-    if (r.nodad) flags |= IFA_F_NODAD;
-    if (!r.address.is_v4() && !r.nodad) flags |= IFA_F_TENTATIVE;
-    if (r.deprecated) flags |= IFA_F_DEPRECATED;
-    addresses.push_back({r.ifindex, r.address, r.prefix, flags, r.label});
-    requests.push_back(r);
-    return Status::Ok();
-  }
-  Status DeleteAddress(int ifindex, const IpAddress& address, int prefix) override {
-    deleted.push_back(fmt::format("{}/{}@{}", address.ToString(), prefix, ifindex));
-    std::erase_if(addresses, [&](const AddressInfo& a) {
-      return a.ifindex == ifindex && a.address == address && a.prefix == prefix;
-    });
-    return Status::Ok();
-  }
-  Status SetLinkUp(int ifindex) override {
-    set_up.push_back(ifindex);
-    Link(ifindex)->flags |= IFF_UP;
-    return Status::Ok();
-  }
-  Status Subscribe() override {
-    subscribed = true;
-    return Status::Ok();
-  }
-  Result<bool> WaitForChange(const Deadline&) override {
-    REQUIRE(subscribed);
-    ++waits;
-    if (!on_wait) return false;  // nothing happens until the deadline
-    on_wait(*this);
-    return true;
-  }
-
-  std::vector<LinkInfo> links;
-  std::vector<AddressInfo> addresses;
-  std::vector<RouteInfo> routes;
-  std::vector<AddressRequest> requests;
-  std::vector<std::string> deleted;
-  std::vector<int> set_up;
-  std::function<void(FakeNetwork&)> on_wait;
-  const char* add_error = nullptr;
-  bool subscribed = false;
-  int waits = 0;
-  int route_dumps = 0;
-};
-
-class FakeAnnouncer : public Announcer {
- public:
-  Status Announce(const Announcement& a) override {
-    announced.push_back(fmt::format("{}@{}", a.ip.ToString(), a.link.name));
-    return Status::Ok();
-  }
-  Status AnnounceInBackground(const Announcement&, int rounds, std::chrono::milliseconds interval,
-                              const Deadline&) override {
-    background_rounds = rounds;
-    background_interval = interval;
-    running = rounds > 0;
-    return Status::Ok();
-  }
-  bool BackgroundRunning() override { return running; }
-  Status StopBackground(const Deadline&) override {
-    ++stops;
-    if (stop_error) return Status::Error("process 42 did not end in time");
-    running = false;
-    return Status::Ok();
-  }
-  Result<std::optional<MacAddress>> Probe(const LinkInfo&, const IpAddress&, int probes,
-                                          std::chrono::milliseconds, const Deadline&) override {
-    probes_sent += probes;
-    return holder;
-  }
-
-  std::vector<std::string> announced;
-  int background_rounds = -1;
-  std::chrono::milliseconds background_interval{0};
-  bool running = false;
-  bool stop_error = false;
-  int stops = 0;
-  int probes_sent = 0;
-  std::optional<MacAddress> holder;
-};
-
-VipConfig Config(const char* ip, std::function<void(VipParams&)> adjust = {}) {
-  VipParams p;
-  p.ip = ip;
-  if (adjust) adjust(p);
-  auto c = MakeVipConfig(p);
-  REQUIRE(c.ok());
-  return *c;
-}
-
-struct Fixture {
-  FakeNetwork net;
-  FakeAnnouncer announcer;
-  Logger log;
-  Deadline deadline = Deadline::After(std::chrono::seconds(10));
-};
-
-}  // namespace
+using namespace pmmha::test;
 
 // --- configuration ------------------------------------------------------------
 
@@ -378,7 +205,7 @@ TEST_CASE("placement: the nic and prefix given, found, or missing") {
       p.nic = c.nic;
       p.cidr_netmask = c.netmask;
     });
-    Vip vip(config, f.net, f.announcer, f.log);
+    Vip vip(config, f.net, f.announcer, f.record, f.log);
     auto placed = vip.Place(false);
     auto validated = vip.Place(true);
     if (c.link != nullptr) {
@@ -439,7 +266,7 @@ TEST_CASE("with the link down (routes gone) the nic and prefix come from its add
   f.net.Link(2)->flags = 0;
   f.net.Put("198.51.100.1", 24, 2);
   auto config = Config("198.51.100.10");
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   auto placed = vip.Place(false);
   REQUIRE(placed.ok());
   CHECK(placed->link.name == "eth0");
@@ -455,7 +282,7 @@ TEST_CASE("start adds the address where the route says and announces it") {
     p.arp_count = 4;
     p.arp_interval_ms = 300;
   });
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   REQUIRE(vip.Start(f.deadline).ok());
   REQUIRE(f.net.requests.size() == 1);
   const AddressRequest& r = f.net.requests[0];
@@ -477,7 +304,7 @@ TEST_CASE("start flags: host prefixes have no broadcast; noprefixroute, preferre
     p.nic = "eth1";
     p.noprefixroute = true;
   });
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   REQUIRE(vip.Start(f.deadline).ok());
   REQUIRE(f.net.requests.size() == 1);
   CHECK(f.net.requests[0].prefix == 32);
@@ -492,7 +319,7 @@ TEST_CASE("start flags: host prefixes have no broadcast; noprefixroute, preferre
     p.preferred_lft = "0";
     p.nodad = true;
   });
-  Vip vip6(config6, f6.net, f6.announcer, f6.log);
+  Vip vip6(config6, f6.net, f6.announcer, f6.record, f6.log);
   REQUIRE(vip6.Start(f6.deadline).ok());
   REQUIRE(f6.net.requests.size() == 1);
   CHECK(f6.net.requests[0].prefix == 128);
@@ -504,7 +331,7 @@ TEST_CASE("start is idempotent: an address already there is announced again, not
   Fixture f;
   f.net.Put("198.51.100.10", 24, 2);
   auto config = Config("198.51.100.10");
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   REQUIRE(vip.Start(f.deadline).ok());
   CHECK(f.net.requests.empty());
   CHECK(f.net.deleted.empty());
@@ -517,7 +344,7 @@ TEST_CASE("start replaces the address with another prefix, or a dadfailed leftov
     bool dadfailed = (flags & IFA_F_DADFAILED) != 0;
     f.net.Put("198.51.100.10", dadfailed ? 24 : 16, 2, flags);
     auto config = Config("198.51.100.10");
-    Vip vip(config, f.net, f.announcer, f.log);
+    Vip vip(config, f.net, f.announcer, f.record, f.log);
     REQUIRE(vip.Start(f.deadline).ok());
     CHECK(f.net.deleted ==
           std::vector<std::string>{dadfailed ? "198.51.100.10/24@2" : "198.51.100.10/16@2"});
@@ -530,11 +357,33 @@ TEST_CASE("start refuses an address configured on another link") {
   Fixture f;
   f.net.Put("198.51.100.10", 24, 3);
   auto config = Config("198.51.100.10", [](VipParams& p) { p.nic = "eth0"; });
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   Status s = vip.Start(f.deadline);
   CHECK(s.code() == ExitCode::kErrGeneric);
   CHECK(s.reason() == "198.51.100.10 is already configured on 'eth1', not on 'eth0'");
   CHECK(f.net.requests.empty());
+  CHECK_FALSE(f.record.links);  // so stop will not take it from eth1
+}
+
+TEST_CASE("start records its link before it adds, and keeps only the configured prefix") {
+  Fixture f;
+  f.net.Put("198.51.100.10", 32, 2);
+  f.net.Put("198.51.100.10", 24, 2);
+  f.net.Put("198.51.100.10", 16, 2);
+  auto config = Config("198.51.100.10");
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
+  REQUIRE(vip.Start(f.deadline).ok());
+  CHECK(f.net.deleted == std::vector<std::string>{"198.51.100.10/32@2", "198.51.100.10/16@2"});
+  CHECK(f.net.requests.empty());  // the /24 was there
+  CHECK(f.record.links == std::vector<RecordedLink>{{2, "eth0"}});
+
+  Fixture g;
+  g.record.add_error = true;
+  Vip unrecorded(config, g.net, g.announcer, g.record, g.log);
+  Status s = unrecorded.Start(g.deadline);
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::StartsWith("cannot record the link the address goes on: "));
+  CHECK(g.net.requests.empty());
 }
 
 TEST_CASE("start brings the link up and waits for the carrier when check_link") {
@@ -542,7 +391,7 @@ TEST_CASE("start brings the link up and waits for the carrier when check_link") 
   f.net.Link(2)->flags = 0;  // down, no carrier
   f.net.on_wait = [](FakeNetwork& n) { n.Link(2)->flags |= IFF_LOWER_UP; };
   auto config = Config("198.51.100.10");
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   REQUIRE(vip.Start(f.deadline).ok());
   CHECK(f.net.set_up == std::vector<int>{2});
   CHECK(f.net.waits == 1);
@@ -552,7 +401,7 @@ TEST_CASE("without check_link start does not wait for a carrier") {
   Fixture f;
   f.net.Link(2)->flags = 0;
   auto config = Config("198.51.100.10", [](VipParams& p) { p.check_link = false; });
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   REQUIRE(vip.Start(f.deadline).ok());
   CHECK(f.net.waits == 0);
 }
@@ -561,7 +410,7 @@ TEST_CASE("a carrier that never comes fails start and removes the address") {
   Fixture f;
   f.net.Link(2)->flags = IFF_UP;
   auto config = Config("198.51.100.10");
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   Status s = vip.Start(f.deadline);
   CHECK(s.code() == ExitCode::kErrGeneric);
   CHECK(s.reason() == "'eth0' has no carrier within the start timeout");
@@ -573,7 +422,7 @@ TEST_CASE("IPv6 start waits out duplicate address detection, then announces") {
   Fixture f;
   f.net.on_wait = [](FakeNetwork& n) { n.Address("2001:db8:1::10")->flags &= ~IFA_F_TENTATIVE; };
   auto config = Config("2001:db8:1::10");
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   REQUIRE(vip.Start(f.deadline).ok());
   CHECK(f.net.waits == 1);
   CHECK(f.net.requests[0].prefix == 64);
@@ -584,7 +433,7 @@ TEST_CASE("IPv6 duplicate address: start fails naming the cause and leaves nothi
   Fixture f;
   f.net.on_wait = [](FakeNetwork& n) { n.Address("2001:db8:1::10")->flags |= IFA_F_DADFAILED; };
   auto config = Config("2001:db8:1::10");
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   Status s = vip.Start(f.deadline);
   CHECK(s.code() == ExitCode::kErrGeneric);
   CHECK(s.reason() ==
@@ -597,7 +446,7 @@ TEST_CASE("IPv6 duplicate address: start fails naming the cause and leaves nothi
 TEST_CASE("IPv6 detection that does not finish in time fails start, leaving nothing") {
   Fixture f;  // on_wait unset: the deadline passes
   auto config = Config("2001:db8:1::10");
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   Status s = vip.Start(f.deadline);
   CHECK(s.reason() ==
         "duplicate address detection for 2001:db8:1::10 did not finish within the start timeout");
@@ -607,7 +456,7 @@ TEST_CASE("IPv6 detection that does not finish in time fails start, leaving noth
 TEST_CASE("nodad skips the wait") {
   Fixture f;
   auto config = Config("2001:db8:1::10", [](VipParams& p) { p.nodad = true; });
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   REQUIRE(vip.Start(f.deadline).ok());
   CHECK(f.net.requests[0].nodad);
   CHECK(f.net.waits == 0);
@@ -617,7 +466,7 @@ TEST_CASE("the duplicate check fails start with the MAC that answered") {
   Fixture f;
   f.announcer.holder = MacAddress{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
   auto config = Config("198.51.100.10", [](VipParams& p) { p.duplicate_check = true; });
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   Status s = vip.Start(f.deadline);
   CHECK(s.code() == ExitCode::kErrGeneric);
   CHECK(s.reason() ==
@@ -634,7 +483,7 @@ TEST_CASE("the kernel's refusal reaches the reason") {
   Fixture f;
   f.net.add_error = "Permission denied";
   auto config = Config("198.51.100.10");
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   Status s = vip.Start(f.deadline);
   CHECK(s.reason() == "cannot add 198.51.100.10/24 on 'eth0': Permission denied");
 }
@@ -721,7 +570,7 @@ TEST_CASE("monitor decides from the address, its prefix, flags and the link") {
     Fixture f;
     c.state(f.net);
     auto config = Config("198.51.100.10", c.params);
-    Vip vip(config, f.net, f.announcer, f.log);
+    Vip vip(config, f.net, f.announcer, f.record, f.log);
     Status s = vip.Monitor(f.deadline);
     CHECK(s.code() == c.code);
     CHECK_THAT(s.reason(), Catch::Contains(c.reason));
@@ -736,7 +585,7 @@ TEST_CASE("monitor reads no routes when the prefix is given") {
     p.nic = "eth0";
     p.cidr_netmask = "24";
   });
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   REQUIRE(vip.Monitor(f.deadline).ok());
   CHECK(f.net.route_dumps == 0);
 }
@@ -745,7 +594,7 @@ TEST_CASE("arp_count_refresh announces on each monitor, unless an announcer is b
   Fixture f;
   f.net.Put("198.51.100.10", 24, 2);
   auto config = Config("198.51.100.10", [](VipParams& p) { p.arp_count_refresh = 3; });
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   REQUIRE(vip.Monitor(f.deadline).ok());
   CHECK(f.announcer.announced.size() == 1);
   CHECK(f.announcer.background_rounds == 2);
@@ -762,7 +611,7 @@ TEST_CASE("a single announcement starts no background process") {
     p.arp_count = 1;
     p.arp_count_refresh = 1;
   });
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   REQUIRE(vip.Start(f.deadline).ok());
   REQUIRE(vip.Monitor(f.deadline).ok());
   CHECK(f.announcer.announced.size() == 2);
@@ -776,11 +625,96 @@ TEST_CASE("stop ends the announcer and removes the address with the prefix it ha
   f.net.Put("198.51.100.10", 16, 2);
   f.net.Put("198.51.100.1", 24, 2);
   auto config = Config("198.51.100.10");
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   REQUIRE(vip.Stop(f.deadline).ok());
   CHECK(f.announcer.stops == 1);
   CHECK(f.net.deleted == std::vector<std::string>{"198.51.100.10/16@2"});
   CHECK(f.net.addresses.size() == 1);  // the node's own address stays
+}
+
+TEST_CASE("stop removes every instance on the links start could have used, and only those") {
+  static const struct {
+    const char* what;
+    const char* nic;
+    std::optional<std::vector<RecordedLink>> record;
+    std::vector<std::string> deleted;  // of 198.51.100.10/24@2, /32@2, /32@3
+  } cases[] = {
+      {"nic: every prefix on it",
+       "eth0",
+       std::nullopt,
+       {"198.51.100.10/24@2", "198.51.100.10/32@2"}},
+      {"nic and the record",
+       "eth0",
+       std::vector<RecordedLink>{{3, "eth1"}},
+       {"198.51.100.10/24@2", "198.51.100.10/32@2", "198.51.100.10/32@3"}},
+      {"no nic: the recorded links",
+       "",
+       std::vector<RecordedLink>{{3, "eth1"}},
+       {"198.51.100.10/32@3"}},
+      {"no nic, an empty record (stopped since): none", "", std::vector<RecordedLink>{}, {}},
+      {"no nic, no record: the route's link",
+       "",
+       std::nullopt,
+       {"198.51.100.10/24@2", "198.51.100.10/32@2"}},
+      {"a nic that does not exist, no record: none", "eth9", std::nullopt, {}},
+      {"a nic that does not exist, the record",
+       "eth9",
+       std::vector<RecordedLink>{{2, "eth0"}},
+       {"198.51.100.10/24@2", "198.51.100.10/32@2"}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    Fixture f;
+    f.net.Put("198.51.100.10", 24, 2);
+    f.net.Put("198.51.100.10", 32, 2);
+    f.net.Put("198.51.100.10", 32, 3);
+    f.net.Put("198.51.100.1", 24, 2);
+    f.record.links = c.record;
+    auto config = Config("198.51.100.10", [&](VipParams& p) { p.nic = c.nic; });
+    Vip vip(config, f.net, f.announcer, f.record, f.log);
+    REQUIRE(vip.Stop(f.deadline).ok());
+    CHECK(f.net.deleted == c.deleted);
+    CHECK(f.net.Address("198.51.100.1"));  // the node's own address stays
+    CHECK(f.record.links == std::vector<RecordedLink>{});
+    CHECK(vip.Monitor(f.deadline).code() == ExitCode::kNotRunning);
+  }
+}
+
+TEST_CASE("stop fails while an instance is still there after removing it") {
+  Fixture f;
+  f.net.Put("198.51.100.10", 24, 2);
+  f.net.delete_ignored = true;  // as when something re-adds it at once
+  auto config = Config("198.51.100.10", [](VipParams& p) { p.nic = "eth0"; });
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
+  Status s = vip.Stop(f.deadline);
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK(s.reason() == "198.51.100.10/24 is still on 'eth0' after it was removed");
+}
+
+TEST_CASE("monitor judges the instance with the expected prefix and ignores other links") {
+  static const struct {
+    const char* what;
+    std::vector<std::pair<int, int>> instances;  // prefix, ifindex
+    ExitCode code;
+    const char* reason;
+  } cases[] = {
+      {"/32 then /24: the /24 is judged", {{32, 2}, {24, 2}}, ExitCode::kSuccess, ""},
+      {"/16 then /32: neither",
+       {{16, 2}, {32, 2}},
+       ExitCode::kErrGeneric,
+       "198.51.100.10 is on 'eth0' with prefix /16, expected /24"},
+      {"on eth1 only (not where start puts it)", {{24, 3}}, ExitCode::kNotRunning, ""},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    Fixture f;
+    for (auto [prefix, ifindex] : c.instances) f.net.Put("198.51.100.10", prefix, ifindex);
+    auto config = Config("198.51.100.10");
+    Vip vip(config, f.net, f.announcer, f.record, f.log);
+    Status s = vip.Monitor(f.deadline);
+    CHECK(s.code() == c.code);
+    CHECK(s.reason() == c.reason);
+  }
 }
 
 TEST_CASE("stop succeeds when there is nothing to remove") {
@@ -788,7 +722,7 @@ TEST_CASE("stop succeeds when there is nothing to remove") {
     INFO("nic '" << nic << "'");
     Fixture f;
     auto config = Config("198.51.100.10", [&](VipParams& p) { p.nic = nic; });
-    Vip vip(config, f.net, f.announcer, f.log);
+    Vip vip(config, f.net, f.announcer, f.record, f.log);
     CHECK(vip.Stop(f.deadline).ok());
     CHECK(f.net.deleted.empty());
   }
@@ -799,8 +733,42 @@ TEST_CASE("stop fails while the announcer cannot be ended") {
   f.net.Put("198.51.100.10", 24, 2);
   f.announcer.stop_error = true;
   auto config = Config("198.51.100.10");
-  Vip vip(config, f.net, f.announcer, f.log);
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
   Status s = vip.Stop(f.deadline);
   CHECK(s.code() == ExitCode::kErrGeneric);
   CHECK_THAT(s.reason(), Catch::StartsWith("cannot end the background announcer"));
+}
+
+// --- clones ---------------------------------------------------------------------
+
+TEST_CASE("a clone is refused by start and validate-all, not by stop and monitor") {
+  static const struct {
+    const char* action;
+    bool clone;
+    int clone_max;
+    bool refused;
+  } cases[] = {
+      {"start", true, 2, true},   {"validate-all", true, 2, true},
+      {"start", false, 2, true},  {"validate-all", false, 1, true},
+      {"stop", true, 2, false},   {"monitor", true, 2, false},
+      {"start", false, 0, false}, {"validate-all", false, 0, false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.action << " clone " << c.clone << " clone_max " << c.clone_max);
+    VipParams p;
+    p.ip = "198.51.100.10";
+    Request r;
+    r.action = c.action;
+    r.meta.clone = c.clone;
+    r.meta.clone_max = c.clone_max;
+    auto config = AcceptVipRequest(p, r);
+    if (c.refused) {
+      REQUIRE_FALSE(config.ok());
+      CHECK(config.status().code() == ExitCode::kErrConfigured);
+      CHECK_THAT(config.status().reason(),
+                 Catch::StartsWith("pmm-vip cannot be a clone: one address on two nodes"));
+    } else {
+      CHECK(config.ok());
+    }
+  }
 }

@@ -19,6 +19,29 @@ TEST_CASE("podman's inspect array is parsed") {
   REQUIRE(info->mounts.size() == 1);
   CHECK(info->mounts[0].source == "/mnt/pmm");
   CHECK(info->mounts[0].destination == "/srv");
+  CHECK(info->labels.empty());
+}
+
+TEST_CASE("labels are parsed: they tell our containers from others") {
+  auto info = ParseContainerInspect(R"([{
+    "Id": "abc", "State": {"Status": "running", "Pid": 7},
+    "Config": {"Labels": {"io.percona.pmm-ha.resource": "pmm:1", "n": 3}}
+  }])");
+  REQUIRE(info.ok());
+  CHECK(info->labels ==
+        std::map<std::string, std::string>{{"io.percona.pmm-ha.resource", "pmm:1"}});
+  auto none =
+      ParseContainerInspect(R"({"State": {"Status": "exited"}, "Config": {"Labels": null}})");
+  REQUIRE(none.ok());
+  CHECK(none->labels.empty());
+}
+
+TEST_CASE("a missing engine fails every call with its reason") {
+  auto engine = MakeUnavailableEngine("neither podman nor docker is installed");
+  auto info = engine->Inspect("pmm", Deadline::After(std::chrono::seconds(1)));
+  REQUIRE_FALSE(info.ok());
+  CHECK(info.status().reason() == "neither podman nor docker is installed");
+  CHECK_FALSE(engine->Remove("pmm", Deadline::After(std::chrono::seconds(1))).ok());
 }
 
 TEST_CASE("docker's API object is parsed") {
@@ -64,4 +87,50 @@ TEST_CASE("default API sockets") {
   CHECK(DefaultApiSocket(EngineKind::kDocker, "") == "/var/run/docker.sock");
   CHECK(DefaultApiSocket(EngineKind::kDocker, "unix:///tmp/d.sock") == "/tmp/d.sock");
   CHECK(DefaultApiSocket(EngineKind::kDocker, "tcp://1.2.3.4:2375") == "/var/run/docker.sock");
+}
+
+namespace {
+
+class RecordingRunner : public ProcessRunner {
+ public:
+  std::vector<std::vector<std::string>> runs;
+  Result<ProcessResult> Run(const std::vector<std::string>& argv, const Deadline&,
+                            const ProcessOptions&) override {
+    runs.push_back(argv);
+    ProcessResult r;
+    r.exited = true;
+    r.exit_code = 0;
+    return r;
+  }
+};
+
+class NoHttp : public HttpClient {
+ public:
+  int requests = 0;
+  Result<HttpResponse> Send(const HttpRequest&, const Deadline&) override {
+    ++requests;
+    return Status::Error("no HTTP in this test");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("both backends create the container with the CLI, the agent's words unchanged") {
+  // The create arguments (restart policy no, the stop timeout) are the
+  // CLI's: the API backend has no create of its own that could drop them.
+  const std::vector<std::string> args{"--detach", "--name",         "pmm", "--restart",
+                                      "no",       "--stop-timeout", "285", "img:3"};
+  for (bool api : {false, true}) {
+    INFO("api " << api);
+    RecordingRunner runner;
+    NoHttp http;
+    auto engine = MakeCliEngine(EngineKind::kDocker, "/usr/bin/docker", runner);
+    if (api) engine = MakeApiEngine(EngineKind::kDocker, "/run/d.sock", http, std::move(engine));
+    REQUIRE(engine->Run(args, Deadline::After(std::chrono::seconds(5))).ok());
+    REQUIRE(runner.runs.size() == 1);
+    std::vector<std::string> want{"/usr/bin/docker", "run"};
+    want.insert(want.end(), args.begin(), args.end());
+    CHECK(runner.runs[0] == want);
+    CHECK(http.requests == 0);
+  }
 }

@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <fstream>
+#include <map>
 
 #include <catch2/catch.hpp>
 
@@ -63,6 +64,11 @@ class FakeEngine : public ContainerEngine {
           "already in use by abc");
     }
     info = ContainerInfo{};
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+      if (args[i] != "--label") continue;
+      auto eq = args[i + 1].find('=');
+      info.labels[args[i + 1].substr(0, eq)] = args[i + 1].substr(eq + 1);
+    }
     info.state = exit_after_run >= 0 ? ContainerState::kExited : ContainerState::kRunning;
     info.state_text = exit_after_run >= 0 ? "exited" : "running";
     info.exit_code = exit_after_run >= 0 ? exit_after_run : 0;
@@ -101,14 +107,24 @@ class FakeEngine : public ContainerEngine {
     return std::string("panic: cannot open /srv/postgres14\n");
   }
 
-  void SetRunning() {
+  // A container this resource created (its label), unless `ours` is false.
+  void SetRunning(bool ours = true) {
     info.state = ContainerState::kRunning;
     info.state_text = "running";
     info.pid = 100;
+    SetLabel(ours);
   }
-  void SetExited() {
+  void SetExited(bool ours = true) {
     info.state = ContainerState::kExited;
     info.state_text = "exited";
+    SetLabel(ours);
+  }
+  void SetLabel(bool ours) {
+    if (ours) {
+      info.labels[kResourceLabel] = "pmm";
+    } else {
+      info.labels.clear();
+    }
   }
   int Count(const std::string& call) const {
     return static_cast<int>(std::count(calls.begin(), calls.end(), call));
@@ -162,6 +178,42 @@ class FakeHost : public ServerHost {
   Result<bool> SrvIsDataDir(int, const std::string&, const Deadline&) override {
     return srv_is_data_dir;
   }
+  Status fs_uuid_check;
+  std::string fs_uuid_asked;
+  Status CheckFsUuid(const std::string&, const std::string& uuid, const Deadline&) override {
+    fs_uuid_asked = uuid;
+    return fs_uuid_check;
+  }
+  std::vector<DropIn> drop_ins;
+  Result<DropInResult> drop_in_result = DropInResult::kWritten;
+  Result<DropInResult> InstallDropIn(const std::string&, const DropIn& d,
+                                     const Deadline&) override {
+    drop_ins.push_back(d);
+    return drop_in_result;
+  }
+};
+
+// Processes by pid with their start times; Terminate ends them unless told
+// they survive.
+class FakeProcesses : public ProcessControl {
+ public:
+  std::map<int, unsigned long long> alive;
+  bool survives = false;
+  std::vector<std::string> calls;
+  seconds last_grace{-1};
+
+  std::optional<unsigned long long> StartTime(int pid) const override {
+    auto it = alive.find(pid);
+    if (it == alive.end()) return std::nullopt;
+    return it->second;
+  }
+  Status Terminate(const ContainerIdentity& id, seconds grace, const Deadline&) override {
+    calls.push_back("terminate " + std::to_string(id.pid));
+    last_grace = grace;
+    if (survives) return Status::Error("process {} is still alive after SIGKILL", id.pid);
+    alive.erase(id.pid);
+    return Status::Ok();
+  }
 };
 
 HttpResponse NotReady() { return {500, R"({"code":13,"message":"PMM Server is not ready yet."})"}; }
@@ -173,7 +225,8 @@ struct Fixture {
   FakeHost host;
   Logger log;
   FakePromotion promotion;
-  PmmServer server{config, engine, http, host, log, &promotion};
+  FakeProcesses processes;
+  PmmServer server{config, engine, http, host, log, &promotion, &processes};
 
   Fixture() {
     config.name = "pmm";
@@ -184,9 +237,13 @@ struct Fixture {
     config.env_file_dir = "/tmp";
     config.failure_counter_path = "/tmp/pmmha-unit-failures-" + std::to_string(getpid());
     unlink(config.failure_counter_path.c_str());
+    config.identity_path = "/tmp/pmmha-unit-identity-" + std::to_string(getpid());
+    unlink(config.identity_path.c_str());
+    processes.alive[100] = 5555;  // the fake engine's containers run as pid 100
   }
   ~Fixture() {
     unlink(config.failure_counter_path.c_str());
+    unlink(config.identity_path.c_str());
     if (!config.promoted_path.empty()) unlink(config.promoted_path.c_str());
   }
 
@@ -261,6 +318,7 @@ TEST_CASE("start removes a stale container, or reuses it when asked") {
 TEST_CASE("a container stuck in stopping is killed and removed before start") {
   Fixture f;
   f.engine.info.state = ContainerState::kStopping;
+  f.engine.SetLabel(true);
   f.engine.info.state_text = "stopping";
   CHECK(f.server.Start(f.Soon()).ok());
   CHECK(f.engine.Count("kill") == 1);
@@ -457,6 +515,7 @@ TEST_CASE("monitor: state and readiness") {
   SECTION("paused is an error") {
     Fixture f;
     f.engine.info.state = ContainerState::kPaused;
+    f.engine.SetLabel(true);
     f.engine.info.state_text = "paused";
     CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kErrGeneric);
   }
@@ -489,13 +548,144 @@ TEST_CASE("a probe reports the truth and does not count failures") {
   CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kDegraded);
 }
 
-TEST_CASE("an unreachable engine: a probe says not running, a monitor fails") {
+TEST_CASE("an unreachable engine: nothing recorded, not running") {
   Fixture f;
   f.engine.reachable = false;
   CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
   Status s = f.server.Monitor(f.Soon(), false, 0);
-  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK(s.code() == ExitCode::kNotRunning);
   CHECK_THAT(s.reason(), Catch::Contains("cannot connect"));
+}
+
+TEST_CASE("without process control an unreachable engine fails a monitor, as before") {
+  Fixture f;
+  PmmServer blind{f.config, f.engine, f.http, f.host, f.log, &f.promotion};
+  f.engine.reachable = false;
+  CHECK(blind.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+  CHECK(blind.Monitor(f.Soon(), false, 0).code() == ExitCode::kErrGeneric);
+  CHECK(blind.Stop(f.Soon()).code() == ExitCode::kErrGeneric);
+}
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path);
+  return {std::istreambuf_iterator<char>(f), {}};
+}
+
+}  // namespace
+
+TEST_CASE("start records the container's process; stop forgets it") {
+  Fixture f;
+  REQUIRE(f.server.Start(f.Soon()).ok());
+  auto identity = ParseIdentity(ReadFile(f.config.identity_path));
+  REQUIRE(identity);
+  CHECK(identity->pid == 100);
+  CHECK(identity->start_time == 5555);
+  REQUIRE(f.server.Stop(f.Soon()).ok());
+  CHECK(access(f.config.identity_path.c_str(), F_OK) != 0);
+}
+
+TEST_CASE("stop with the engine down decides from the recorded process") {
+  SECTION("nothing recorded: nothing of ours can run") {
+    Fixture f;
+    f.engine.reachable = false;
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.processes.calls.empty());
+  }
+  SECTION("the recorded process is gone") {
+    Fixture f;
+    REQUIRE(f.server.Start(f.Soon()).ok());
+    f.engine.reachable = false;
+    f.processes.alive.clear();
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.processes.calls.empty());
+  }
+  SECTION("a pid reused by another process is not ours") {
+    Fixture f;
+    REQUIRE(f.server.Start(f.Soon()).ok());
+    f.engine.reachable = false;
+    f.processes.alive[100] = 7777;
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.processes.calls.empty());
+  }
+  SECTION("the recorded process lives: signalled with the grace, stopped once gone") {
+    Fixture f;
+    f.config.stop_grace = seconds(7);
+    REQUIRE(f.server.Start(f.Soon()).ok());
+    f.engine.reachable = false;
+    CHECK(f.server.Stop(f.Soon(60000)).ok());
+    CHECK(f.processes.calls == std::vector<std::string>{"terminate 100"});
+    CHECK(f.processes.last_grace == seconds(7));
+    CHECK(access(f.config.identity_path.c_str(), F_OK) != 0);
+  }
+  SECTION("a process that survives fails the stop, with both reasons") {
+    Fixture f;
+    REQUIRE(f.server.Start(f.Soon()).ok());
+    f.engine.reachable = false;
+    f.processes.survives = true;
+    Status s = f.server.Stop(f.Soon());
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("cannot connect to the engine") &&
+                               Catch::Contains("still alive after SIGKILL"));
+  }
+  SECTION("the engine lost the container but its process lives") {
+    Fixture f;
+    REQUIRE(f.server.Start(f.Soon()).ok());
+    f.engine.info = ContainerInfo{};
+    Status probe = f.server.Monitor(f.Soon(), true, 0);
+    CHECK(probe.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(probe.reason(), Catch::Contains("lists no container 'pmm', but its process 100"));
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.processes.calls == std::vector<std::string>{"terminate 100"});
+    CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+  }
+}
+
+TEST_CASE("monitor with the engine down: 1 while the recorded process lives, 7 once gone") {
+  Fixture f;
+  REQUIRE(f.server.Start(f.Soon()).ok());
+  f.engine.reachable = false;
+  for (bool probe : {true, false}) {
+    Status s = f.server.Monitor(f.Soon(), probe, 0);
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("still runs (process 100) but cannot be managed"));
+  }
+  f.processes.alive.clear();
+  CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kNotRunning);
+}
+
+TEST_CASE("a container without our label is not adopted, removed, stopped or reported") {
+  for (bool running : {true, false}) {
+    INFO("running: " << running);
+    Fixture f;
+    if (running) {
+      f.engine.SetRunning(false);
+    } else {
+      f.engine.SetExited(false);
+    }
+    Status s = f.server.Start(f.Soon());
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("container 'pmm' was not created by resource 'pmm' "
+                                           "(label io.percona.pmm-ha.resource missing)"));
+    CHECK(f.engine.Count("remove") == 0);
+    CHECK(f.engine.Count("run") == 0);
+    CHECK(f.http.requests == 0);  // not adopted: its readiness was not waited for
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.engine.Count("stop") == 0);
+    CHECK(f.engine.Count("kill") == 0);
+    CHECK(f.engine.Count("remove") == 0);
+    CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kNotRunning);
+  }
+  Fixture f;
+  f.engine.SetRunning();
+  f.engine.info.labels[kResourceLabel] = "other:2";
+  CHECK_THAT(f.server.Start(f.Soon()).reason(),
+             Catch::Contains("label io.percona.pmm-ha.resource = 'other:2'"));
+  f.engine.info.labels[kResourceLabel] = "pmm:2";  // another instance number of ours
+  CHECK(f.server.Start(f.Soon()).ok());
 }
 
 TEST_CASE("depth 10 checks that /srv is still data_dir") {
@@ -619,4 +809,185 @@ TEST_CASE("HA start leaves the instance unpromoted and scores it; stop clears bo
   CHECK(f.promotion.Last() == "clear");
   f.engine.SetRunning();
   CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kSuccess);
+}
+
+// --- guards that keep a second PMM off the data set ----------------------
+
+namespace {
+
+// The value after `flag` in `args`, or "" when it is absent.
+std::string ValueOf(const std::vector<std::string>& args, const std::string& flag) {
+  auto it = std::find(args.begin(), args.end(), flag);
+  return it != args.end() && it + 1 != args.end() ? *(it + 1) : "";
+}
+
+}  // namespace
+
+TEST_CASE("the container is created with restart policy no and stop_grace as its stop timeout") {
+  Fixture f;
+  f.config.run_opts = {"--cpus", "2"};
+  CHECK(f.server.Start(f.Soon()).ok());
+  const auto& args = f.engine.last_run_args;
+  CHECK(ValueOf(args, "--restart") == "no");
+  CHECK(ValueOf(args, "--stop-timeout") == "285");  // StopGrace of the advised 300 s
+  // Before run_opts, which may only repeat --restart no (CheckRunOptsForCreate).
+  auto restart = std::find(args.begin(), args.end(), "--restart");
+  auto cpus = std::find(args.begin(), args.end(), "--cpus");
+  CHECK(restart < cpus);
+  CHECK(args.back() == f.config.image);
+
+  f.config.stop_grace = seconds(120);
+  CHECK(ValueOf(f.server.RunArguments("/tmp/env"), "--stop-timeout") == "120");
+  f.config.stop_grace = seconds(0);
+  CHECK(ValueOf(f.server.RunArguments("/tmp/env"), "--stop-timeout") == "0");
+  CHECK(ContainerStopTimeout(ServerConfig{}) == seconds(285));
+}
+
+TEST_CASE("the shutdown ordering drop-in: its exact path and content") {
+  DropIn podman = ShutdownOrderDropIn("/", "pmm", EngineKind::kPodman, "0123abcd");
+  CHECK(podman.path == "/run/systemd/system/resource-agents-deps.target.d/99-pmm-server-pmm.conf");
+  CHECK(podman.content ==
+        "# Written by ocf:percona:pmm-server (drop_in_dependency=true) for container pmm:\n"
+        "# at shutdown Pacemaker stops PMM before the engine or systemd do.\n"
+        "[Unit]\n"
+        "After=podman.socket podman.service libpod-0123abcd.scope "
+        "libpod-conmon-0123abcd.scope\n");
+  DropIn docker = ShutdownOrderDropIn("/tmp/root/", "pmm-a", EngineKind::kDocker, "ff00");
+  CHECK(docker.path ==
+        "/tmp/root/run/systemd/system/resource-agents-deps.target.d/99-pmm-server-pmm-a.conf");
+  CHECK(docker.content ==
+        "# Written by ocf:percona:pmm-server (drop_in_dependency=true) for container pmm-a:\n"
+        "# at shutdown Pacemaker stops PMM before the engine or systemd do.\n"
+        "[Unit]\n"
+        "After=docker.service containerd.service docker-ff00.scope\n");
+}
+
+TEST_CASE("start installs the drop-in only when asked, and a failure does not fail it") {
+  for (bool asked : {false, true}) {
+    Fixture f;
+    f.config.drop_in_dependency = asked;
+    f.config.systemd_root = "/tmp/root";
+    f.engine.SetRunning();
+    f.engine.info.id = "cafe";
+    INFO("drop_in_dependency " << asked);
+    CHECK(f.server.Start(f.Soon()).ok());
+    REQUIRE(f.host.drop_ins.size() == (asked ? 1u : 0u));
+    if (asked) {
+      CHECK(f.host.drop_ins[0].path ==
+            ShutdownOrderDropIn("/tmp/root", "pmm", EngineKind::kPodman, "cafe").path);
+      CHECK_THAT(f.host.drop_ins[0].content, Catch::Contains("libpod-cafe.scope"));
+    }
+  }
+  Fixture f;
+  f.config.drop_in_dependency = true;
+  f.engine.SetRunning();
+  f.engine.info.id = "cafe";
+  f.host.drop_in_result = Status::Error("cannot write it");
+  CHECK(f.server.Start(f.Soon()).ok());
+  // A failed start writes nothing.
+  Fixture g;
+  g.config.drop_in_dependency = true;
+  g.host.mount_check = Status::Error("not a mount point");
+  CHECK_FALSE(g.server.Start(g.Soon()).ok());
+  CHECK(g.host.drop_ins.empty());
+}
+
+TEST_CASE("require_mount: which mounts at data_dir may hold PMM's data") {
+  const std::string root_ext4 =
+      "26 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"
+      "24 26 0:22 / /dev/shm rw,relatime - tmpfs tmpfs rw\n";
+  static const struct {
+    const char* what;
+    std::string extra;    // mountinfo lines after the root's
+    const char* refused;  // a part of the reason, or nullptr
+  } cases[] = {
+      {"ext4 of its own", "90 26 7:0 / /srv/pmm rw - ext4 /dev/loop0 rw\n", nullptr},
+      {"xfs on a shared LV", "90 26 253:3 / /srv/pmm rw shared:5 - xfs /dev/mapper/vg-pmm rw\n",
+       nullptr},
+      {"nothing mounted", "90 26 7:0 / /srv/other rw - ext4 /dev/loop0 rw\n",
+       "is not a mount point: refusing to start PMM"},
+      {"a parent mounted, not data_dir", "90 26 7:0 / /srv rw - ext4 /dev/loop0 rw\n",
+       "is not a mount point"},
+      {"tmpfs", "90 26 0:50 / /srv/pmm rw - tmpfs tmpfs rw,size=1g\n", "is a tmpfs mount"},
+      {"ramfs", "90 26 0:50 / /srv/pmm rw - ramfs none rw\n", "is a ramfs mount"},
+      {"overlay", "90 26 0:51 / /srv/pmm rw - overlay overlay rw,lowerdir=/a\n",
+       "is a overlay mount"},
+      {"a bind mount of a directory of /", "90 26 254:0 /var/pmm /srv/pmm rw - ext4 /dev/vda rw\n",
+       "is the root filesystem mounted again (ext4 '/dev/vda', directory '/var/pmm' of it"},
+      {"tmpfs over the shared disk",
+       "90 26 7:0 / /srv/pmm rw - ext4 /dev/loop0 rw\n"
+       "91 90 0:52 / /srv/pmm rw - tmpfs tmpfs rw\n",
+       "is a tmpfs mount"},
+      {"the shared disk over a tmpfs",
+       "91 26 0:52 / /srv/pmm rw - tmpfs tmpfs rw\n"
+       "90 91 7:0 / /srv/pmm rw - ext4 /dev/loop0 rw\n",
+       nullptr},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    Status s = CheckDataMount("/srv/pmm", root_ext4 + c.extra);
+    if (c.refused == nullptr) {
+      CHECK(s.ok());
+    } else {
+      CHECK(s.code() == ExitCode::kErrGeneric);
+      CHECK_THAT(s.reason(), Catch::Contains(c.refused));
+    }
+  }
+  // SLES: / and /srv are subvolumes of one btrfs; the mount table shows one
+  // device for both (stat's st_dev differs per subvolume, so it cannot tell).
+  const std::string sles =
+      "68 1 0:39 /@/.snapshots/1/snapshot / rw - btrfs /dev/sda2 rw,subvolid=268\n"
+      "69 68 0:39 /@/srv /srv rw - btrfs /dev/sda2 rw,subvolid=261\n"
+      "70 69 0:39 /@/srv/pmm /srv/pmm rw - btrfs /dev/sda2 rw,subvolid=270\n";
+  Status s = CheckDataMount("/srv/pmm", sles);
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::Contains("is the root filesystem mounted again (btrfs "
+                                         "'/dev/sda2', directory '/@/srv/pmm' of it; / is btrfs"));
+  // Another btrfs is fine, and escaped blanks in paths are decoded.
+  CHECK(CheckDataMount("/srv/pmm data", sles + "71 68 0:45 / /srv/pmm\\040data rw - btrfs "
+                                               "/dev/sdb rw\n")
+            .ok());
+}
+
+TEST_CASE("require_fs_uuid: start asks for the filesystem's UUID and refuses another") {
+  Fixture f;
+  CHECK(f.server.Start(f.Soon()).ok());
+  CHECK(f.host.fs_uuid_asked.empty());  // not set: not asked
+
+  Fixture g;
+  g.config.require_fs_uuid = "0123ABCD-0000-4000-8000-00000000feed";
+  g.host.fs_uuid_check = Status::Error("data_dir '/srv/pmm' is not on the filesystem with UUID");
+  Status s = g.server.Start(g.Soon());
+  CHECK(g.host.fs_uuid_asked == g.config.require_fs_uuid);
+  CHECK_THAT(s.reason(), Catch::Contains("is not on the filesystem with UUID"));
+  CHECK(g.engine.Count("run") == 0);
+}
+
+TEST_CASE("superblocks name their filesystem and UUID as blkid does") {
+  const std::string uuid = "0123abcd-ef01-4234-8567-89abcdef0123";
+  const unsigned char raw[16] = {0x01, 0x23, 0xab, 0xcd, 0xef, 0x01, 0x42, 0x34,
+                                 0x85, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23};
+  auto head_with = [&](std::size_t magic_at, std::string_view magic, std::size_t uuid_at) {
+    std::string head(kSuperblockSpan, '\0');
+    head.replace(magic_at, magic.size(), magic);
+    head.replace(uuid_at, 16, reinterpret_cast<const char*>(raw), 16);
+    return head;
+  };
+  auto ext4 =
+      IdentifySuperblock(head_with(1024 + 0x38, std::string_view("\x53\xef", 2), 1024 + 0x68));
+  REQUIRE(ext4);
+  CHECK(ext4->type == "ext4");
+  CHECK(ext4->uuid == uuid);
+  auto xfs = IdentifySuperblock(head_with(0, "XFSB", 32));
+  REQUIRE(xfs);
+  CHECK(xfs->type == "xfs");
+  CHECK(xfs->uuid == uuid);
+  auto btrfs = IdentifySuperblock(head_with(65536 + 0x40, "_BHRfS_M", 65536 + 0x20));
+  REQUIRE(btrfs);
+  CHECK(btrfs->type == "btrfs");
+  CHECK(btrfs->uuid == uuid);
+  CHECK_FALSE(IdentifySuperblock(std::string(kSuperblockSpan, '\0')));
+  CHECK_FALSE(IdentifySuperblock("XFS"));  // too short
+  CHECK(NormalizeUuid("0123ABCDEF014234856789ABCDEF0123") == uuid);
+  CHECK(NormalizeUuid("0123ABCD-EF01-4234-8567-89ABCDEF0123") == uuid);
 }

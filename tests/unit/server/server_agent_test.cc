@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "pmmha/server/server_agent.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -465,4 +470,311 @@ TEST_CASE("env_file must be readable, except to a probe") {
   CHECK(ValidateServer(*setup, true, node).ok());
   node.readable.insert("/etc/pmm.env");
   CHECK(ValidateServer(*setup, false, node).ok());
+}
+
+TEST_CASE("start and validate-all refuse what may not create a container; stop does not") {
+  ServerParams restart = Minimal();
+  restart.run_opts = "--cpus 2 --restart always";
+  Request clone = Req("pmm:0");
+  clone.meta.clone = true;
+  clone.meta.clone_max = 2;
+  for (const char* action : {"start", "validate-all", "stop", "monitor"}) {
+    INFO(action);
+    bool creates = std::string(action) == "start" || std::string(action) == "validate-all";
+    Request r = Req();
+    r.action = action;
+    auto by_restart = Resolve(restart, r);
+    clone.action = action;
+    auto by_clone = Resolve(Minimal(), clone);
+    if (creates) {
+      CheckFails(by_restart, ExitCode::kErrConfigured, "restart policy 'always'");
+      CheckFails(by_clone, ExitCode::kErrConfigured, "clone with ha=false");
+    } else {
+      CHECK(by_restart.ok());
+      CHECK(by_clone.ok());
+    }
+  }
+}
+
+TEST_CASE("drop_in_dependency and the systemd root reach the configuration") {
+  ServerParams p = Minimal();
+  auto plain = Resolve(p);
+  REQUIRE(plain.ok());
+  CHECK_FALSE(plain->config.drop_in_dependency);
+  CHECK(plain->config.systemd_root == "/");
+  p.drop_in_dependency = true;
+  Environment env = kEnv;
+  env.Set("PMMHA_SYSTEMD_ROOT", "/tmp/root");
+  auto set = Resolve(p, Req(), PodmanNode(), env);
+  REQUIRE(set.ok());
+  CHECK(set->config.drop_in_dependency);
+  CHECK(set->config.systemd_root == "/tmp/root");
+}
+
+TEST_CASE("what this node lacks is tolerated by stop, demote and monitor, not by start") {
+  FakeNode bare;  // no engine, no crm_attribute
+  ServerParams p = Ha();
+  p.backend = "api";
+  p.ha_peers = "node1=10.0.0.1,node3=10.0.0.3";  // not node2
+  auto strict = Resolve(p, Promotable(), bare);
+  CheckFails(strict, ExitCode::kErrInstalled, "neither podman nor docker is installed");
+  auto tolerant = ResolveServer(p, Promotable(), kEnv, bare, Resolution::kTolerant);
+  REQUIRE(tolerant.ok());
+  CHECK(tolerant->binary.empty());
+  CHECK(tolerant->no_engine == "neither podman nor docker is installed");
+  CHECK(tolerant->crm_attribute.empty());
+  CHECK(tolerant->invalid.ok());
+  CHECK(tolerant->config.identity_path == "/run/rsc/pmm-server-pmm.container");
+  CHECK_THAT(tolerant->notes.at(0), Catch::Contains("no address for this node 'node2'"));
+  CHECK_THAT(tolerant->notes.at(1), Catch::Contains("crm_attribute (Pacemaker) is not installed"));
+
+  FakeNode podman = PodmanNode();
+  auto cli = ResolveServer(p, Promotable(), kEnv, podman, Resolution::kTolerant);
+  REQUIRE(cli.ok());
+  CHECK(cli->binary == "/usr/bin/podman");
+  CHECK(cli->socket.empty());
+  CHECK_THAT(cli->notes.at(0), Catch::Contains("is not a socket: using the podman CLI"));
+
+  ServerParams bridge = Minimal();
+  bridge.network = "bridge";
+  bridge.stop_grace_s = 40;
+  auto invalid = ResolveServer(bridge, Req(), kEnv, podman, Resolution::kTolerant);
+  REQUIRE(invalid.ok());
+  CHECK(invalid->invalid.code() == ExitCode::kErrConfigured);
+  CHECK(invalid->config.name == "pmm");
+  CHECK(invalid->config.stop_grace == std::chrono::seconds(40));
+}
+
+// --- the action x situation matrix -----------------------------------------
+namespace {
+
+constexpr int kRecordedPid = 4321;
+constexpr unsigned long long kRecordedStart = 99;
+
+// One container, as the engine would report it; shared by every engine the
+// runtime builds for an action.
+struct MatrixContainer {
+  ContainerInfo info;
+  bool reachable = true;
+  std::string socket_used = "-";  // the setup's socket when the engine was built
+};
+
+class MatrixEngine : public ContainerEngine {
+ public:
+  explicit MatrixEngine(MatrixContainer& c) : c_(c) {}
+  EngineKind kind() const override { return EngineKind::kPodman; }
+  std::string Describe() const override { return "matrix engine"; }
+  Result<ContainerInfo> Inspect(const std::string&, const Deadline&) override {
+    if (!c_.reachable) return Status::Error("Cannot connect to the Docker daemon");
+    return c_.info;
+  }
+  Result<bool> HasImage(const std::string&, const Deadline&) override { return true; }
+  Status Pull(const std::string&, const Deadline&) override { return Status::Ok(); }
+  Status Run(const std::vector<std::string>&, const Deadline&) override {
+    c_.info.state = ContainerState::kRunning;
+    c_.info.state_text = "running";
+    c_.info.pid = 100;
+    c_.info.labels = {{kResourceLabel, "pmm"}};
+    return Status::Ok();
+  }
+  Status Start(const std::string&, const Deadline&) override { return Status::Ok(); }
+  Status Stop(const std::string&, std::chrono::seconds, const Deadline&) override {
+    c_.info.state = ContainerState::kExited;
+    c_.info.state_text = "exited";
+    return Status::Ok();
+  }
+  Status Kill(const std::string& n, const Deadline& d) override { return Stop(n, {}, d); }
+  Status Remove(const std::string&, const Deadline&) override {
+    c_.info = ContainerInfo{};
+    return Status::Ok();
+  }
+  Status RemoveFromStorage(const std::string&, const Deadline&) override { return Status::Ok(); }
+  Result<std::string> Logs(const std::string&, int, const Deadline&) override {
+    return std::string();
+  }
+
+ private:
+  MatrixContainer& c_;
+};
+
+class ReadyHttp : public HttpClient {
+ public:
+  Result<HttpResponse> Send(const HttpRequest& r, const Deadline&) override {
+    bool leader = r.url.find("leaderHealthCheck") != std::string::npos;
+    return HttpResponse{leader ? 400 : 200, "{}"};
+  }
+};
+
+class MountedHost : public ServerHost {
+ public:
+  Status CheckMountPoint(const std::string&, const Deadline&) override { return Status::Ok(); }
+  Result<bool> SrvIsDataDir(int, const std::string&, const Deadline&) override { return true; }
+  Status CheckFsUuid(const std::string&, const std::string&, const Deadline&) override {
+    return Status::Ok();
+  }
+  Result<DropInResult> InstallDropIn(const std::string&, const DropIn&, const Deadline&) override {
+    return DropInResult::kNoSystemd;
+  }
+};
+
+class MatrixProcesses : public ProcessControl {
+ public:
+  std::map<int, unsigned long long> alive;
+  std::optional<unsigned long long> StartTime(int pid) const override {
+    auto it = alive.find(pid);
+    return it == alive.end() ? std::nullopt : std::optional(it->second);
+  }
+  Status Terminate(const ContainerIdentity& id, std::chrono::seconds, const Deadline&) override {
+    alive.erase(id.pid);
+    return Status::Ok();
+  }
+};
+
+class NoScores : public PromotionScore {
+ public:
+  Status Set(int, const Deadline&) override { return Status::Ok(); }
+  Status Clear(const Deadline&) override { return Status::Ok(); }
+};
+
+class FakeRuntime : public ServerRuntime {
+ public:
+  FakeNode node_;
+  MatrixContainer container;
+  ReadyHttp http_;
+  MountedHost host_;
+  MatrixProcesses processes_;
+
+  const NodeLookup& node() override { return node_; }
+  std::unique_ptr<ContainerEngine> Engine(const ServerSetup& setup) override {
+    container.socket_used = setup.socket;
+    return std::make_unique<MatrixEngine>(container);
+  }
+  HttpClient& http() override { return http_; }
+  ServerHost& host() override { return host_; }
+  ProcessControl& processes() override { return processes_; }
+  std::unique_ptr<PromotionScore> Promotion(const ServerSetup&) override {
+    return std::make_unique<NoScores>();
+  }
+};
+
+// What a row sets up, on top of: podman installed, the container absent,
+// a plain resource with env_file readable.
+enum Situation : unsigned {
+  kNone = 0,
+  kNoEngine = 1 << 0,  // neither podman nor docker in PATH
+  kEnvFileUnreadable = 1 << 1,
+  kApiSocketMissing = 1 << 2,  // backend=api
+  kEngineDown = 1 << 3,        // the daemon does not answer
+  kHaNodeAbsent = 1 << 4,      // promotable, ha=true, this node not in ha_peers
+  kHaNoCrmAttribute = 1 << 5,  // promotable, ha=true, crm_attribute not in PATH
+  kRecordedAlive = 1 << 6,     // start recorded the process; it runs
+  kRecordedGone = 1 << 7,      // start recorded the process; it is gone
+  kRunning = 1 << 8,           // our container runs
+  kForeign = 1 << 9,           // a container with our name but not our label runs
+};
+
+const ServerAction kActions[] = {
+    ServerAction::kStart,   ServerAction::kStop,   ServerAction::kMonitor, ServerAction::kMonitor,
+    ServerAction::kPromote, ServerAction::kDemote, ServerAction::kValidate};
+const char* const kActionNames[] = {"start",   "stop",   "monitor",     "probe",
+                                    "promote", "demote", "validate-all"};
+
+int RunCase(unsigned situation, std::size_t action, const std::string& rsc_tmp,
+            MatrixContainer* after = nullptr) {
+  FakeRuntime rt;
+  rt.node_ = PodmanNode();
+  const bool ha = situation & (kHaNodeAbsent | kHaNoCrmAttribute);
+  ServerParams p = ha ? Ha() : Minimal();
+  p.env_file = "/etc/pmm.env";
+  rt.node_.readable.insert("/etc/pmm.env");
+  if (situation & kNoEngine) rt.node_.executables.erase("podman");
+  if (situation & kEnvFileUnreadable) rt.node_.readable.clear();
+  if (situation & kApiSocketMissing) p.backend = "api";
+  if (situation & kEngineDown) rt.container.reachable = false;
+  if (situation & kHaNodeAbsent) p.ha_peers = "node1=10.0.0.1,node3=10.0.0.3";
+  if (situation & kHaNoCrmAttribute) rt.node_.executables.erase("crm_attribute");
+  const char* action_name = kActionNames[action];
+  Request r = ha ? Promotable() : Req();
+  r.action = std::string(action_name) == "probe" ? "monitor" : action_name;
+  r.meta.interval = std::chrono::milliseconds(std::string(action_name) == "monitor" ? 10000 : 0);
+  r.rsc_tmp = rsc_tmp;
+  std::filesystem::remove_all(rsc_tmp);
+  std::filesystem::create_directories(rsc_tmp);
+  if (situation & (kRecordedAlive | kRecordedGone)) {
+    std::ofstream(rsc_tmp + "/pmm-server-pmm.container")
+        << FormatIdentity({"c0ffee", kRecordedPid, kRecordedStart});
+    if (situation & kRecordedAlive) rt.processes_.alive[kRecordedPid] = kRecordedStart;
+  }
+  if (situation & (kRunning | kForeign)) {
+    rt.container.info.state = ContainerState::kRunning;
+    rt.container.info.state_text = "running";
+    rt.container.info.pid = 100;
+    if (situation & kRunning) rt.container.info.labels = {{kResourceLabel, r.instance}};
+  }
+  rt.processes_.alive[100] = 1;
+  Params params;
+  Logger log;
+  Deadline deadline = Deadline::After(std::chrono::seconds(20));
+  Context ctx(r, params, deadline, log, kEnv, "pmm-server");
+  Status s = RunServerAction(kActions[action], p, ctx, rt);
+  if (after != nullptr) *after = rt.container;
+  return static_cast<int>(s.code());
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the action x situation matrix: stop and probe never fail for what only this node lacks") {
+  // 0 ok, 1 generic error, 5 not installed, 6 not configured, 7 not running.
+  static const struct {
+    const char* situation;
+    unsigned set;
+    int start, stop, monitor, probe, promote, demote, validate;
+  } rows[] = {
+      // clang-format off
+      // situation                                set                                   start stop mon probe prom dem valid
+      {"nothing running",                         kNone,                                0,    0,   7,  7,    7,   7,  0},
+      {"our container runs",                      kRunning,                             0,    0,   0,  0,    0,   0,  0},
+      {"no podman/docker in PATH",                kNoEngine,                            5,    0,   7,  7,    5,   7,  5},
+      {"env_file unreadable",                     kEnvFileUnreadable,                   5,    0,   7,  7,    5,   7,  5},
+      {"env_file unreadable, running",            kEnvFileUnreadable | kRunning,        5,    0,   0,  0,    5,   0,  5},
+      {"backend=api, socket missing",             kApiSocketMissing,                    5,    0,   7,  7,    5,   7,  5},
+      {"backend=api, socket missing, running",    kApiSocketMissing | kRunning,         5,    0,   0,  0,    5,   0,  5},
+      {"engine down, nothing recorded",           kEngineDown,                          1,    0,   7,  7,    1,   7,  0},
+      {"engine down, recorded process gone",      kEngineDown | kRecordedGone,          1,    0,   7,  7,    1,   7,  0},
+      {"engine down, recorded process alive",     kEngineDown | kRecordedAlive,         1,    0,   1,  1,    1,   0,  0},
+      {"no engine, recorded process alive",       kNoEngine | kRecordedAlive,           5,    0,   1,  1,    5,   0,  5},
+      {"ha, this node not in ha_peers",           kHaNodeAbsent,                        6,    0,   7,  7,    6,   7,  6},
+      {"ha, this node not in ha_peers, running",  kHaNodeAbsent | kRunning,             6,    0,   0,  0,    6,   0,  6},
+      {"ha, crm_attribute not in PATH",           kHaNoCrmAttribute,                    5,    0,   7,  7,    5,   7,  5},
+      {"ha, crm_attribute not in PATH, running",  kHaNoCrmAttribute | kRunning,         5,    0,   0,  0,    5,   0,  5},
+      {"a foreign container has our name",        kForeign,                             1,    0,   7,  7,    7,   7,  0},
+      // clang-format on
+  };
+  const std::string rsc_tmp =
+      (std::filesystem::temp_directory_path() / ("pmmha-matrix-" + std::to_string(getpid())))
+          .string();
+  for (const auto& row : rows) {
+    const int expected[] = {row.start,   row.stop,   row.monitor, row.probe,
+                            row.promote, row.demote, row.validate};
+    for (std::size_t a = 0; a < std::size(kActions); ++a) {
+      INFO(row.situation << ": " << kActionNames[a]);
+      CHECK(RunCase(row.set, a, rsc_tmp) == expected[a]);
+    }
+  }
+  std::filesystem::remove_all(rsc_tmp);
+}
+
+TEST_CASE(
+    "the matrix's stops: a foreign container is left running, a missing socket means the CLI") {
+  const std::string rsc_tmp =
+      (std::filesystem::temp_directory_path() / ("pmmha-matrix-" + std::to_string(getpid())))
+          .string();
+  MatrixContainer after;
+  REQUIRE(RunCase(kForeign, 1, rsc_tmp, &after) == 0);
+  CHECK(after.info.state == ContainerState::kRunning);
+  REQUIRE(RunCase(kApiSocketMissing | kRunning, 1, rsc_tmp, &after) == 0);
+  CHECK(after.socket_used.empty());  // through the CLI
+  CHECK(after.info.state == ContainerState::kAbsent);
+  std::filesystem::remove_all(rsc_tmp);
 }

@@ -169,3 +169,64 @@ TEST_CASE("the health URL is derived from version, network and publish") {
   CHECK(none.status().code() == ExitCode::kErrConfigured);
   CHECK_THAT(none.status().reason(), Catch::Contains("neither port 8080 nor 8443"));
 }
+
+TEST_CASE("run_opts may not set a restart policy other than no, nor the stop timeout") {
+  static const struct {
+    std::vector<std::string> words;
+    const char* refused;  // a part of the reason, or nullptr when accepted
+  } cases[] = {
+      {{"--cpus", "2"}, nullptr},
+      {{"--restart=no"}, nullptr},
+      {{"--restart", "no", "--cpus", "2"}, nullptr},
+      {{"--restart=always"}, "restart policy 'always'"},
+      {{"--restart", "always"}, "restart policy 'always'"},
+      {{"--cpus", "2", "--restart", "unless-stopped"}, "restart policy 'unless-stopped'"},
+      {{"--restart=on-failure:3"}, "restart policy 'on-failure:3'"},
+      {{"--restart="}, "restart policy ''"},
+      {{"--restart"}, "restart policy ''"},
+      {{"--stop-timeout", "600"}, "may not set --stop-timeout"},
+      {{"--stop-timeout=600"}, "set stop_grace instead"},
+  };
+  for (const auto& c : cases) {
+    std::string joined;
+    for (const auto& w : c.words) joined += w + " ";
+    INFO(joined);
+    Status s = CheckRunOptsForCreate(c.words);
+    if (c.refused == nullptr) {
+      CHECK(s.ok());
+    } else {
+      CHECK(s.code() == ExitCode::kErrConfigured);
+      CHECK_THAT(s.reason(), Catch::Contains(c.refused));
+    }
+  }
+  CHECK_THAT(CheckRunOptsForCreate({"--restart=always"}).reason(),
+             Catch::Contains("outside the cluster"));
+}
+
+TEST_CASE("a clone runs only as PMM 3 HA") {
+  MetaAttributes primitive;
+  MetaAttributes clone;
+  clone.clone = true;
+  clone.clone_max = 3;
+  MetaAttributes clone_max_only;  // a clone as an admin may simulate it by hand
+  clone_max_only.clone_max = 2;
+  MetaAttributes promotable = clone;
+  promotable.promotable = true;
+  CHECK(CheckCloneMode(primitive, false).ok());
+  CHECK(CheckCloneMode(primitive, true).ok());
+  CHECK(CheckCloneMode(clone, true).ok());
+  // A promotable clone without ha is refused elsewhere (ResolveServer).
+  CHECK(CheckCloneMode(promotable, false).ok());
+  for (const auto& meta : {clone, clone_max_only}) {
+    Status s = CheckCloneMode(meta, false);
+    CHECK(s.code() == ExitCode::kErrConfigured);
+    CHECK_THAT(s.reason(), Catch::Contains("clone with ha=false"));
+  }
+}
+
+TEST_CASE("require_fs_uuid takes a UUID as blkid prints it") {
+  CHECK_FALSE(CheckFsUuid("0123abcd-ef01-4234-8567-89ABCDEF0123").has_value());
+  CHECK_FALSE(CheckFsUuid("0123abcdef014234856789abcdef0123").has_value());
+  CHECK_THAT(*CheckFsUuid("0123abcd-ef01"), Catch::Contains("has 12 hex digits"));
+  CHECK_THAT(*CheckFsUuid("/dev/sdb1"), Catch::Contains("is not a filesystem UUID"));
+}

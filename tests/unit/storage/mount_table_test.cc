@@ -81,6 +81,29 @@ TEST_CASE("the visible mount at a target is the topmost of a stack") {
   CHECK(t.At("/tmp/sr") == nullptr);
 }
 
+TEST_CASE("the whole stack at a target, bottom first") {
+  MountTable t = Fixture();
+  auto stack = t.StackAt("/tmp/srv");
+  REQUIRE(stack.size() == 2);
+  CHECK(stack[0]->id == 40);  // ours, hidden
+  CHECK(stack[1]->id == 44);  // mounted over it
+  CHECK(t.StackAt("/tmp/nothing").empty());
+  // Three layers listed out of order still come bottom first, by parent.
+  MountTable three({MountEntry{.id = 9, .parent_id = 8, .target = "/s"},
+                    MountEntry{.id = 7, .parent_id = 1, .target = "/s"},
+                    MountEntry{.id = 8, .parent_id = 7, .target = "/s"}});
+  auto s = three.StackAt("/s");
+  REQUIRE(s.size() == 3);
+  CHECK(s[0]->id == 7);
+  CHECK(s[1]->id == 8);
+  CHECK(s[2]->id == 9);
+}
+
+TEST_CASE("anonymous device numbers") {
+  CHECK(MountEntry{.devno = makedev(0, 44)}.Anonymous());
+  CHECK_FALSE(MountEntry{.devno = makedev(7, 3)}.Anonymous());
+}
+
 TEST_CASE("mounts below a directory come deepest first") {
   MountTable t = Fixture();
   auto below = t.Below("/tmp/srv");

@@ -18,6 +18,8 @@ namespace {
 const dev_t kLoop3 = makedev(7, 3);
 const dev_t kLoop4 = makedev(7, 4);
 const dev_t kRootDev = makedev(254, 1);
+const dev_t kAnon = makedev(0, 60);
+const char* const kState = "/run/resource-agents/pmm-storage-srv.mount";
 
 MountEntry Entry(int id, dev_t devno, std::string source, std::string target,
                  std::string fstype = "ext4", std::string opts = "rw,relatime",
@@ -46,7 +48,17 @@ class FakeSystem final : public StorageSystem {
   std::map<std::string, std::string> tags = {{"UUID=1234", "/dev/loop3"}};
   std::map<std::string, std::string> real_paths;
   std::map<std::string, std::string> fs_types = {{"/dev/loop3", "ext4"}, {"/dev/loop4", "xfs"}};
+  std::map<std::string, std::string> uuids = {{"/dev/loop3", "1234"}, {"/dev/loop4", "5678"}};
+  bool blkid_hangs = false;
+  int blkid_calls = 0;
   bool mmp = false;
+  // State and abandoned children.
+  std::map<std::string, std::string> state;
+  std::vector<ProcessIdentity> alive;
+  std::optional<ProcessIdentity> abandon;  // Mount times out, leaving this child
+  bool child_ends = true;                  // WaitProcessGone: the child ends (and mounts)
+  std::vector<MountEntry> late_mounts;     // what the abandoned child attaches
+  int waits = 0;
   std::vector<std::string> kernel_fs = {"ext4", "xfs", "ext2"};
   std::vector<std::string> programs = {"fsck.ext4", "fsck.ext2", "fsck.xfs"};
   int fsck_exit = 0;
@@ -80,17 +92,46 @@ class FakeSystem final : public StorageSystem {
     auto it = real_paths.find(path);
     return it == real_paths.end() ? path : it->second;
   }
-  Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& value) override {
+  Result<std::string> FindDeviceByTag(const std::string& tag, const std::string& value,
+                                      const Deadline&) override {
+    ++blkid_calls;
+    if (blkid_hangs) return Status::Error("finding the device: no answer within 500 ms");
     auto it = tags.find(tag + "=" + value);
     if (it == tags.end()) return Status::NotInstalled("no device with " + tag);
     return it->second;
   }
-  Result<std::string> ProbeFsType(const std::string& device) override {
-    auto it = fs_types.find(device);
+  Result<FsProbe> ProbeFilesystem(const std::string& device, const Deadline&) override {
+    ++blkid_calls;
+    if (blkid_hangs) return Status::Error("probing: no answer within 500 ms");
+    std::string real = *RealPath(device);
+    auto it = fs_types.find(real);
     if (it == fs_types.end()) return Status::Error("no filesystem found");
+    auto u = uuids.find(real);
+    return FsProbe{.type = it->second, .uuid = u == uuids.end() ? "" : u->second};
+  }
+  Result<bool> HasMmp(const std::string&, const Deadline&) override { return mmp; }
+  std::optional<std::string> ReadState(const std::string& path) override {
+    auto it = state.find(path);
+    if (it == state.end()) return std::nullopt;
     return it->second;
   }
-  Result<bool> HasMmp(const std::string&) override { return mmp; }
+  Status WriteState(const std::string& path, const std::string& text) override {
+    state[path] = text;
+    return Status::Ok();
+  }
+  void RemoveState(const std::string& path) override { state.erase(path); }
+  bool ProcessAlive(const ProcessIdentity& id) override {
+    return std::find(alive.begin(), alive.end(), id) != alive.end();
+  }
+  bool WaitProcessGone(const ProcessIdentity& id, const Deadline&) override {
+    ++waits;
+    if (!child_ends) return !ProcessAlive(id);
+    alive.erase(std::remove(alive.begin(), alive.end(), id), alive.end());
+    // The abandoned mount(2) completes as its child ends.
+    for (auto& m : late_mounts) mounts.push_back(m);
+    late_mounts.clear();
+    return true;
+  }
   bool FsTypeSupported(const std::string& fs) override {
     return std::find(kernel_fs.begin(), kernel_fs.end(), fs) != kernel_fs.end();
   }
@@ -121,8 +162,12 @@ class FakeSystem final : public StorageSystem {
     if (!owner.group_name.empty()) out.gid = 1000;
     return out;
   }
-  Status Mount(const MountRequest& request, const Deadline&) override {
+  MountOutcome Mount(const MountRequest& request, const Deadline&) override {
     mounted.push_back(request);
+    if (abandon) {
+      alive.push_back(*abandon);
+      return {Status::Error("mount of '/dev/loop3' at '/srv': no answer within 500 ms"), abandon};
+    }
     MountEntry e;
     if (request.bind) {
       MountTable table(mounts);
@@ -130,11 +175,15 @@ class FakeSystem final : public StorageSystem {
       e = Entry(100 + static_cast<int>(mounted.size()), holder->devno, holder->source,
                 request.target, holder->fstype, "rw", RootWithin(*holder, request.source));
     } else {
-      e = Entry(100 + static_cast<int>(mounted.size()), paths.at(request.source).rdev,
-                request.source, request.target, request.fstype);
+      // The kernel shows the path libmount gave it, symbolic links resolved;
+      // btrfs an anonymous device number.
+      std::string source = *RealPath(request.source);
+      dev_t devno = fs_types[source] == "btrfs" ? kAnon : paths.at(request.source).rdev;
+      e = Entry(100 + static_cast<int>(mounted.size()), devno, source, request.target,
+                request.fstype);
     }
     mounts.push_back(e);
-    return Status::Ok();
+    return {Status::Ok(), std::nullopt};
   }
   UnmountResult Unmount(const std::string& target, bool lazy, const Deadline&) override {
     auto it = std::find_if(mounts.rbegin(), mounts.rend(),
@@ -209,6 +258,7 @@ StorageConfig Config(std::string device = "/dev/loop3") {
   c.device = *ParseDeviceSpec(device);
   c.directory = "/srv";
   c.status_name = ".pmm-storage-rsc-node1";
+  c.state_path = kState;
   return c;
 }
 
@@ -223,7 +273,7 @@ struct Fixture {
     return Storage(std::move(c), sys, log).Monitor(depth, probe, Soon());
   }
   Status Validate(std::string_view action, bool probe, StorageConfig c = Config()) {
-    return Storage(std::move(c), sys, log).Validate(action, probe);
+    return Storage(std::move(c), sys, log).Validate(action, probe, Soon());
   }
 };
 
@@ -252,7 +302,10 @@ TEST_CASE("monitor decisions") {
       {"wrong device at the mount point, probe", kOther, 0, true, ExitCode::kNotRunning, "", 0},
       {"device gone while mounted", kOursNoDevice, 0, false, ExitCode::kErrGeneric,
        "does not exist on this node", 0},
-      {"device gone, probe", kOursNoDevice, 0, true, ExitCode::kNotRunning, "", 0},
+      // Our filesystem is mounted: a probe that said 7 would let it be
+      // mounted on a second node.
+      {"device gone, probe", kOursNoDevice, 0, true, ExitCode::kErrGeneric,
+       "does not exist on this node", 0},
       {"device gone, other mount", kOtherNoDevice, 0, false, ExitCode::kErrGeneric, "loop4", 0},
   };
   for (const auto& c : cases) {
@@ -338,18 +391,21 @@ TEST_CASE("validate per action") {
   } cases[] = {
       {"good start", "start", false, "/dev/loop3", "ext4", "", FsckPolicy::kAuto, false,
        ExitCode::kSuccess, ""},
-      {"probe, missing device", "monitor", true, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false,
-       ExitCode::kNotRunning, ""},
-      {"probe, unknown UUID", "monitor", true, "UUID=9999", "ext4", "", FsckPolicy::kAuto, false,
-       ExitCode::kNotRunning, ""},
+      {"probe, missing device: monitor decides", "monitor", true, "/dev/loop9", "ext4", "",
+       FsckPolicy::kAuto, false, ExitCode::kSuccess, ""},
+      {"probe, unknown UUID: monitor decides", "monitor", true, "UUID=9999", "ext4", "",
+       FsckPolicy::kAuto, false, ExitCode::kSuccess, ""},
       {"monitor, missing device: monitor decides", "monitor", false, "/dev/loop9", "ext4", "",
        FsckPolicy::kAuto, false, ExitCode::kSuccess, ""},
       {"stop, missing device", "stop", false, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false,
        ExitCode::kSuccess, ""},
-      {"start, missing device", "start", false, "/dev/loop9", "ext4", "", FsckPolicy::kAuto, false,
-       ExitCode::kErrInstalled, "'/dev/loop9' does not exist on this node"},
-      {"not a block device", "start", false, "/dev/null0", "ext4", "", FsckPolicy::kAuto, false,
-       ExitCode::kErrConfigured, "not a block device"},
+      {"validate-all, missing device", "validate-all", false, "/dev/loop9", "ext4", "",
+       FsckPolicy::kAuto, false, ExitCode::kErrInstalled,
+       "'/dev/loop9' does not exist on this node"},
+      {"start, missing device: start decides (ours may be mounted)", "start", false, "/dev/loop9",
+       "ext4", "", FsckPolicy::kAuto, false, ExitCode::kSuccess, ""},
+      {"not a block device", "validate-all", false, "/dev/null0", "ext4", "", FsckPolicy::kAuto,
+       false, ExitCode::kErrConfigured, "not a block device"},
       {"unknown fstype", "validate-all", false, "/dev/loop3", "nosuchfs", "", FsckPolicy::kAuto,
        false, ExitCode::kErrInstalled, "'nosuchfs' is not supported by this kernel"},
       {"fsck missing", "start", false, "/dev/loop3", "ext4", "", FsckPolicy::kForce, false,
@@ -613,6 +669,397 @@ TEST_CASE("stop") {
   }
 }
 
+namespace {
+
+// The matrix: every action in every situation, with the code the cluster
+// must see. A situation sets up the fake (often by a real start) and gives
+// the configuration the action runs with.
+using Setup = StorageConfig (*)(Fixture& f);
+
+constexpr const char* kLink = "/dev/disk/by-id/pmm";
+
+StorageConfig LinkTo(Fixture& f, const std::string& target) {
+  f.sys.paths[kLink] = f.sys.paths.at(target);
+  f.sys.real_paths[kLink] = target;
+  return Config(kLink);
+}
+
+StorageConfig Started(Fixture& f, StorageConfig c) {
+  REQUIRE(f.Start(c).ok());
+  REQUIRE(f.sys.state.count(kState) == 1);
+  return c;
+}
+
+MountEntry Over(const Fixture& f, MountEntry e) {
+  e.parent_id = f.sys.mounts.back().id;
+  return e;
+}
+
+const struct {
+  const char* name;
+  Setup setup;
+  // start, stop, monitor, probe, validate-all
+  ExitCode start, stop, monitor, probe, validate;
+  const char* left;  // what stop leaves mounted at /srv ("" nothing), when it succeeds
+} kMatrix[] = {
+    {"nothing mounted", [](Fixture&) { return Config(); }, ExitCode::kSuccess, ExitCode::kSuccess,
+     ExitCode::kNotRunning, ExitCode::kNotRunning, ExitCode::kSuccess, ""},
+    {"nothing mounted, device missing, no state",
+     [](Fixture& f) {
+       f.sys.paths.erase("/dev/loop3");
+       return Config();
+     },
+     ExitCode::kErrInstalled, ExitCode::kSuccess, ExitCode::kNotRunning, ExitCode::kNotRunning,
+     ExitCode::kErrInstalled, ""},
+    {"ours, started", [](Fixture& f) { return Started(f, Config()); }, ExitCode::kSuccess,
+     ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess, ""},
+    {"ours, no state (started by an older agent)",
+     [](Fixture& f) {
+       f.sys.MountOurs();
+       return Config();
+     },
+     ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess,
+     ExitCode::kSuccess, ""},
+    {"symlink repointed after start",
+     [](Fixture& f) {
+       StorageConfig c = Started(f, LinkTo(f, "/dev/loop3"));
+       LinkTo(f, "/dev/loop4");
+       return c;
+     },
+     ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess,
+     ExitCode::kSuccess, ""},
+    {"symlink gone after start",
+     [](Fixture& f) {
+       StorageConfig c = Started(f, LinkTo(f, "/dev/loop3"));
+       f.sys.paths.erase(kLink);
+       return c;
+     },
+     ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess,
+     ExitCode::kErrInstalled, ""},
+    {"symlink repointed, no state: another filesystem is not ours",
+     [](Fixture& f) {
+       StorageConfig c = Started(f, LinkTo(f, "/dev/loop3"));
+       f.sys.state.clear();
+       LinkTo(f, "/dev/loop4");
+       return c;
+     },
+     ExitCode::kErrGeneric, ExitCode::kSuccess, ExitCode::kErrGeneric, ExitCode::kNotRunning,
+     ExitCode::kSuccess, "/dev/loop3"},
+    {"device gone, no state: ours by the configured path",
+     [](Fixture& f) {
+       f.sys.MountOurs();
+       f.sys.paths.erase("/dev/loop3");
+       return Config();
+     },
+     ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kErrGeneric, ExitCode::kErrGeneric,
+     ExitCode::kErrInstalled, ""},
+    {"btrfs through a symlink",
+     [](Fixture& f) {
+       f.sys.paths["/dev/loop5"] = {.exists = true, .is_block = true, .rdev = makedev(7, 5)};
+       f.sys.fs_types["/dev/loop5"] = "btrfs";
+       f.sys.uuids["/dev/loop5"] = "b7f5";
+       return Started(f, LinkTo(f, "/dev/loop5"));
+     },
+     ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess,
+     ExitCode::kSuccess, ""},
+    {"btrfs, symlink repointed, no state: the UUID tells",
+     [](Fixture& f) {
+       f.sys.paths["/dev/loop5"] = {.exists = true, .is_block = true, .rdev = makedev(7, 5)};
+       f.sys.fs_types["/dev/loop5"] = "btrfs";
+       f.sys.uuids["/dev/loop5"] = "b7f5";
+       f.sys.paths["/dev/loop6"] = {.exists = true, .is_block = true, .rdev = makedev(7, 6)};
+       f.sys.fs_types["/dev/loop6"] = "btrfs";
+       f.sys.uuids["/dev/loop6"] = "b7f5";  // another path to the same filesystem
+       StorageConfig c = Started(f, LinkTo(f, "/dev/loop5"));
+       f.sys.state.clear();
+       LinkTo(f, "/dev/loop6");
+       return c;
+     },
+     ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess,
+     ExitCode::kSuccess, ""},
+    {"stacked: tmpfs over ours",
+     [](Fixture& f) {
+       StorageConfig c = Started(f, Config());
+       f.sys.mounts.push_back(Over(f, Entry(60, kAnon, "pmmt-over", "/srv", "tmpfs")));
+       return c;
+     },
+     ExitCode::kErrGeneric, ExitCode::kSuccess, ExitCode::kErrGeneric, ExitCode::kErrGeneric,
+     ExitCode::kSuccess, ""},
+    {"stacked, no state, device gone",
+     [](Fixture& f) {
+       f.sys.MountOurs();
+       f.sys.mounts.push_back(Over(f, Entry(60, kLoop4, "/dev/loop4", "/srv", "xfs")));
+       f.sys.paths.erase("/dev/loop3");
+       return Config();
+     },
+     ExitCode::kErrGeneric, ExitCode::kSuccess, ExitCode::kErrGeneric, ExitCode::kErrGeneric,
+     ExitCode::kErrInstalled, ""},
+    {"foreign tmpfs at the directory, device missing",
+     [](Fixture& f) {
+       f.sys.mounts.push_back(Entry(60, kAnon, "pmmt-other", "/srv", "tmpfs"));
+       f.sys.paths.erase("/dev/loop3");
+       return Config();
+     },
+     ExitCode::kErrInstalled, ExitCode::kSuccess, ExitCode::kErrGeneric, ExitCode::kNotRunning,
+     ExitCode::kErrInstalled, "pmmt-other"},
+    {"foreign block filesystem at the directory, device present",
+     [](Fixture& f) {
+       f.sys.mounts.push_back(Entry(60, kLoop4, "/dev/loop4", "/srv", "xfs"));
+       return Config();
+     },
+     ExitCode::kErrGeneric, ExitCode::kSuccess, ExitCode::kErrGeneric, ExitCode::kNotRunning,
+     ExitCode::kSuccess, "/dev/loop4"},
+    {"unknown block filesystem at the directory: device gone, no state",
+     [](Fixture& f) {
+       f.sys.mounts.push_back(Entry(60, kLoop4, "/dev/loop4", "/srv", "xfs"));
+       f.sys.paths.erase("/dev/loop3");
+       return Config();
+     },
+     ExitCode::kErrInstalled, ExitCode::kErrGeneric, ExitCode::kErrGeneric, ExitCode::kErrGeneric,
+     ExitCode::kErrInstalled, ""},
+    {"abandoned mount child alive",
+     [](Fixture& f) {
+       f.sys.abandon = ProcessIdentity{4242, 99};
+       f.sys.child_ends = false;
+       REQUIRE(f.Start().code() == ExitCode::kErrGeneric);
+       f.sys.abandon.reset();
+       return Config();
+     },
+     ExitCode::kErrGeneric, ExitCode::kErrGeneric, ExitCode::kErrGeneric, ExitCode::kErrGeneric,
+     ExitCode::kSuccess, ""},
+    {"abandoned mount child that attaches the filesystem later",
+     [](Fixture& f) {
+       f.sys.abandon = ProcessIdentity{4242, 99};
+       REQUIRE(f.Start().code() == ExitCode::kErrGeneric);
+       f.sys.abandon.reset();
+       f.sys.late_mounts = {Entry(70, kLoop3, "/dev/loop3", "/srv")};
+       return Config();
+     },
+     ExitCode::kErrGeneric, ExitCode::kSuccess, ExitCode::kErrGeneric, ExitCode::kErrGeneric,
+     ExitCode::kSuccess, ""},
+    {"abandoned mount child gone, nothing mounted",
+     [](Fixture& f) {
+       f.sys.abandon = ProcessIdentity{4242, 99};
+       REQUIRE(f.Start().code() == ExitCode::kErrGeneric);
+       f.sys.abandon.reset();
+       f.sys.alive.clear();
+       return Config();
+     },
+     ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kNotRunning, ExitCode::kNotRunning,
+     ExitCode::kSuccess, ""},
+    {"clone of ext4",
+     [](Fixture&) {
+       StorageConfig c = Config();
+       c.clone = true;
+       return c;
+     },
+     ExitCode::kErrConfigured, ExitCode::kSuccess, ExitCode::kNotRunning, ExitCode::kNotRunning,
+     ExitCode::kErrConfigured, ""},
+    {"clone of a bind mount",
+     [](Fixture& f) {
+       f.sys.mounts.push_back(Entry(30, kRootDev, "/dev/vda1", "/data", "ext4"));
+       StorageConfig c = Config("/data/pmm");
+       c.clone = true;
+       return c;
+     },
+     ExitCode::kErrConfigured, ExitCode::kSuccess, ExitCode::kNotRunning, ExitCode::kNotRunning,
+     ExitCode::kErrConfigured, ""},
+    {"UUID= device, libblkid hangs, started",
+     [](Fixture& f) {
+       StorageConfig c = Started(f, Config("UUID=1234"));
+       f.sys.blkid_hangs = true;
+       return c;
+     },
+     ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess, ExitCode::kSuccess,
+     ExitCode::kErrGeneric, ""},
+};
+
+}  // namespace
+
+TEST_CASE("the action x situation matrix") {
+  enum { kStart, kStop, kMonitor, kProbe, kValidate };
+  for (const auto& row : kMatrix) {
+    for (int action : {kStart, kStop, kMonitor, kProbe, kValidate}) {
+      static const char* const kNames[] = {"start", "stop", "monitor", "probe", "validate-all"};
+      INFO(row.name << ": " << kNames[action]);
+      Fixture f;
+      StorageConfig c = row.setup(f);
+      Status s;
+      ExitCode want{};
+      // As the dispatcher runs them: the agent's validation first.
+      switch (action) {
+        case kStart:
+          s = f.Validate("start", false, c);
+          if (s.ok()) s = f.Start(c);
+          want = row.start;
+          break;
+        case kStop:
+          s = f.Validate("stop", false, c);
+          if (s.ok()) s = f.Stop(c);
+          want = row.stop;
+          break;
+        case kMonitor:
+        case kProbe:
+          s = f.Validate("monitor", action == kProbe, c);
+          if (s.ok()) s = f.Monitor(0, action == kProbe, c);
+          want = action == kProbe ? row.probe : row.monitor;
+          break;
+        default: s = f.Validate("validate-all", false, c), want = row.validate; break;
+      }
+      INFO(s.reason());
+      CHECK(s.code() == want);
+      if (action == kStop && s.ok()) {
+        const MountEntry* left = MountTable(f.sys.mounts).At("/srv");
+        CHECK((left == nullptr ? std::string() : left->source) == row.left);
+        CHECK(f.sys.state.count(kState) == 0);
+      }
+      if (action == kStop && !s.ok()) CHECK_FALSE(s.reason().empty());
+    }
+  }
+}
+
+TEST_CASE("start records what it mounted; stop forgets it") {
+  Fixture f;
+  StorageConfig c = LinkTo(f, "/dev/loop3");
+  REQUIRE(f.Start(c).ok());
+  auto r = ParseMountRecord(f.sys.state.at(kState));
+  REQUIRE(r.has_value());
+  CHECK(r->directory == "/srv");
+  CHECK(r->device == "/dev/loop3");
+  CHECK(r->rdev == kLoop3);
+  CHECK(r->uuid == "1234");
+  CHECK(r->fstype == "ext4");
+  CHECK(r->mount_id == f.sys.mounts.back().id);
+  CHECK(r->devno == kLoop3);
+  CHECK(r->source == "/dev/loop3");
+  CHECK_FALSE(r->child.has_value());
+  REQUIRE(f.Stop(c).ok());
+  CHECK(f.sys.state.empty());
+}
+
+TEST_CASE("btrfs: a symlink device starts, and the record keeps its anonymous number") {
+  Fixture f;
+  f.sys.paths["/dev/loop5"] = {.exists = true, .is_block = true, .rdev = makedev(7, 5)};
+  f.sys.fs_types["/dev/loop5"] = "btrfs";
+  f.sys.uuids["/dev/loop5"] = "b7f5";
+  StorageConfig c = LinkTo(f, "/dev/loop5");
+  REQUIRE(f.Start(c).ok());
+  auto r = ParseMountRecord(f.sys.state.at(kState));
+  REQUIRE(r.has_value());
+  CHECK(r->devno == kAnon);
+  CHECK(r->uuid == "b7f5");
+  f.sys.paths.erase(kLink);
+  REQUIRE(f.Stop(c).ok());
+  CHECK(f.sys.unmounted == std::vector<std::string>{"/srv"});
+}
+
+TEST_CASE("stop unmounts a stack down to ours, and leaves what lies below") {
+  Fixture f;
+  f.sys.mounts.push_back(Entry(50, kAnon, "pmmt-below", "/srv", "tmpfs"));
+  f.sys.mounts.push_back(Over(f, Entry(51, kLoop3, "/dev/loop3", "/srv")));
+  f.sys.mounts.push_back(Over(f, Entry(52, makedev(0, 61), "pmmt-over", "/srv", "tmpfs")));
+  f.sys.mounts.push_back(Over(f, Entry(53, makedev(0, 62), "pmmt-over2", "/srv", "tmpfs")));
+  REQUIRE(f.Stop().ok());
+  CHECK(f.sys.unmounted == std::vector<std::string>{"/srv", "/srv", "/srv"});
+  REQUIRE(MountTable(f.sys.mounts).At("/srv") != nullptr);
+  CHECK(MountTable(f.sys.mounts).At("/srv")->source == "pmmt-below");
+}
+
+TEST_CASE("the abandoned mount: recorded, waited for, then unmounted") {
+  Fixture f;
+  f.sys.abandon = ProcessIdentity{4242, 99};
+  Status s = f.Start();
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::Contains("process 4242, which stop waits for"));
+  auto r = ParseMountRecord(f.sys.state.at(kState));
+  REQUIRE(r.has_value());
+  REQUIRE(r->child.has_value());
+  CHECK(*r->child == ProcessIdentity{4242, 99});
+  f.sys.abandon.reset();
+
+  SECTION("while it runs, stop fails and says why") {
+    f.sys.child_ends = false;
+    Status stop = f.Stop();
+    CHECK(stop.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(stop.reason(), Catch::Contains("still runs (process 4242"));
+    CHECK(f.sys.state.count(kState) == 1);
+  }
+  SECTION("once it has mounted, stop unmounts") {
+    f.sys.late_mounts = {Entry(70, kLoop3, "/dev/loop3", "/srv")};
+    REQUIRE(f.Stop().ok());
+    CHECK(f.sys.waits == 1);
+    CHECK(f.sys.unmounted == std::vector<std::string>{"/srv"});
+    CHECK(f.sys.state.empty());
+  }
+}
+
+TEST_CASE("monitor with a record needs no libblkid") {
+  Fixture f;
+  StorageConfig c = Started(f, Config("UUID=1234"));
+  int before = f.sys.blkid_calls;
+  CHECK(f.Monitor(0, false, c).ok());
+  CHECK(f.sys.blkid_calls == before);
+  // Without it, a hung libblkid is a failure with its reason, not a hang.
+  f.sys.state.clear();
+  f.sys.blkid_hangs = true;
+  Status s = f.Monitor(0, false, c);
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::Contains("no answer within"));
+}
+
+TEST_CASE("mount records round-trip and refuse what is not one") {
+  MountRecord r{.directory = "/srv",
+                .configured = "UUID=b7f5",
+                .device = "/dev/loop3",
+                .rdev = kLoop3,
+                .fstype = "btrfs",
+                .uuid = "b7f5",
+                .mount_id = 812,
+                .devno = kAnon,
+                .source = "/dev/loop3",
+                .root = "/",
+                .child = ProcessIdentity{77, 123456}};
+  auto back = ParseMountRecord(FormatMountRecord(r));
+  REQUIRE(back.has_value());
+  CHECK(back->directory == r.directory);
+  CHECK(back->configured == "UUID=b7f5");
+  CHECK(back->rdev == r.rdev);
+  CHECK(back->devno == r.devno);
+  CHECK(back->mount_id == 812);
+  CHECK(back->uuid == "b7f5");
+  CHECK(back->child == r.child);
+  std::string text = FormatMountRecord(r);
+  CHECK_FALSE(ParseMountRecord(text.substr(0, text.size() - 3)).has_value());  // cut short
+  CHECK_FALSE(ParseMountRecord("hello\n").has_value());
+  CHECK_FALSE(ParseMountRecord("").has_value());
+  CHECK_FALSE(ParseMountRecord("directory=/srv\nrdev=x\n").has_value());
+}
+
+TEST_CASE("a record written for another device or directory says nothing") {
+  Fixture f;
+  f.sys.mounts.push_back(Entry(30, kRootDev, "/dev/vda1", "/data", "ext4"));
+  f.sys.paths["/data/other"] = {.exists = true, .is_dir = true};
+  REQUIRE(f.Start(Config("/data/pmm")).ok());
+  // The same resource with another device parameter: the bind of
+  // /data/pmm at /srv is not a bind of /data/other.
+  CHECK(f.Monitor(0, false, Config("/data/other")).code() == ExitCode::kErrGeneric);
+  CHECK(f.Monitor(0, true, Config("/data/other")).code() == ExitCode::kNotRunning);
+  StorageConfig elsewhere = Config("/data/pmm");
+  elsewhere.directory = "/srv2";
+  CHECK(f.Monitor(0, false, elsewhere).code() == ExitCode::kNotRunning);
+}
+
+TEST_CASE("a mount child left by a start with another device parameter still holds stop") {
+  Fixture f;
+  f.sys.abandon = ProcessIdentity{4242, 99};
+  REQUIRE(f.Start().code() == ExitCode::kErrGeneric);
+  f.sys.abandon.reset();
+  f.sys.child_ends = false;
+  Status s = f.Stop(Config("/dev/loop4"));
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::Contains("'/dev/loop3' that start abandoned"));
+  CHECK(f.Monitor(0, true, Config("/dev/loop4")).code() == ExitCode::kErrGeneric);
+}
 TEST_CASE("stop: other mount namespaces") {
   SECTION("our unmount looks for users of the filesystem in every namespace") {
     Fixture f;

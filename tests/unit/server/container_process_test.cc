@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "pmmha/server/container_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+using namespace pmmha;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST_CASE("the identity record round-trips; junk is no record") {
+  ContainerIdentity id{"3f2a", 4242, 987654};
+  auto back = ParseIdentity(FormatIdentity(id));
+  REQUIRE(back);
+  CHECK(back->id == "3f2a");
+  CHECK(back->pid == 4242);
+  CHECK(back->start_time == 987654);
+  CHECK_FALSE(ParseIdentity(""));
+  CHECK_FALSE(ParseIdentity("abc"));
+  CHECK_FALSE(ParseIdentity("abc 0 5"));
+}
+
+TEST_CASE("the start time is field 22 of /proc/PID/stat, counted after the command") {
+  static const struct {
+    const char* stat;
+    long long start;  // -1: nothing
+  } cases[] = {
+      {"42 (sleep) S 1 42 42 0 -1 4194560 96 0 0 0 0 0 0 0 20 0 1 0 123456 2232320 128", 123456},
+      {"42 (a b) c) R 1 42 42 0 -1 4194560 96 0 0 0 0 0 0 0 20 0 1 0 77 2232320 128", 77},
+      {"42 (pmm) Z 1 42 42 0 -1 4194560 96 0 0 0 0 0 0 0 20 0 1 0 77 0 0", -1},
+      {"42 (short) S 1 42", -1},
+      {"garbage", -1},
+  };
+  for (const auto& c : cases) {
+    INFO(c.stat);
+    auto t = ParseStatStartTime(c.stat);
+    if (c.start < 0) {
+      CHECK_FALSE(t);
+    } else {
+      REQUIRE(t);
+      CHECK(*t == static_cast<unsigned long long>(c.start));
+    }
+  }
+}
+
+namespace {
+
+// A child that sleeps; with `ignore_term` it survives SIGTERM.
+pid_t Spawn(bool ignore_term) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    // Not Catch's handlers, which the child inherits.
+    signal(SIGTERM, ignore_term ? SIG_IGN : SIG_DFL);
+    for (;;) pause();
+  }
+  return pid;
+}
+
+}  // namespace
+
+TEST_CASE("a live process is terminated, one that ignores SIGTERM killed after the grace") {
+  auto control = MakeProcessControl();
+  for (bool ignore_term : {false, true}) {
+    INFO("ignores SIGTERM: " << ignore_term);
+    pid_t pid = Spawn(ignore_term);
+    REQUIRE(pid > 0);
+    usleep(20000);  // let it install its handler
+    auto start = control->StartTime(pid);
+    REQUIRE(start);
+    ContainerIdentity id{"c", pid, *start};
+    CHECK(control->IsAlive(id));
+    auto t0 = std::chrono::steady_clock::now();
+    CHECK(control->Terminate(id, seconds(1), Deadline::After(milliseconds(5000))).ok());
+    auto took = std::chrono::steady_clock::now() - t0;
+    // Gone means gone: the zombie counts as exited before we reap it.
+    CHECK_FALSE(control->IsAlive(id));
+    CHECK((took >= milliseconds(900)) == ignore_term);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WTERMSIG(status) == (ignore_term ? SIGKILL : SIGTERM));
+  }
+}
+
+TEST_CASE("a pid reused by another process is not signalled") {
+  auto control = MakeProcessControl();
+  pid_t pid = Spawn(false);
+  REQUIRE(pid > 0);
+  auto start = control->StartTime(pid);
+  REQUIRE(start);
+  ContainerIdentity other{"c", pid, *start + 1};  // recorded for an older process
+  CHECK_FALSE(control->IsAlive(other));
+  CHECK(control->Terminate(other, seconds(1), Deadline::After(milliseconds(2000))).ok());
+  CHECK(control->StartTime(pid));  // untouched
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  CHECK_FALSE(control->StartTime(pid));
+}
