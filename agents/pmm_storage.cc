@@ -106,7 +106,12 @@ const ParamSpec kForceUnmount{
     .longdesc =
         "true: SIGTERM the processes using the mount, then SIGKILL; safe: the same "
         "(the search for users never touches the filesystem, so it cannot block); "
-        "false: signal nobody, only retry the unmount until the stop timeout.",
+        "false: signal nobody, only retry the unmount until the stop timeout. Users are "
+        "looked for in every mount namespace (services with PrivateTmp or ProtectSystem, "
+        "containers), by the filesystem's device number. A namespace that merely has a copy of "
+        "the mount, with no process using it, gets the mount unmounted inside it (no process is "
+        "killed for that, whatever this parameter says); stop fails while any namespace still "
+        "has the filesystem mounted, since another node must not mount it then.",
     .choices = {"true", "safe", "false"},
 };
 const ParamSpec kTermGrace{

@@ -633,12 +633,18 @@ Status Storage::UnmountOne(const std::string& target, bool may_detach, dev_t dev
     MountUserQuery query;
     query.paths = {target};
     query.maps_device = devno;
+    // The filesystem in every mount namespace: a slave copy of our mount (a
+    // service with PrivateTmp, a container with an rslave bind) that a
+    // process uses makes our unmount busy, under mount IDs and paths of its
+    // own. (A bind mount, devno 0, is judged in our namespace only: its
+    // source filesystem's other users are not ours to end.)
+    query.filesystem.devno = devno;
     if (auto table = sys_.ReadMounts()) {
       for (const MountEntry& e : table->entries()) {
         if (PathIsWithin(e.target, target)) query.mount_ids.push_back(e.id);
       }
     }
-    return sys_.FindUsers(query);
+    return sys_.FindUsers(query, ScanDeadline(deadline));
   };
   std::string what = fmt::format("unmount of {}", Quote(target));
   // A bind mount may be detached as a last resort (its source filesystem
@@ -656,14 +662,50 @@ Status Storage::UnmountOne(const std::string& target, bool may_detach, dev_t dev
 }
 
 Status Storage::DrainHolders(dev_t devno, const Deadline& deadline) {
+  // Our mounts are gone, but other mount namespaces may still have the
+  // filesystem: slave copies follow our unmount, private ones (unshare -m,
+  // a container made with its own propagation) do not. Processes that use
+  // it are ended as any user; in a namespace that merely has the mount, the
+  // mount is taken out inside it (setns, umount): nobody is killed for
+  // having a copy of the mount table.
+  const FilesystemRef fs{.devno = devno, .root = "/"};
+  std::string left;  // what still has it, for the reason
   EscalationStep step;
-  step.attempt = [&]() {
-    return sys_.FindHolders(devno).empty() ? Attempt::Done() : Attempt::Busy();
+  step.users = [&]() {
+    MountUserQuery query;
+    query.maps_device = devno;
+    query.filesystem = fs;
+    return sys_.FindUsers(query, ScanDeadline(deadline));
   };
-  step.users = [&]() { return sys_.FindHolders(devno); };
-  return Escalate(
+  step.attempt = [&]() {
+    auto spaces = sys_.FindNamespaceMounts(fs, deadline);
+    if (!spaces) return Attempt::Failed(spaces.status().reason());
+    if (spaces->empty()) return Attempt::Done();
+    left = DescribeNamespaces(*spaces);
+    // Users first: unmounting under them would only hide them.
+    if (!step.users().empty()) return Attempt::Busy();
+    for (const NamespaceMounts& space : *spaces) {
+      log_.Info(
+          "{} is still mounted in the mount namespace of {} ({}), used by no process: "
+          "unmounting it there",
+          Quote(config_.device.Describe()), space.pid, space.comm);
+      if (Status s = sys_.UnmountInNamespace(space, deadline); !s.ok()) {
+        log_.Warn("{}", s.reason());
+        left = s.reason();
+        return Attempt::Busy();
+      }
+    }
+    auto after = sys_.FindNamespaceMounts(fs, deadline);
+    if (!after) return Attempt::Failed(after.status().reason());
+    if (after->empty()) return Attempt::Done();
+    left = DescribeNamespaces(*after);
+    return Attempt::Busy();
+  };
+  Status s = Escalate(
       fmt::format("release of {} by other mount namespaces", Quote(config_.device.Describe())),
       step, sys_, config_.stop, deadline, log_);
+  if (s.ok() || left.empty()) return s;
+  return Status::Error("{}; still mounted: {}", s.reason(), left);
 }
 
 Status Storage::Stop(const Deadline& deadline) {

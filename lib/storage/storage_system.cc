@@ -524,10 +524,42 @@ class RealStorageSystem final : public StorageSystem {
         [&](ChildProgress& progress) { return WriteReadRemove(path, direct_io, progress); });
   }
 
-  std::vector<ProcUser> FindUsers(const MountUserQuery& query) override {
-    return procs_.FindUsers(query);
+  // The /proc scans run in a child bounded by the deadline (see
+  // RunBoundedScan); the namespace's unmount too (setns changes the caller).
+  std::vector<ProcUser> FindUsers(const MountUserQuery& query, const Deadline& deadline) override {
+    ScanOutput scan =
+        RunBoundedScan("search for the filesystem's users", deadline, [&](const ScanEmit& emit) {
+          procs_.FindUsers(query, [&](const ProcUser& user) { emit(EncodeUser(user)); });
+        });
+    std::vector<ProcUser> users;
+    DecodeScan(scan.text, &users, nullptr);
+    return users;
   }
-  std::vector<ProcUser> FindHolders(dev_t devno) override { return procs_.FindHolders(devno); }
+
+  Result<std::vector<NamespaceMounts>> FindNamespaceMounts(const FilesystemRef& fs,
+                                                           const Deadline& deadline) override {
+    ScanOutput scan =
+        RunBoundedScan("search for other mount namespaces", deadline, [&](const ScanEmit& emit) {
+          for (const NamespaceMounts& space : procs_.FindNamespaceMounts(fs)) {
+            emit(EncodeNamespace(space));
+          }
+        });
+    if (!scan.complete) return Status::Error("{}", scan.error);
+    std::vector<NamespaceMounts> spaces;
+    if (!DecodeScan(scan.text, nullptr, &spaces)) {
+      return Status::Error("search for other mount namespaces: unreadable result");
+    }
+    return spaces;
+  }
+
+  Status UnmountInNamespace(const NamespaceMounts& space, const Deadline& deadline) override {
+    return RunBoundedCheck(
+        fmt::format("unmount in the mount namespace of {} ({})", space.pid, space.comm), deadline,
+        [&](ChildProgress& progress) {
+          return procs_.UnmountInNamespace(space,
+                                           [&](const std::string& step) { progress.Step(step); });
+        });
+  }
 
   void Signal(pid_t pid, int signal) override { control_.Signal(pid, signal); }
   bool WaitExit(const std::vector<pid_t>& pids, const Deadline& until) override {

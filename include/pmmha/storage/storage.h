@@ -177,8 +177,17 @@ class StorageSystem : public ProcessControl {
   virtual Status CheckWritable(const std::string& dir, const std::string& name, bool direct_io,
                                const Deadline& deadline) = 0;
 
-  virtual std::vector<ProcUser> FindUsers(const MountUserQuery& query) = 0;
-  virtual std::vector<ProcUser> FindHolders(dev_t devno) = 0;
+  // Processes using the mounts of `query`, in every mount namespace, from
+  // /proc alone; bounded by `deadline` (a scan cut short gives those found).
+  virtual std::vector<ProcUser> FindUsers(const MountUserQuery& query,
+                                          const Deadline& deadline) = 0;
+  // The mount namespaces other than ours that have `fs` mounted; an error
+  // when /proc could not be read whole before `deadline`.
+  virtual Result<std::vector<NamespaceMounts>> FindNamespaceMounts(const FilesystemRef& fs,
+                                                                   const Deadline& deadline) = 0;
+  // Unmounts `space.mounts` inside that namespace (see
+  // ProcScanner::UnmountInNamespace), bounded by `deadline`.
+  virtual Status UnmountInNamespace(const NamespaceMounts& space, const Deadline& deadline) = 0;
 };
 
 // The real system: libmount, libblkid, /proc, forked probes.

@@ -156,9 +156,121 @@ TEST_CASE("paths of another mount namespace are not compared, mount ids are") {
   CHECK(users[0].how == "open file");
 }
 
-TEST_CASE("holders: processes whose other namespace still mounts the device") {
+namespace {
+
+// Another namespace's view of the filesystem: its own mount IDs, and here
+// its own mount point too.
+constexpr const char* kSlaveMounts =
+    "60 1 254:1 / / rw - ext4 /dev/vda1 rw\n"
+    "61 60 7:3 / /var/lib/pmm rw master:3 - ext4 /dev/loop3 rw\n"
+    "62 61 0:44 / /var/lib/pmm/tmp rw - tmpfs tmpfs rw\n";
+
+MountUserQuery FilesystemQuery(dev_t devno = makedev(7, 3)) {
+  MountUserQuery q = BlockQuery();
+  q.filesystem.devno = devno;
+  return q;
+}
+
+}  // namespace
+
+TEST_CASE("other namespaces: users are found by the filesystem, not by our IDs and paths") {
   FakeProc proc;
-  const char* with = "50 1 7:3 / /srv rw - ext4 /dev/loop3 rw\n";
+  proc.Process(400, "svc-shell", kOtherNs)
+      .Mountinfo(400, kSlaveMounts)
+      .Link(400, "cwd", "/var/lib/pmm/data")
+      .Process(401, "svc-db", kOtherNs)
+      .Mountinfo(401, kSlaveMounts)
+      .OpenFile(401, 5, 61)
+      .Process(402, "svc-tmp", kOtherNs)
+      .Mountinfo(402, kSlaveMounts)
+      .Link(402, "cwd", "/var/lib/pmm/tmp/x")
+      .OpenFile(402, 3, 62)
+      .Process(403, "svc-srv", kOtherNs)
+      .Mountinfo(403, kSlaveMounts)
+      .Link(403, "cwd", "/srv")
+      .Process(404, "svc-exe", kOtherNs)
+      .Mountinfo(404, kSlaveMounts)
+      .Link(404, "exe", "/var/lib/pmm/bin/tool (deleted)")
+      .Process(405, "svc-map", kOtherNs)
+      .Mountinfo(405, kSlaveMounts)
+      .Map(405, "07:03", "77", "/var/lib/pmm/lib.so");
+  ProcScanner scanner(proc.root(), kSelf);
+  SECTION("before: only our mount IDs, so nobody there is found") {
+    CHECK(scanner.FindUsers(BlockQuery()).size() == 1);  // the map, by device
+  }
+  SECTION("by the filesystem: cwd, open file, executable, map; not a tmpfs below it") {
+    std::vector<ProcUser> reported;
+    auto users =
+        scanner.FindUsers(FilesystemQuery(), [&](const ProcUser& u) { reported.push_back(u); });
+    CHECK(HowOf(users, 400) == "cwd");
+    CHECK(HowOf(users, 401) == "open file");
+    CHECK(HowOf(users, 402) == "");
+    CHECK(HowOf(users, 403) == "");  // /srv is not our filesystem there
+    CHECK(HowOf(users, 404) == "executable");
+    CHECK(HowOf(users, 405) == "memory map");
+    CHECK(users.size() == 4);
+    CHECK(reported.size() == 4);
+    CHECK(users[0].ns == kOtherNs);
+  }
+}
+
+TEST_CASE("other namespaces: a process chrooted there is judged from its root") {
+  FakeProc proc;
+  // The namespace's mount table as a process with root "/" sees it, and one
+  // chrooted below /var/lib/c: mount points relative to its root.
+  proc.Process(410, "init", kOtherNs)
+      .Mountinfo(410,
+                 "70 1 254:1 / / rw - ext4 /dev/vda1 rw\n"
+                 "71 70 7:3 / /var/lib/c/srv rw - ext4 /dev/loop3 rw\n")
+      .Process(411, "chrooted", kOtherNs)
+      .Link(411, "root", "/var/lib/c")
+      .Link(411, "cwd", "/var/lib/c/srv/db")
+      .Mountinfo(411, "71 70 7:3 / /srv rw - ext4 /dev/loop3 rw\n")
+      .Process(412, "jailed", kOtherNs)
+      .Link(412, "root", "/var/lib/c/srv");
+  ProcScanner scanner(proc.root(), kSelf);
+  auto users = scanner.FindUsers(FilesystemQuery());
+  CHECK(HowOf(users, 410) == "");
+  CHECK(HowOf(users, 411) == "cwd");
+  CHECK(HowOf(users, 412) == "root");
+}
+
+TEST_CASE("an anonymous device (btrfs) is recognised by the block device it was mounted from") {
+  FakeProc proc;
+  const char* btrfs =
+      "80 1 254:1 / / rw - ext4 /dev/vda1 rw\n"
+      "81 80 0:39 / /srv rw - btrfs /dev/loop5 rw,subvolid=5,subvol=/\n";
+  proc.Process(420, "holder", kOtherNs)
+      .Mountinfo(420, btrfs)
+      .OpenFile(420, 3, 81)
+      .Process(421, "mapper", "mnt:[4026533001]")
+      .Mountinfo(421, btrfs)
+      .Map(421, "00:27", "256", "/srv/x");
+  ProcScanner::SourceDevice loop5 = [](const std::string& source) -> dev_t {
+    return source == "/dev/loop5" ? makedev(7, 5) : 0;
+  };
+  ProcScanner scanner(proc.root(), kSelf, loop5);
+  // The agent may know the block device's number or the filesystem's.
+  for (dev_t devno : {makedev(7, 5), makedev(0, 39)}) {
+    INFO(major(devno) << ":" << minor(devno));
+    auto users = scanner.FindUsers(FilesystemQuery(devno));
+    CHECK(HowOf(users, 420) == "open file");
+    CHECK(HowOf(users, 421) == "memory map");  // maps show the superblock's 0:39
+    auto spaces = scanner.FindNamespaceMounts({.devno = devno, .root = "/"});
+    CHECK(spaces.size() == 2);
+  }
+  // A filesystem with a real device number is never matched by its source.
+  proc.Mountinfo(420, "90 1 8:1 / /srv rw - ext4 /dev/loop5 rw\n");
+  CHECK(ProcScanner(proc.root(), kSelf, loop5).FindNamespaceMounts({makedev(7, 5), "/"}).size() ==
+        1);
+}
+
+TEST_CASE("namespaces that have the filesystem mounted, deepest mount first") {
+  FakeProc proc;
+  const char* with =
+      "50 1 254:1 / / rw - ext4 /dev/vda1 rw\n"
+      "51 50 7:3 / /srv rw - ext4 /dev/loop3 rw\n"
+      "52 51 7:3 /sub /srv/a/b rw - ext4 /dev/loop3 rw\n";
   const char* without = "60 1 254:1 / / rw - ext4 /dev/vda1 rw\n";
   proc.Process(500, "conmon", kOtherNs)
       .Mountinfo(500, with)
@@ -169,12 +281,87 @@ TEST_CASE("holders: processes whose other namespace still mounts the device") {
       .Process(503, "ours")
       .Mountinfo(503, with);
   ProcScanner scanner(proc.root(), kSelf);
-  auto holders = scanner.FindHolders(makedev(7, 3));
-  REQUIRE(holders.size() == 2);
-  CHECK(holders[0].pid == 500);
-  CHECK(holders[1].pid == 501);
-  CHECK(holders[0].how == "mount namespace");
-  CHECK(scanner.FindHolders(makedev(8, 1)).empty());
+  auto spaces = scanner.FindNamespaceMounts({.devno = makedev(7, 3), .root = "/"});
+  REQUIRE(spaces.size() == 1);
+  CHECK(spaces[0].ns == kOtherNs);
+  CHECK(spaces[0].pid == 500);
+  CHECK(spaces[0].comm == "conmon");
+  REQUIRE(spaces[0].mounts.size() == 2);
+  CHECK(spaces[0].mounts[0].id == 52);
+  CHECK(spaces[0].mounts[0].target == "/srv/a/b");
+  CHECK(spaces[0].mounts[1].id == 51);
+  CHECK(DescribeNamespaces(spaces) == "'/srv/a/b' '/srv' in the mount namespace of 500 (conmon)");
+  CHECK(scanner.FindNamespaceMounts({.devno = makedev(8, 1), .root = "/"}).empty());
+  SECTION("a bind mount's root narrows it to that directory of the filesystem") {
+    CHECK(scanner.FindNamespaceMounts({.devno = makedev(7, 3), .root = "/sub"})[0].mounts.size() ==
+          1);
+    CHECK(scanner.FindNamespaceMounts({.devno = makedev(7, 3), .root = "/other"}).empty());
+  }
+  SECTION("the namespace is read from a process whose root is the namespace's") {
+    proc.Link(500, "root", "/var/lib/c").Mountinfo(500, "");
+    auto again = scanner.FindNamespaceMounts({.devno = makedev(7, 3), .root = "/"});
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].pid == 501);
+  }
+}
+
+TEST_CASE("the unmount in another namespace reads mount IDs and unescaped mount points") {
+  auto entries = ParseMountIds(
+      "60 1 254:1 / / rw - ext4 /dev/vda1 rw\n"
+      "61 60 7:3 / /srv/a\\040b rw master:3 - ext4 /dev/loop3 rw\n"
+      "62 61 0:44 / /srv/a\\040b/t\\134x rw - tmpfs tmpfs rw\n"
+      "garbage\n");
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[1].id == 61);
+  CHECK(entries[1].parent_id == 60);
+  CHECK(entries[1].target == "/srv/a b");
+  CHECK(entries[2].target == "/srv/a b/t\\x");
+}
+
+TEST_CASE("a scan's report survives the trip from the child") {
+  std::vector<ProcUser> users = {{12, "my\tcomm", "cwd", "mnt:[1]"}, {13, "b", "open file", ""}};
+  std::vector<NamespaceMounts> spaces = {
+      {.ns = "mnt:[2]", .pid = 7, .comm = "c", .mounts = {{5, "/srv/a b"}, {4, "/srv"}}}};
+  std::string text = EncodeUser(users[0]) + EncodeUser(users[1]) + EncodeNamespace(spaces[0]);
+  std::vector<ProcUser> u;
+  std::vector<NamespaceMounts> n;
+  REQUIRE(DecodeScan(text, &u, &n));
+  REQUIRE(u.size() == 2);
+  CHECK(u[0].pid == 12);
+  CHECK(u[0].comm == "my comm");
+  CHECK(u[0].how == "cwd");
+  CHECK(u[0].ns == "mnt:[1]");
+  CHECK(u[1].ns.empty());
+  REQUIRE(n.size() == 1);
+  CHECK(n[0].pid == 7);
+  REQUIRE(n[0].mounts.size() == 2);
+  CHECK(n[0].mounts[0].target == "/srv/a b");
+  CHECK_FALSE(DecodeScan("U\t12\n", &u, &n));
+  CHECK_FALSE(DecodeScan(text.substr(0, text.size() - 1), &u, &n));
+}
+
+TEST_CASE("a scan runs in a child bounded by the deadline") {
+  using std::chrono::milliseconds;
+  auto done = RunBoundedScan("scan", Deadline::After(milliseconds(2000)), [](const ScanEmit& emit) {
+    emit("a\n");
+    emit("b\n");
+  });
+  CHECK(done.complete);
+  CHECK(done.text == "a\nb\n");
+  auto cut = RunBoundedScan("scan", Deadline::After(milliseconds(200)), [](const ScanEmit& emit) {
+    emit("a\n");
+    emit("half");
+    sleep(5);
+  });
+  CHECK_FALSE(cut.complete);
+  CHECK(cut.text == "a\n");
+  CHECK_THAT(cut.error, Catch::Contains("scan"));
+  // A last line that merely ends in "E" is no end marker.
+  auto comm = RunBoundedScan("scan", Deadline::After(milliseconds(2000)),
+                             [](const ScanEmit& emit) { emit("U\t1\tcwd\t\tXE\n"); });
+  CHECK(comm.complete);
+  CHECK(comm.text == "U\t1\tcwd\t\tXE\n");
+  CHECK(ScanDeadline(Deadline::Expired()).Remaining() >= milliseconds(250));
 }
 
 TEST_CASE("a process that vanishes mid-scan is skipped, an empty /proc finds nobody") {

@@ -66,8 +66,13 @@ class FakeSystem final : public StorageSystem {
   Status readable, writable;
   // Stop side.
   std::map<std::string, std::vector<ProcUser>> users_of;  // mount point -> users
-  std::vector<ProcUser> holders;
+  std::vector<ProcUser> holders;  // users of the filesystem in other mount namespaces
   bool holders_die = true;
+  std::vector<NamespaceMounts> namespaces;  // other namespaces that have it mounted
+  bool namespaces_readable = true;
+  Status ns_unmount_result;
+  std::vector<std::string> ns_unmounted;  // "ns target"
+  std::vector<MountUserQuery> queries;
   bool busy_forever = false;
   // Records.
   std::vector<std::vector<std::string>> ran;
@@ -205,14 +210,30 @@ class FakeSystem final : public StorageSystem {
     checks.push_back("write " + dir + "/" + name + (direct ? " direct" : ""));
     return writable;
   }
-  std::vector<ProcUser> FindUsers(const MountUserQuery& q) override {
+  std::vector<ProcUser> FindUsers(const MountUserQuery& q, const Deadline&) override {
+    queries.push_back(q);
     std::vector<ProcUser> out;
     for (const auto& p : q.paths) {
       for (const auto& u : users_of[p]) out.push_back(u);
     }
+    // Users in other mount namespaces are found by the filesystem.
+    if (q.filesystem.devno != 0) out.insert(out.end(), holders.begin(), holders.end());
     return out;
   }
-  std::vector<ProcUser> FindHolders(dev_t) override { return holders; }
+  Result<std::vector<NamespaceMounts>> FindNamespaceMounts(const FilesystemRef& fs,
+                                                           const Deadline&) override {
+    if (!namespaces_readable) return Status::Error("search for other mount namespaces: timeout");
+    if (fs.devno == 0) return std::vector<NamespaceMounts>{};
+    return namespaces;
+  }
+  Status UnmountInNamespace(const NamespaceMounts& space, const Deadline&) override {
+    for (const auto& m : space.mounts) ns_unmounted.push_back(space.ns + " " + m.target);
+    if (!ns_unmount_result.ok()) return ns_unmount_result;
+    namespaces.erase(std::remove_if(namespaces.begin(), namespaces.end(),
+                                    [&](const NamespaceMounts& n) { return n.ns == space.ns; }),
+                     namespaces.end());
+    return Status::Ok();
+  }
   void Signal(pid_t pid, int sig) override {
     signals.emplace_back(pid, sig);
     for (auto& [target, users] : users_of) {
@@ -618,21 +639,26 @@ TEST_CASE("stop") {
     REQUIRE(f.Stop(Config("/data/pmm")).ok());
     CHECK(f.sys.unmounted == std::vector<std::string>{"/srv (lazy)"});
   }
-  SECTION("holders in other mount namespaces are stopped too") {
+  SECTION("a user in another mount namespace is ended, then the mount there is taken out") {
     Fixture f;
     f.sys.MountOurs();
-    f.sys.holders = {{777, "conmon", "mount namespace"}};
+    f.sys.holders = {{777, "postgres", "cwd", "mnt:[2]"}};
+    f.sys.namespaces = {{.ns = "mnt:[2]", .pid = 700, .comm = "conmon", .mounts = {{90, "/srv"}}}};
     REQUIRE(f.Stop().ok());
     CHECK(f.sys.signals == std::vector<std::pair<pid_t, int>>{{777, SIGTERM}});
+    CHECK(f.sys.ns_unmounted == std::vector<std::string>{"mnt:[2] /srv"});
   }
-  SECTION("holders that stay fail the stop, so the node is fenced") {
+  SECTION("users in another mount namespace that stay fail the stop, so the node is fenced") {
     Fixture f;
     f.sys.MountOurs();
-    f.sys.holders = {{777, "conmon", "mount namespace"}};
+    f.sys.holders = {{777, "postgres", "cwd", "mnt:[2]"}};
     f.sys.holders_die = false;
+    f.sys.namespaces = {{.ns = "mnt:[2]", .pid = 700, .comm = "conmon", .mounts = {{90, "/srv"}}}};
     Status s = f.Stop();
     CHECK(s.code() == ExitCode::kErrGeneric);
-    CHECK_THAT(s.reason(), Catch::Contains("777 (conmon: mount namespace)"));
+    CHECK_THAT(s.reason(), Catch::Contains("777 (postgres: cwd)"));
+    CHECK_THAT(s.reason(), Catch::Contains("'/srv' in the mount namespace of 700 (conmon)"));
+    CHECK(f.sys.ns_unmounted.empty());
   }
   SECTION("device gone: our mount is still found by its source") {
     Fixture f;
@@ -1033,4 +1059,83 @@ TEST_CASE("a mount child left by a start with another device parameter still hol
   CHECK(s.code() == ExitCode::kErrGeneric);
   CHECK_THAT(s.reason(), Catch::Contains("'/dev/loop3' that start abandoned"));
   CHECK(f.Monitor(0, true, Config("/dev/loop4")).code() == ExitCode::kErrGeneric);
+}
+TEST_CASE("stop: other mount namespaces") {
+  SECTION("our unmount looks for users of the filesystem in every namespace") {
+    Fixture f;
+    f.sys.MountOurs();
+    f.sys.users_of["/srv"] = {{321, "postgres", "cwd"}};
+    REQUIRE(f.Stop().ok());
+    REQUIRE_FALSE(f.sys.queries.empty());
+    CHECK(f.sys.queries[0].filesystem.devno == kLoop3);
+    CHECK(f.sys.queries[0].filesystem.root == "/");
+    CHECK(f.sys.queries[0].paths == std::vector<std::string>{"/srv"});
+    CHECK(f.sys.queries[0].mount_ids == std::vector<int>{40});
+  }
+  SECTION("a bind mount's users are looked for in our namespace only") {
+    Fixture f;
+    f.sys.mounts.push_back(Entry(30, kRootDev, "/dev/vda1", "/data", "ext4"));
+    f.sys.mounts.push_back(Entry(40, kRootDev, "/dev/vda1", "/srv", "ext4", "rw", "/pmm"));
+    f.sys.users_of["/srv"] = {{321, "postgres", "cwd"}};
+    REQUIRE(f.Stop(Config("/data/pmm")).ok());
+    REQUIRE_FALSE(f.sys.queries.empty());
+    CHECK(f.sys.queries[0].filesystem.devno == 0);
+  }
+  SECTION("a namespace that merely has the mount: taken out there, nobody killed") {
+    Fixture f;
+    f.sys.MountOurs();
+    f.sys.namespaces = {
+        {.ns = "mnt:[3]", .pid = 888, .comm = "sleep", .mounts = {{91, "/srv/x"}, {90, "/srv"}}}};
+    REQUIRE(f.Stop().ok());
+    CHECK(f.sys.unmounted == std::vector<std::string>{"/srv"});
+    CHECK(f.sys.ns_unmounted == std::vector<std::string>{"mnt:[3] /srv/x", "mnt:[3] /srv"});
+    CHECK(f.sys.signals.empty());
+  }
+  SECTION("with force_unmount=false a namespace without users is still taken out") {
+    Fixture f;
+    f.sys.MountOurs();
+    f.sys.namespaces = {{.ns = "mnt:[3]", .pid = 888, .comm = "sleep", .mounts = {{90, "/srv"}}}};
+    StorageConfig c = Config();
+    c.stop.force = ForceUnmount::kNo;
+    REQUIRE(f.Stop(c).ok());
+    CHECK(f.sys.ns_unmounted == std::vector<std::string>{"mnt:[3] /srv"});
+  }
+  SECTION("with force_unmount=false a user there is not signalled and the stop fails") {
+    Fixture f;
+    f.sys.MountOurs();
+    f.sys.holders = {{777, "postgres", "open file", "mnt:[2]"}};
+    f.sys.namespaces = {
+        {.ns = "mnt:[2]", .pid = 777, .comm = "postgres", .mounts = {{90, "/srv"}}}};
+    StorageConfig c = Config();
+    c.stop.force = ForceUnmount::kNo;
+    Status s = f.Stop(c);
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("777 (postgres: open file)"));
+    CHECK(f.sys.signals.empty());
+    CHECK(f.sys.ns_unmounted.empty());
+  }
+  SECTION("a namespace's mount that cannot be taken out fails the stop with the reason") {
+    Fixture f;
+    f.sys.MountOurs();
+    f.sys.namespaces = {{.ns = "mnt:[3]", .pid = 888, .comm = "sleep", .mounts = {{90, "/srv"}}}};
+    f.sys.ns_unmount_result = Status::Error("'/srv' covered by another mount");
+    Status s = f.Stop();
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("covered by another mount"));
+    CHECK(f.sys.signals.empty());
+  }
+  SECTION("namespaces that cannot be searched fail the stop, never a 0") {
+    Fixture f;
+    f.sys.MountOurs();
+    f.sys.namespaces_readable = false;
+    Status s = f.Stop();
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("search for other mount namespaces"));
+  }
+  SECTION("nothing mounted here, but another namespace has our device: taken out, then 0") {
+    Fixture f;
+    f.sys.namespaces = {{.ns = "mnt:[3]", .pid = 888, .comm = "sleep", .mounts = {{90, "/srv"}}}};
+    REQUIRE(f.Stop().ok());
+    CHECK(f.sys.ns_unmounted == std::vector<std::string>{"mnt:[3] /srv"});
+  }
 }
