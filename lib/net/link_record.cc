@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <net/if.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "pmmha/core/owned_fd.h"
+#include "pmmha/core/state_file.h"
 #include "pmmha/core/text.h"
 
 namespace pmmha {
@@ -74,28 +74,7 @@ class FileLinkRecord : public LinkRecord {
   Status Clear() override { return Write(""); }
 
  private:
-  Status Write(const std::string& text) {
-    // HA_RSCTMP is made at boot by resource-agents' tmpfiles; by hand it may
-    // be missing.
-    if (auto slash = path_.rfind('/'); slash != std::string::npos && slash > 0) {
-      mkdir(path_.substr(0, slash).c_str(), 0755);
-    }
-    std::string tmp = path_ + ".tmp";
-    OwnedFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd.valid() ||
-        write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-      int err = errno;
-      unlink(tmp.c_str());
-      return Status::Error("cannot write {}: {}", Quote(tmp), Errno(err));
-    }
-    fd.reset();
-    if (rename(tmp.c_str(), path_.c_str()) != 0) {
-      int err = errno;
-      unlink(tmp.c_str());
-      return Status::Error("cannot write {}: {}", Quote(path_), Errno(err));
-    }
-    return Status::Ok();
-  }
+  Status Write(const std::string& text) { return ReplaceFile(path_, text); }
 
   std::string path_;
 };

@@ -4,18 +4,17 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 
 #include <fmt/format.h>
 
 #include "pmmha/core/owned_fd.h"
 #include "pmmha/core/pidfd.h"
+#include "pmmha/core/state_file.h"
 #include "pmmha/core/text.h"
 
 namespace pmmha {
@@ -33,53 +32,8 @@ std::optional<std::string> ReadSmallFile(const std::string& path) {
 
 }  // namespace
 
-std::optional<ProcessIdentity> IdentifyProcess(pid_t pid) {
-  if (pid <= 0) return std::nullopt;
-  auto stat = ReadSmallFile(fmt::format("/proc/{}/stat", pid));
-  if (!stat) return std::nullopt;
-  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so
-  // the fields are counted from the last ')'.
-  auto close = stat->rfind(')');
-  if (close == std::string::npos || close + 2 >= stat->size()) return std::nullopt;
-  std::string_view rest(*stat);
-  rest.remove_prefix(close + 2);
-  if (rest.front() == 'Z' || rest.front() == 'X') return std::nullopt;  // exited
-  // After the state (field 3), start time is field 22: 19 more spaces.
-  std::size_t pos = 0;
-  for (int field = 3; field < 22; ++field) {
-    pos = rest.find(' ', pos);
-    if (pos == std::string_view::npos) return std::nullopt;
-    ++pos;
-  }
-  unsigned long long start = 0;
-  if (std::sscanf(std::string(rest.substr(pos)).c_str(), "%llu", &start) != 1) {
-    return std::nullopt;
-  }
-  return ProcessIdentity{pid, start};
-}
-
 Status SaveProcessIdentity(const std::string& path, const ProcessIdentity& id) {
-  // HA_RSCTMP is made at boot by resource-agents' tmpfiles; by hand it may
-  // be missing.
-  if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
-    mkdir(path.substr(0, slash).c_str(), 0755);
-  }
-  std::string tmp = path + ".tmp";
-  std::string text = fmt::format("{} {}\n", id.pid, id.start_time);
-  OwnedFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd.valid() ||
-      write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    int err = errno;
-    unlink(tmp.c_str());
-    return Status::Error("cannot write {}: {}", Quote(tmp), Errno(err));
-  }
-  fd.reset();
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(tmp.c_str());
-    return Status::Error("cannot write {}: {}", Quote(path), Errno(err));
-  }
-  return Status::Ok();
+  return ReplaceFile(path, fmt::format("{} {}\n", id.pid, id.start_time));
 }
 
 std::optional<ProcessIdentity> LoadProcessIdentity(const std::string& path) {

@@ -5,8 +5,6 @@
 #include <signal.h>
 
 #include <cerrno>
-#include <charconv>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -34,33 +32,6 @@ std::optional<ContainerIdentity> ParseIdentity(std::string_view text) {
   return identity;
 }
 
-std::optional<unsigned long long> ParseStatStartTime(std::string_view stat) {
-  // "PID (COMM) STATE ...": COMM may hold spaces and parentheses, so the
-  // fields are counted from the last ')'. STATE is field 3, starttime 22.
-  auto close = stat.rfind(')');
-  if (close == std::string_view::npos) return std::nullopt;
-  std::string_view rest = stat.substr(close + 1);
-  int field = 2;
-  std::size_t pos = 0;
-  while (pos < rest.size()) {
-    while (pos < rest.size() && rest[pos] == ' ') ++pos;
-    std::size_t end = rest.find(' ', pos);
-    if (end == std::string_view::npos) end = rest.size();
-    if (pos == end) break;
-    ++field;
-    std::string_view word = rest.substr(pos, end - pos);
-    if (field == 3 && (word == "Z" || word == "X")) return std::nullopt;
-    if (field == 22) {
-      unsigned long long value = 0;
-      auto [p, ec] = std::from_chars(word.data(), word.data() + word.size(), value);
-      if (ec != std::errc() || p != word.data() + word.size()) return std::nullopt;
-      return value;
-    }
-    pos = end;
-  }
-  return std::nullopt;
-}
-
 namespace {
 
 constexpr milliseconds kPoll{50};
@@ -68,11 +39,9 @@ constexpr milliseconds kPoll{50};
 class RealProcessControl final : public ProcessControl {
  public:
   std::optional<unsigned long long> StartTime(int pid) const override {
-    if (pid <= 0) return std::nullopt;
-    std::ifstream f(fmt::format("/proc/{}/stat", pid));
-    std::string line;
-    if (!std::getline(f, line)) return std::nullopt;
-    return ParseStatStartTime(line);
+    auto id = IdentifyProcess(pid);
+    if (!id) return std::nullopt;
+    return id->start_time;
   }
 
   Status Terminate(const ContainerIdentity& identity, std::chrono::seconds grace,

@@ -17,6 +17,7 @@
 
 #include "pmmha/core/bounded.h"
 #include "pmmha/core/process.h"
+#include "pmmha/core/state_file.h"
 #include "pmmha/core/text.h"
 #include "pmmha/server/server_params.h"
 
@@ -223,16 +224,10 @@ void PmmServer::RecordIdentity(const ContainerInfo& info) const {
   if (config_.identity_path.empty() || processes_ == nullptr || info.pid <= 0) return;
   auto start_time = processes_->StartTime(info.pid);
   if (!start_time) return;
-  std::string tmp = config_.identity_path + ".new";
-  std::string line = FormatIdentity({info.id, info.pid, *start_time});
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  bool written =
-      fd >= 0 && write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  if (fd >= 0) close(fd);
-  if (!written || rename(tmp.c_str(), config_.identity_path.c_str()) != 0) {
-    log_.Warn("cannot record the container's process in {}: {}", config_.identity_path,
-              Errno(errno));
-    unlink(tmp.c_str());
+  Status saved =
+      ReplaceFile(config_.identity_path, FormatIdentity({info.id, info.pid, *start_time}));
+  if (!saved.ok()) {
+    log_.Warn("cannot record the container's process: {}", saved.reason());
     return;
   }
   identity_recorded_ = true;

@@ -25,6 +25,7 @@
 
 #include "pmmha/core/owned_fd.h"
 #include "pmmha/core/pidfd.h"
+#include "pmmha/core/state_file.h"
 #include "pmmha/core/text.h"
 #include "pmmha/storage/block_device.h"
 #include "pmmha/storage/bounded_check.h"
@@ -150,31 +151,6 @@ std::optional<std::string> ReadSmallFile(const std::string& path) {
     out.append(buf, static_cast<std::size_t>(n));
     if (out.size() > 65536) return std::nullopt;
   }
-}
-
-// The identity of a live (not zombie) process; nothing when there is none.
-std::optional<ProcessIdentity> IdentifyProcess(pid_t pid) {
-  if (pid <= 0) return std::nullopt;
-  auto stat = ReadSmallFile(fmt::format("/proc/{}/stat", pid));
-  if (!stat) return std::nullopt;
-  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so
-  // the fields are counted from the last ')'.
-  auto close = stat->rfind(')');
-  if (close == std::string::npos || close + 2 >= stat->size()) return std::nullopt;
-  std::string_view rest(*stat);
-  rest.remove_prefix(close + 2);
-  if (rest.front() == 'Z' || rest.front() == 'X') return std::nullopt;
-  // After the state (field 3), the start time is field 22.
-  std::size_t pos = 0;
-  for (int field = 3; field < 22; ++field) {
-    pos = rest.find(' ', pos);
-    if (pos == std::string_view::npos) return std::nullopt;
-    ++pos;
-  }
-  auto end = rest.find(' ', pos);
-  auto start = ParseInteger(rest.substr(pos, end == std::string_view::npos ? end : end - pos));
-  if (!start || *start < 0) return std::nullopt;
-  return ProcessIdentity{pid, static_cast<unsigned long long>(*start)};
 }
 
 void WriteAll(int fd, std::string_view data) {
@@ -315,26 +291,7 @@ class RealStorageSystem final : public StorageSystem {
   }
 
   Status WriteState(const std::string& path, const std::string& text) override {
-    // HA_RSCTMP is made at boot by resource-agents' tmpfiles; by hand it may
-    // be missing.
-    if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
-      mkdir(path.substr(0, slash).c_str(), 0755);
-    }
-    std::string tmp = path + ".tmp";
-    OwnedFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
-    if (!fd.valid() ||
-        write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-      int err = errno;
-      unlink(tmp.c_str());
-      return Status::Error("cannot write the state file {}: {}", Quote(tmp), Errno(err));
-    }
-    fd.reset();
-    if (rename(tmp.c_str(), path.c_str()) != 0) {
-      int err = errno;
-      unlink(tmp.c_str());
-      return Status::Error("cannot write the state file {}: {}", Quote(path), Errno(err));
-    }
-    return Status::Ok();
+    return ReplaceFile(path, text);
   }
 
   void RemoveState(const std::string& path) override { unlink(path.c_str()); }

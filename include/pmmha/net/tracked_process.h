@@ -15,19 +15,10 @@
 #include <string>
 
 #include "pmmha/core/deadline.h"
+#include "pmmha/core/process_identity.h"
 #include "pmmha/core/status.h"
 
 namespace pmmha {
-
-struct ProcessIdentity {
-  pid_t pid = 0;
-  unsigned long long start_time = 0;
-
-  friend bool operator==(const ProcessIdentity&, const ProcessIdentity&) = default;
-};
-
-// The identity of a live (not zombie) process; nothing when there is none.
-std::optional<ProcessIdentity> IdentifyProcess(pid_t pid);
 
 // Records `id` in `path` (written to a temporary file and renamed, so a
 // reader never sees half a record), creating its directory if missing.

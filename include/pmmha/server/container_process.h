@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "pmmha/core/deadline.h"
+#include "pmmha/core/process_identity.h"
 #include "pmmha/core/status.h"
 
 namespace pmmha {
@@ -30,11 +31,6 @@ struct ContainerIdentity {
 // the text is not such a line.
 std::string FormatIdentity(const ContainerIdentity& identity);
 std::optional<ContainerIdentity> ParseIdentity(std::string_view text);
-
-// The start time in a /proc/PID/stat line; nothing when the line does not
-// parse or the process is a zombie (it has exited, only its parent has not
-// reaped it yet).
-std::optional<unsigned long long> ParseStatStartTime(std::string_view stat);
 
 class ProcessControl {
  public:

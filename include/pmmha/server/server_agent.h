@@ -53,7 +53,7 @@ struct ServerParams {
   long long ha_gossip_port = 9096;
   long long ha_grafana_gossip_port = 9094;
   std::string ha_key_file;
-  bool drop_in_dependency = false;
+  bool drop_in_dependency = true;
   std::string require_fs_uuid;
 };
 

@@ -30,6 +30,7 @@
 #include "pmmha/core/deadline.h"
 #include "pmmha/core/log.h"
 #include "pmmha/core/process.h"
+#include "pmmha/core/process_identity.h"
 #include "pmmha/core/status.h"
 #include "pmmha/storage/block_device.h"
 #include "pmmha/storage/escalation.h"
@@ -55,16 +56,6 @@ struct StorageConfig {
   std::string status_name;  // depth-20 file name, unique per resource and node
   std::string state_path;   // the MountRecord, in HA_RSCTMP
   bool clone = false;       // an instance of a clone (CRM_meta_clone, clone_max > 0)
-};
-
-// A process remembered across agent runs: a pid alone may be reused, the
-// pair with the kernel's start time (field 22 of /proc/PID/stat) is unique
-// until reboot, as HA_RSCTMP is.
-struct ProcessIdentity {
-  pid_t pid = 0;
-  unsigned long long start_time = 0;
-
-  friend bool operator==(const ProcessIdentity&, const ProcessIdentity&) = default;
 };
 
 // What start mounted (or began to mount), kept in StorageConfig::state_path.

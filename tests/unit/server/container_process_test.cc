@@ -23,29 +23,6 @@ TEST_CASE("the identity record round-trips; junk is no record") {
   CHECK_FALSE(ParseIdentity("abc 0 5"));
 }
 
-TEST_CASE("the start time is field 22 of /proc/PID/stat, counted after the command") {
-  static const struct {
-    const char* stat;
-    long long start;  // -1: nothing
-  } cases[] = {
-      {"42 (sleep) S 1 42 42 0 -1 4194560 96 0 0 0 0 0 0 0 20 0 1 0 123456 2232320 128", 123456},
-      {"42 (a b) c) R 1 42 42 0 -1 4194560 96 0 0 0 0 0 0 0 20 0 1 0 77 2232320 128", 77},
-      {"42 (pmm) Z 1 42 42 0 -1 4194560 96 0 0 0 0 0 0 0 20 0 1 0 77 0 0", -1},
-      {"42 (short) S 1 42", -1},
-      {"garbage", -1},
-  };
-  for (const auto& c : cases) {
-    INFO(c.stat);
-    auto t = ParseStatStartTime(c.stat);
-    if (c.start < 0) {
-      CHECK_FALSE(t);
-    } else {
-      REQUIRE(t);
-      CHECK(*t == static_cast<unsigned long long>(c.start));
-    }
-  }
-}
-
 namespace {
 
 // A child that sleeps; with `ignore_term` it survives SIGTERM.

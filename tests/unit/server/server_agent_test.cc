@@ -498,6 +498,7 @@ TEST_CASE("start and validate-all refuse what may not create a container; stop d
 
 TEST_CASE("drop_in_dependency and the systemd root reach the configuration") {
   ServerParams p = Minimal();
+  p.drop_in_dependency = false;
   auto plain = Resolve(p);
   REQUIRE(plain.ok());
   CHECK_FALSE(plain->config.drop_in_dependency);
