@@ -224,7 +224,7 @@ const ParamSpec kRunOpts{
 const ParamSpec kDropIn{
     .name = "drop_in_dependency",
     .type = ParamType::kBoolean,
-    .default_value = "false",
+    .default_value = "true",
     .shortdesc = "Order Pacemaker's stop before the engine's at shutdown",
     .longdesc =
         "true: start writes /run/systemd/system/resource-agents-deps.target.d/"
@@ -235,9 +235,11 @@ const ParamSpec kDropIn{
         "scopes, so a plain reboot lets Pacemaker stop PMM, with its stop_grace, before "
         "systemd or the engine stop the container: the ordering resource-agents' podman "
         "agent gets with its drop_in_dependency (which writes Before=pacemaker.service into "
-        "the container's transient scopes instead), and off by default as there. Nothing is "
-        "written where systemd does not run (no /run/systemd/system); "
-        "a failure to write it is logged, it does not fail the start.",
+        "the container's transient scopes instead). On by default, unlike there: without it a "
+        "plain reboot has the engine stop PMM in 10 s while Pacemaker is still stopping it, "
+        "and the failed stop fences the node mid-shutdown. Nothing is written where systemd "
+        "does not run (no /run/systemd/system); a failure to write it is logged, it does not "
+        "fail the start.",
 };
 
 const ParamSpec kHa{

@@ -113,7 +113,11 @@ h_check "... and writes no drop-in" test ! -e "$dropin"
 h_expect_rc 0 "stop" ra stop
 rm -f "$H_TMP/systemctl.log"
 mkdir -p "$root/run/systemd/system"
-h_expect_rc 0 "drop_in_dependency is off by default" ra start
+h_expect_rc 0 "drop_in_dependency is on by default" ra start
+h_check "... the drop-in is written" test -e "$dropin"
+h_expect_rc 0 "stop" ra stop
+rm -f "$dropin"
+h_expect_rc 0 "start with drop_in_dependency=false" ra start OCF_RESKEY_drop_in_dependency=false
 h_check "... nothing written" test ! -e "$dropin"
 h_expect_rc 0 "stop" ra stop
 
