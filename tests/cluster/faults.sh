@@ -10,7 +10,8 @@
 # After each: writes are acknowledged again (the failover time is printed),
 # every acknowledged write is in PMM's log (0 lost), the watcher saw no
 # instant with the shared disk mounted, PMM running or the VIP configured on
-# two nodes, and the cluster runs one healthy instance.
+# two nodes, and the cluster runs one healthy instance. At the end, a second
+# holder of each made by hand shows the watcher is not blind to them.
 # shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_begin cluster-faults
@@ -164,6 +165,27 @@ for kind in disk pmm vip; do
   # node holding each; 100 samples are 5 s.
   h_check "the watcher saw one node with the $kind in ${one:-0} of ${samples:-0} samples (100 or more)" \
     test "${one:-0}" -ge 100
+done
+
+# --- the watcher is not blind: a second holder of each, made by hand -----------------
+at "a second holder of each, by hand"
+k=$(lab where pmm-server)
+p=$((${k:-1} % 3 + 1))
+lab watch start 50 >/dev/null 2>&1
+mkdir -p "$H_TMP/second"
+cp /bin/sleep "$H_TMP/pmm-standin"
+# One kernel: a second mount of the device gets the superblock node$k's mount
+# uses (a read-only one would fail with EBUSY), so nothing is corrupted here,
+# yet it is the double mount the watcher must see.
+h_expect_rc 0 "the shared disk mounted on node$p too" lab exec "$p" mount "$(cat "$LAB_DIR/disk")" "$H_TMP/second"
+ip -n "$LAB_NAME-n$p" addr add "$LAB_NET.100/32" dev lo
+lab exec "$p" "$H_TMP/pmm-standin" 1.5
+ip -n "$LAB_NAME-n$p" addr del "$LAB_NET.100/32" dev lo
+lab exec "$p" umount "$H_TMP/second"
+h_expect_rc 1 "the watcher reports a second holder of each on node$p" lab watch stop
+printf '%s\n' "$H_OUT" | sed 's/^/# watch: /'
+for kind in disk pmm vip; do
+  h_match "... the $kind" "^$kind violations [1-9]" "$H_OUT"
 done
 echo "# failover times:$FAILOVERS"
 at "done"
