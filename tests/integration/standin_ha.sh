@@ -247,4 +247,23 @@ for n in "${nodes[@]}"; do
     h_wait_for 2 view_is "$n" "leader=node$LEADER self=node$n eligible=1"
 done
 
+# --- the fault tests' workload: an acknowledged write is on the leader's disk -
+# post N SEQ: the status of a write of SEQ to node N.
+post() {
+  in-netns "${node_ns[$1]}" curl -s -o /dev/null -w '%{http_code}' --max-time 2 -X POST \
+    "http://127.0.0.1:$port/v1/test/write?seq=$2"
+}
+h_match "a write to the leader is acknowledged" '^200$' "$(post "$LEADER" 1)"
+h_match "... and the next one" '^200$' "$(post "$LEADER" 2)"
+read -r follower _ <<<"$(others "$LEADER")"
+h_match "a follower refuses a write (400, as PMM's leader-only API)" '^400$' "$(post "$follower" 3)"
+h_match "a seq that is not a number is refused" '^400$' "$(post "$LEADER" '1%3Bx')"
+boot=$(cat "$H_TMP/n$LEADER/standin/boots")
+h_match "the leader's writes.log has both, in order, with its boot number" \
+  "^1 $boot
+2 $boot\$" "$(cat "$H_TMP/n$LEADER/standin/writes.log")"
+h_check "the follower's has none" test ! -e "$H_TMP/n$follower/standin/writes.log"
+h_match "GET /v1/test/writes returns the log" "^1 $boot" \
+  "$(in-netns "${node_ns[$LEADER]}" curl -s --max-time 2 "http://127.0.0.1:$port/v1/test/writes")"
+
 h_done

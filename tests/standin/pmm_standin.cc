@@ -7,8 +7,16 @@
 //   GET /ping                          as readyz
 //   GET /v1/server/leaderHealthCheck   200 when HA is off or this node leads,
 //                                      400 {"code":9,...} on a follower
+// and, for the fault tests' workload (not PMM's API):
+//   POST /v1/test/write?seq=N          appends "N BOOT" to /srv/standin/writes.log
+//                                      and fsyncs it before answering 200
+//                                      {"seq":N}: an acknowledged write is on
+//                                      disk; 503 while not ready or stopping,
+//                                      400 on an HA follower or a bad seq
+//   GET /v1/test/writes                the whole log, one write per line
 // It keeps its state in /srv/standin like PMM keeps everything under /srv:
 //   boots          a boot counter, incremented at every start (data marker)
+//   writes.log     the workload's acknowledged writes, "SEQ BOOT" per line
 //   mode           written by tests to inject failures, read on every request:
 //                  ok | 500 | 503 | hang | crash
 //   clean-stop     written when a SIGTERM shutdown completed
@@ -150,6 +158,41 @@ void Send(int fd, int code, const char* reason, const std::string& body) {
 
 bool IsLeader() { return !ha.enabled || leading; }
 
+long boot_number = 0;
+std::mutex writes_mutex;
+
+// The workload's write: appended and fsynced before it is acknowledged, so
+// that a write the client saw acknowledged must be in the log after any
+// failover (the fault tests count the ones that are not).
+void Write(int fd, const std::string& query) {
+  std::string seq;
+  if (query.rfind("seq=", 0) == 0) seq = query.substr(4, query.find('&') - 4);
+  if (seq.empty() || seq.size() > 18 || seq.find_first_not_of("0123456789") != std::string::npos) {
+    Send(fd, 400, "Bad Request", "{\"code\":3,\"message\":\"seq must be a number\"}");
+    return;
+  }
+  if (!Ready()) {
+    Send(fd, 503, "Service Unavailable", "{\"code\":14,\"message\":\"not ready\"}");
+    return;
+  }
+  if (!IsLeader()) {
+    Send(fd, 400, "Bad Request", "{\"code\":9,\"message\":\"this PMM Server isn't the leader\"}");
+    return;
+  }
+  std::string line = seq + " " + std::to_string(boot_number) + "\n";
+  std::lock_guard<std::mutex> lock(writes_mutex);
+  int log =
+      open((state_dir + "/writes.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  bool ok = log >= 0 && write(log, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            fsync(log) == 0;
+  if (log >= 0) close(log);
+  if (!ok) {
+    Send(fd, 500, "Internal Server Error", "{\"code\":13,\"message\":\"write failed\"}");
+    return;
+  }
+  Send(fd, 200, "OK", "{\"seq\":" + seq + "}");
+}
+
 void Serve(int fd) {
   std::string request;
   char buf[2048];
@@ -160,11 +203,15 @@ void Serve(int fd) {
     if (n <= 0) break;
     request.append(buf, static_cast<std::size_t>(n));
   }
-  std::string path;
-  if (request.rfind("GET ", 0) == 0 || request.rfind("HEAD ", 0) == 0) {
+  std::string path, query;
+  bool post = request.rfind("POST ", 0) == 0;
+  if (request.rfind("GET ", 0) == 0 || request.rfind("HEAD ", 0) == 0 || post) {
     auto start = request.find(' ') + 1;
     path = request.substr(start, request.find(' ', start) - start);
-    path = path.substr(0, path.find('?'));
+    if (auto q = path.find('?'); q != std::string::npos) {
+      query = path.substr(q + 1);
+      path = path.substr(0, q);
+    }
   }
   std::string mode = ReadFile(state_dir + "/mode");
   if (mode == "crash") {
@@ -190,6 +237,11 @@ void Serve(int fd) {
     } else {
       Send(fd, 400, "Bad Request", "{\"code\":9,\"message\":\"this PMM Server isn't the leader\"}");
     }
+  } else if (path == "/v1/test/write" && post) {
+    Write(fd, query);
+  } else if (path == "/v1/test/writes") {
+    std::lock_guard<std::mutex> lock(writes_mutex);
+    Send(fd, 200, "OK", ReadFile(state_dir + "/writes.log") + "\n");
   } else if (path == "/v1/version") {
     Send(fd, 200, "OK", "{\"version\":\"3.0.0-standin\"}");
   } else {
@@ -485,6 +537,7 @@ int main() {
 
   mkdir(state_dir.c_str(), 0755);
   long boots = std::atol(ReadFile(state_dir + "/boots").c_str()) + 1;
+  boot_number = boots;
   if (!WriteFileSync(state_dir + "/boots", std::to_string(boots) + "\n")) {
     Log("cannot write " + state_dir + "/boots: " + std::strerror(errno));
     return 1;
