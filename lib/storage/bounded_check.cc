@@ -59,20 +59,6 @@ Report ParseReport(std::string_view buffer) {
   return r;
 }
 
-std::string Drain(int fd) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n > 0) {
-      out.append(buf, static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return out;
-  }
-}
-
 // The pipe's protocol is one line a message: the text whole, on one line.
 std::string Line(std::string_view text) { return OneLine(text, std::string_view::npos); }
 
@@ -108,13 +94,27 @@ Status RunBoundedCheck(std::string_view what, const Deadline& deadline, const Ch
     return 0;
   });
   write_end.reset();
-  Report report = ParseReport(Drain(read_end.get()));
+  Report report = ParseReport(DrainPipe(read_end.get()));
   if (report.has_result) return report.result;
   if (run.ok()) {
     return Status::Error("{}: the check ended without a result", what);
   }
   if (report.step.empty()) return run.status();
   return Status::Error("{} (stuck in {})", run.status().reason(), report.step);
+}
+
+std::string DrainPipe(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return out;
+  }
 }
 
 }  // namespace pmmha

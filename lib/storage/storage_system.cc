@@ -162,20 +162,6 @@ void WriteAll(int fd, std::string_view data) {
   }
 }
 
-std::string DrainNonBlocking(int fd) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n > 0) {
-      out.append(buf, static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return out;
-  }
-}
-
 // A bounded check whose child also hands back data: what it writes to the
 // descriptor it is given (a pipe; a few hundred bytes at most, so the child
 // never blocks on it). `data` gets what arrived, also after a timeout.
@@ -191,7 +177,7 @@ Status RunBoundedWithData(std::string_view what, const Deadline& deadline, const
   Status s = RunBoundedCheck(
       what, deadline, [&](ChildProgress& progress) { return work(progress, write_end.get()); });
   write_end.reset();
-  data = DrainNonBlocking(read_end.get());
+  data = DrainPipe(read_end.get());
   return s;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "pmmha/core/deadline.h"
@@ -36,5 +37,9 @@ using CheckWork = std::function<Status(ChildProgress& progress)>;
 // passes first (or the child dies without a result): kErrGeneric, the reason
 // naming `what` and the last announced step.
 Status RunBoundedCheck(std::string_view what, const Deadline& deadline, const CheckWork& work);
+
+// Everything readable now from `fd` (a non-blocking pipe a child wrote to),
+// up to its end or until it would block.
+std::string DrainPipe(int fd);
 
 }  // namespace pmmha
