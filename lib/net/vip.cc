@@ -301,6 +301,14 @@ Status Vip::Start(const Deadline& deadline) {
     }
   }
 
+  // Up before the duplicate address probes, which cannot be sent on a link
+  // that is down.
+  const bool was_up = link.admin_up();
+  if (!was_up) {
+    Status up = net_.SetLinkUp(link.index);
+    if (!up.ok()) return up.Prefixed(fmt::format("cannot bring {} up", Quote(link.name)));
+  }
+
   if (!present) {
     if (config_.duplicate_check && config_.ip.is_v4()) {
       auto taken = announcer_.Probe(link, config_.ip, kStartProbes, kProbeWait, deadline);
@@ -330,12 +338,7 @@ Status Vip::Start(const Deadline& deadline) {
     if (!removed.ok()) log_.Warn("cannot remove {} again: {}", where, removed.reason());
     return failure;
   };
-  if (!link.admin_up()) {
-    Status up = net_.SetLinkUp(link.index);
-    if (!up.ok()) return remove(up.Prefixed(fmt::format("cannot bring {} up", Quote(link.name))));
-  }
-  // The link as it was before this start touched it.
-  Status usable = WaitUntilUsable(link, link.admin_up(), deadline);
+  Status usable = WaitUntilUsable(link, was_up, deadline);
   if (!usable.ok()) return remove(usable);
   return Announce(link, config_.arp_count, deadline);
 }

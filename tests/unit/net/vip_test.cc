@@ -516,6 +516,19 @@ TEST_CASE("the duplicate check fails start with the MAC that answered") {
   CHECK(f.net.requests.size() == 1);
 }
 
+TEST_CASE("start brings a link that is down up before it probes (no probe leaves a down link)") {
+  Fixture f;
+  f.net.Link(2)->flags = 0;
+  f.net.on_wait = [](FakeNetwork& n) { n.Link(2)->flags |= IFF_LOWER_UP; };
+  bool up_when_probed = false;
+  f.announcer.on_probe = [&] { up_when_probed = f.net.Link(2)->admin_up(); };
+  auto config = Config("198.51.100.10");
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
+  REQUIRE(vip.Start(f.deadline).ok());
+  CHECK(f.announcer.probes_sent == 3);
+  CHECK(up_when_probed);
+}
+
 TEST_CASE("without run_arping start does not probe") {
   Fixture f;
   f.announcer.holder = MacAddress{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
