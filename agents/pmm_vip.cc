@@ -132,18 +132,29 @@ const ParamSpec kCheckLink{
     .default_value = "true",
     .shortdesc = "Require the link up",
     .longdesc =
-        "Start waits for the link to be up with a carrier, and monitor fails when "
-        "it is down or has lost the carrier.",
+        "Monitor fails when the link is down or has lost its carrier (a pulled cable, "
+        "a switch port or peer down), so the cluster moves the address to a node whose "
+        "clients can reach it (IPaddr2 of resource-agents 4.12, as in Debian 12, does not "
+        "look at the link). Start waits for the carrier: until its timeout when it brought the "
+        "link up itself (negotiation), 2 s when the link was up already, so a node "
+        "with a dead link fails the start quickly and the address goes elsewhere.",
 };
 const ParamSpec kRunArping{
     .name = "run_arping",
     .type = ParamType::kBoolean,
-    .default_value = "false",
-    .shortdesc = "Check for a duplicate IPv4 address",
+    .default_value = "true",
+    .shortdesc = "Detect a duplicate IPv4 address",
     .longdesc =
-        "Before adding an IPv4 address, send ARP probes (RFC 5227) and fail the start "
-        "with the MAC address of any host that answers. (IPv6 always has duplicate "
-        "address detection unless nodad is set.)",
+        "Duplicate address detection for IPv4 (RFC 5227 ARP probes, 100 ms apart; "
+        "IPaddr2's run_arping, there off by default). Before adding the address, start "
+        "sends 3 probes (0.3 s) and fails, naming the MAC address that answered, when "
+        "another host has the address. Each monitor sends one probe (0.1 s): when "
+        "another host answers for the address the cluster holds, the monitor announces "
+        "it again (arp_count gratuitous ARPs, winning the clients back) and reports "
+        "degraded (190) with that host's MAC address, until the other host lets go of "
+        "it; the address stays where it is, since every node shares the segment with "
+        "that host. (IPv6 always has the kernel's duplicate address detection on start "
+        "unless nodad is set.)",
 };
 const ParamSpec kNetworkNamespace{
     .name = "network_namespace",

@@ -35,6 +35,19 @@ std::string Slash(const IpAddress& ip, int prefix) {
   return fmt::format("{}/{}", ip.ToString(), prefix);
 }
 
+// A link that was up before start and has no carrier is a pulled cable, a
+// switch port or a peer down: waiting the whole start timeout for it only
+// delays the move to a node that can serve the address. A short grace covers
+// a port that is just renegotiating.
+constexpr std::chrono::seconds kCarrierGrace{2};
+
+// Duplicate address detection (RFC 5227 probes, shortened: on a LAN an
+// answer takes well under a millisecond; the RFC's 1-2 s spacing is for
+// slow links, and every start would pay for it). Start sends kStartProbes,
+// each monitor one.
+constexpr int kStartProbes = 3;
+constexpr std::chrono::milliseconds kProbeWait{100};
+
 }  // namespace
 
 std::optional<std::string> CheckVipAddress(std::string_view value) {
@@ -288,9 +301,17 @@ Status Vip::Start(const Deadline& deadline) {
     }
   }
 
+  // Up before the duplicate address probes, which cannot be sent on a link
+  // that is down.
+  const bool was_up = link.admin_up();
+  if (!was_up) {
+    Status up = net_.SetLinkUp(link.index);
+    if (!up.ok()) return up.Prefixed(fmt::format("cannot bring {} up", Quote(link.name)));
+  }
+
   if (!present) {
     if (config_.duplicate_check && config_.ip.is_v4()) {
-      auto taken = announcer_.Probe(link, config_.ip, 3, config_.arp_interval, deadline);
+      auto taken = announcer_.Probe(link, config_.ip, kStartProbes, kProbeWait, deadline);
       if (!taken) return taken.status().Prefixed("duplicate address check failed");
       if (*taken) {
         return Status::Error("{} is in use by {} on {}: it answered our ARP probe",
@@ -317,18 +338,16 @@ Status Vip::Start(const Deadline& deadline) {
     if (!removed.ok()) log_.Warn("cannot remove {} again: {}", where, removed.reason());
     return failure;
   };
-  if (!link.admin_up()) {
-    Status up = net_.SetLinkUp(link.index);
-    if (!up.ok()) return remove(up.Prefixed(fmt::format("cannot bring {} up", Quote(link.name))));
-  }
-  Status usable = WaitUntilUsable(link, deadline);
+  Status usable = WaitUntilUsable(link, was_up, deadline);
   if (!usable.ok()) return remove(usable);
   return Announce(link, config_.arp_count, deadline);
 }
 
-Status Vip::WaitUntilUsable(const LinkInfo& configured, const Deadline& deadline) {
+Status Vip::WaitUntilUsable(const LinkInfo& configured, bool was_up, const Deadline& deadline) {
   Status subscribed = net_.Subscribe();
   if (!subscribed.ok()) return subscribed;
+  // Brought up by this start: a real NIC needs a few seconds to negotiate.
+  const Deadline carrier_deadline = was_up ? deadline.Within(kCarrierGrace) : deadline;
   for (;;) {
     auto link = net_.LinkByIndex(configured.index);
     if (!link) return link.status();
@@ -344,18 +363,26 @@ Status Vip::WaitUntilUsable(const LinkInfo& configured, const Deadline& deadline
     }
     if (a->dad_failed()) return Status::Error(DadFailedReason(**link));
     std::string waiting;
+    bool carrier = false;
     if (!(*link)->admin_up()) {
       waiting = fmt::format("{} did not come up", Quote(configured.name));
     } else if (config_.check_link && !(*link)->has_carrier()) {
       waiting = fmt::format("{} has no carrier", Quote(configured.name));
+      carrier = true;
     } else if (a->tentative() && !config_.nodad) {
       waiting =
           fmt::format("duplicate address detection for {} did not finish", config_.ip.ToString());
     }
     if (waiting.empty()) return Status::Ok();
-    auto changed = net_.WaitForChange(deadline);
+    const bool grace = carrier && was_up;
+    auto changed = net_.WaitForChange(grace ? carrier_deadline : deadline);
     if (!changed) return changed.status();
     if (!*changed) {
+      if (grace && !deadline.HasExpired()) {
+        return Status::Error(
+            "{} (a cable, switch port or peer is down): clients cannot reach {} here", waiting,
+            config_.ip.ToString());
+      }
       return Status::Error("{} within the start timeout", waiting);
     }
   }
@@ -371,6 +398,28 @@ Status Vip::Announce(const LinkInfo& link, int count, const Deadline& deadline) 
   if (!background.ok()) {
     log_.Warn("cannot announce {} from the background: {}", config_.ip.ToString(),
               background.reason());
+  }
+  return Status::Ok();
+}
+
+Status Vip::Defend(const LinkInfo& link, const Deadline& deadline) {
+  auto taken = announcer_.Probe(link, config_.ip, 1, kProbeWait, deadline);
+  if (!taken) {
+    // The address is served; a probe that cannot be sent says nothing about it.
+    log_.Warn("duplicate address check failed: {}", taken.status().reason());
+  } else if (*taken) {
+    // Moving would not help (the other host is on the same segment as every
+    // node) and failing would: so keep the address, win the clients back
+    // (RFC 5227 2.4 (b): defend it) and show the conflict until it ends.
+    std::string mac = FormatMac((*taken)->data(), 6);
+    log_.Warn(
+        "{} on {} is also answered by {}: another host claims the address; announcing it again",
+        config_.ip.ToString(), Quote(link.name), mac);
+    Status announced = Announce(link, config_.arp_count, deadline);
+    if (!announced.ok()) return announced;
+    return Status(ExitCode::kDegraded,
+                  fmt::format("{} is also answered by {} on {}: another host claims the address",
+                              config_.ip.ToString(), mac, Quote(link.name)));
   }
   return Status::Ok();
 }
@@ -460,6 +509,10 @@ Status Vip::Monitor(const Deadline& deadline) {
   if (a.tentative() && !config_.nodad) {
     return Status::Error("{} on {} is tentative: duplicate address detection is running",
                          config_.ip.ToString(), Quote(link.name));
+  }
+  if (config_.duplicate_check && config_.ip.is_v4()) {
+    Status defended = Defend(link, deadline);
+    if (!defended.ok()) return defended;
   }
   // An announcer still busy (since start, or an earlier monitor) is left
   // to finish: cutting it short or adding a second helps nobody.

@@ -339,7 +339,8 @@ h_follow_leader() {
 # h_lab_clean_elsewhere NODE: nothing of the PMM group runs on any live node
 # but NODE: no VIP, no PMM container, no mount of the shared disk.
 h_lab_clean_elsewhere() {
-  local keep=$1 k vip="$LAB_NET.100"
+  local keep=$1 k vip
+  vip=$(lab vip)
   for k in $(seq 1 "$(cat "$LAB_DIR/nodes")"); do
     [ "$k" = "$keep" ] && continue
     lab exec "$k" true 2>/dev/null || continue

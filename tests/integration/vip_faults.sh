@@ -30,8 +30,16 @@ h_match "... it is up" 'state UP' "$(ip -n "$nsA" link show eth0)"
 ip -n "$nsB" link set eth0 down
 h_expect_rc 1 "peer gone (no carrier): monitor fails" "$agent" monitor
 h_match "... saying why" "^198\.51\.100\.10 is on 'eth0', but the link has no carrier$" "$H_REASON"
-h_expect_rc 1 "start without a carrier fails within its timeout" \
-  env OCF_RESKEY_CRM_meta_timeout=2000 "$agent" start
+t0=$(vip_ms)
+h_expect_rc 1 "start on a link up without a carrier fails" "$agent" start
+elapsed=$(($(vip_ms) - t0))
+h_match "... saying why" "^'eth0' has no carrier \(a cable, switch port or peer is down\): clients cannot reach 198\.51\.100\.10 here$" "$H_REASON"
+if [ "$elapsed" -ge 1900 ] && [ "$elapsed" -lt 4000 ]; then h_pass "... after a grace of 2 s, not the start timeout (${elapsed} ms)"
+else h_fail "start without a carrier took ${elapsed} ms (a 2 s grace expected)"; fi
+h_check "... and leaves no address" vip_no_vip
+ip -n "$nsA" link set eth0 down
+h_expect_rc 1 "start that brings the link up waits for the carrier until its timeout" \
+  env OCF_RESKEY_CRM_meta_timeout=5000 "$agent" start
 h_match "... saying why" "'eth0' has no carrier within the start timeout" "$H_REASON"
 h_check "... and leaves no address" vip_no_vip
 ip -n "$nsB" link set eth0 up
@@ -67,10 +75,11 @@ h_expect_rc 0 "stop" "$agent" stop
 ip -n "$nsB" addr del 2001:db8:1::10/64 dev eth0
 
 export OCF_RESKEY_ip=198.51.100.2
-h_expect_rc 0 "without run_arping an IPv4 duplicate is not checked" env OCF_RESKEY_arp_count=1 "$agent" start
+h_expect_rc 0 "with run_arping=false an IPv4 duplicate is not checked" \
+  env OCF_RESKEY_arp_count=1 OCF_RESKEY_run_arping=false "$agent" start
 h_expect_rc 0 "stop" "$agent" stop
 macB=$(ip -n "$nsB" -o link show eth0 | sed -n 's|.*link/ether \([0-9a-f:]*\) .*|\1|p')
-h_expect_rc 1 "run_arping: an IPv4 address the peer holds fails start" env OCF_RESKEY_run_arping=true "$agent" start
+h_expect_rc 1 "run_arping (default): an IPv4 address the peer holds fails start" "$agent" start
 h_match "... naming the MAC that answered" "^198\.51\.100\.2 is in use by $macB on 'eth0': it answered our ARP probe$" "$H_REASON"
 h_check "... and adds nothing" test -z "$(ip -n "$nsA" -o addr show dev eth0 | grep ' 198\.51\.100\.2/')"
 export OCF_RESKEY_ip=198.51.100.10

@@ -43,7 +43,7 @@ struct VipParams {
   bool nodad = false;
   bool noprefixroute = false;
   bool check_link = true;
-  bool duplicate_check = false;
+  bool duplicate_check = true;
 };
 
 struct VipConfig {
@@ -59,7 +59,7 @@ struct VipConfig {
   bool noprefixroute = false;
   bool deprecated = false;  // preferred_lft 0
   bool check_link = true;
-  bool duplicate_check = false;
+  bool duplicate_check = true;
   std::string network_namespace;
 };
 
@@ -118,19 +118,22 @@ class Vip {
 
   // Records the link, replaces instances with another prefix (or a failed
   // duplicate address detection) on it, adds the address (or finds it
-  // there), brings the link up, waits until it is usable (link up, carrier
-  // when check_link, IPv6 duplicate address detection done) and announces
-  // it: the first announcement before returning, the others from the
-  // background. Refuses while another link has the address. On failure the
-  // address is not left configured.
+  // there; an IPv4 address not there yet only when no other host answers
+  // ARP probes for it, with duplicate_check), brings the link up, waits
+  // until it is usable (link up; carrier when check_link: up to the deadline
+  // when start brought the link up, a short grace when it was up already;
+  // IPv6 duplicate address detection done) and announces it: the first
+  // announcement before returning, the others from the background. Refuses while another link has
+  // the address. On failure the address is not left configured.
   Status Start(const Deadline& deadline);
   // Ends background announcements and removes every instance of the address
   // on our links; success when there is none. Fails while one is left.
   Status Stop(const Deadline& deadline);
   // 7 when no instance is on our links. Else 0 when one has the expected
-  // prefix and is usable, the link up (check_link); 1 with a reason
-  // otherwise. Further instances are logged, not failed: the address is
-  // served, and stop removes them with it. On 0, sends arp_count_refresh
+  // prefix and is usable, the link up (check_link); 190 (degraded) when
+  // duplicate_check finds another host answering for the address (which
+  // is then announced again); 1 with a reason otherwise. Further instances are logged, not failed:
+  // the address is served, and stop removes them with it. On 0, sends arp_count_refresh
   // announcements unless some still run.
   Status Monitor(const Deadline& deadline);
 
@@ -142,7 +145,14 @@ class Vip {
   // route (nor subnet) leads to a link.
   Result<std::optional<Placement>> Locate();
   Result<std::vector<Instance>> Instances(const std::vector<LinkInfo>& links);
-  Status WaitUntilUsable(const LinkInfo& link, const Deadline& deadline);
+  // `was_up`: the link was up before start; then a missing carrier gets a
+  // short grace, not the whole start timeout.
+  Status WaitUntilUsable(const LinkInfo& link, bool was_up, const Deadline& deadline);
+  // Monitor's duplicate address check: one ARP probe; when another host
+  // answers, the address is announced again and the result is kDegraded
+  // naming that host's MAC. Ok otherwise (also when the probe cannot be
+  // sent: that is logged).
+  Status Defend(const LinkInfo& link, const Deadline& deadline);
   Status Announce(const LinkInfo& link, int count, const Deadline& deadline);
   std::string DadFailedReason(const LinkInfo& link) const;
   Result<int> ExpectedPrefix(const LinkInfo& link, int actual);

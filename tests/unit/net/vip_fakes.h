@@ -163,6 +163,7 @@ class FakeAnnouncer : public Announcer {
   Result<std::optional<MacAddress>> Probe(const LinkInfo&, const IpAddress&, int probes,
                                           std::chrono::milliseconds, const Deadline&) override {
     probes_sent += probes;
+    if (on_probe) on_probe();
     return holder;
   }
 
@@ -174,6 +175,7 @@ class FakeAnnouncer : public Announcer {
   int stops = 0;
   int probes_sent = 0;
   std::optional<MacAddress> holder;
+  std::function<void()> on_probe;
 };
 
 inline VipConfig Config(const char* ip, std::function<void(VipParams&)> adjust = {}) {

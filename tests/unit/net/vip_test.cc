@@ -407,15 +407,52 @@ TEST_CASE("without check_link start does not wait for a carrier") {
 }
 
 TEST_CASE("a carrier that never comes fails start and removes the address") {
+  // Up without a carrier before start (a pulled cable): a short grace, then
+  // a reason that says what is wrong; brought up by start: the whole
+  // deadline (the fake's deadline does not pass, its wait just ends).
+  static const struct {
+    const char* name;
+    unsigned flags;
+    const char* reason;
+  } cases[] = {
+      {"up, no carrier", IFF_UP,
+       "'eth0' has no carrier (a cable, switch port or peer is down): clients cannot reach "
+       "198.51.100.10 here"},
+      {"down", 0, "'eth0' has no carrier within the start timeout"},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.name) {
+      Fixture f;
+      f.net.Link(2)->flags = c.flags;
+      auto config = Config("198.51.100.10");
+      Vip vip(config, f.net, f.announcer, f.record, f.log);
+      Status s = vip.Start(f.deadline);
+      CHECK(s.code() == ExitCode::kErrGeneric);
+      CHECK(s.reason() == c.reason);
+      CHECK(f.net.addresses.empty());
+      CHECK(f.announcer.announced.empty());
+    }
+  }
+}
+
+TEST_CASE("a link up without a carrier gets a grace of seconds, not the start timeout") {
   Fixture f;
   f.net.Link(2)->flags = IFF_UP;
   auto config = Config("198.51.100.10");
-  Vip vip(config, f.net, f.announcer, f.record, f.log);
-  Status s = vip.Start(f.deadline);
-  CHECK(s.code() == ExitCode::kErrGeneric);
-  CHECK(s.reason() == "'eth0' has no carrier within the start timeout");
-  CHECK(f.net.addresses.empty());
-  CHECK(f.announcer.announced.empty());
+  // A real wait: the kernel fake sends no notification, so it lasts until
+  // the deadline it was given.
+  struct Waiting : FakeNetwork {
+    Result<bool> WaitForChange(const Deadline& d) override {
+      waited = d.Remaining();
+      return false;
+    }
+    Deadline::Duration waited{};
+  } net;
+  net.links = f.net.links;
+  Vip waiting(config, net, f.announcer, f.record, f.log);
+  CHECK(!waiting.Start(Deadline::After(std::chrono::seconds(20))).ok());
+  CHECK(net.waited <= std::chrono::seconds(2));
+  CHECK(net.waited > std::chrono::seconds(1));
 }
 
 TEST_CASE("IPv6 start waits out duplicate address detection, then announces") {
@@ -465,7 +502,7 @@ TEST_CASE("nodad skips the wait") {
 TEST_CASE("the duplicate check fails start with the MAC that answered") {
   Fixture f;
   f.announcer.holder = MacAddress{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
-  auto config = Config("198.51.100.10", [](VipParams& p) { p.duplicate_check = true; });
+  auto config = Config("198.51.100.10");  // on by default
   Vip vip(config, f.net, f.announcer, f.record, f.log);
   Status s = vip.Start(f.deadline);
   CHECK(s.code() == ExitCode::kErrGeneric);
@@ -477,6 +514,69 @@ TEST_CASE("the duplicate check fails start with the MAC that answered") {
   f.announcer.holder.reset();
   REQUIRE(vip.Start(f.deadline).ok());
   CHECK(f.net.requests.size() == 1);
+}
+
+TEST_CASE("start brings a link that is down up before it probes (no probe leaves a down link)") {
+  Fixture f;
+  f.net.Link(2)->flags = 0;
+  f.net.on_wait = [](FakeNetwork& n) { n.Link(2)->flags |= IFF_LOWER_UP; };
+  bool up_when_probed = false;
+  f.announcer.on_probe = [&] { up_when_probed = f.net.Link(2)->admin_up(); };
+  auto config = Config("198.51.100.10");
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
+  REQUIRE(vip.Start(f.deadline).ok());
+  CHECK(f.announcer.probes_sent == 3);
+  CHECK(up_when_probed);
+}
+
+TEST_CASE("without run_arping start does not probe") {
+  Fixture f;
+  f.announcer.holder = MacAddress{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+  auto config = Config("198.51.100.10", [](VipParams& p) { p.duplicate_check = false; });
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
+  REQUIRE(vip.Start(f.deadline).ok());
+  CHECK(f.announcer.probes_sent == 0);
+}
+
+TEST_CASE("monitor: another host answering for the address is defended, and degraded") {
+  Fixture f;
+  f.net.Put("198.51.100.10", 24, 2);
+  auto config = Config("198.51.100.10");
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
+  REQUIRE(vip.Monitor(f.deadline).ok());
+  CHECK(f.announcer.probes_sent == 1);
+  CHECK(f.announcer.announced.empty());
+
+  f.announcer.holder = MacAddress{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+  Status s = vip.Monitor(f.deadline);
+  CHECK(s.code() == ExitCode::kDegraded);
+  CHECK(s.reason() ==
+        "198.51.100.10 is also answered by 02:aa:bb:cc:dd:ee on 'eth0': another host claims "
+        "the address");
+  // Announced again: one now, arp_count - 1 from the background.
+  CHECK(f.announcer.announced == std::vector<std::string>{"198.51.100.10@eth0"});
+  CHECK(f.announcer.background_rounds == 4);
+  CHECK(f.net.addresses.size() == 1);  // kept: no other node would fare better
+
+  f.announcer.holder.reset();  // the other host let go
+  REQUIRE(vip.Monitor(f.deadline).ok());
+
+  auto off = Config("198.51.100.10", [](VipParams& p) { p.duplicate_check = false; });
+  Vip unchecked(off, f.net, f.announcer, f.record, f.log);
+  f.announcer.holder = MacAddress{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+  int probes = f.announcer.probes_sent;
+  REQUIRE(unchecked.Monitor(f.deadline).ok());
+  CHECK(f.announcer.probes_sent == probes);
+}
+
+TEST_CASE("monitor does not probe for an IPv6 address (the kernel's DAD is at start)") {
+  Fixture f;
+  f.net.Put("2001:db8:1::10", 64, 2);
+  auto config = Config("2001:db8:1::10");
+  Vip vip(config, f.net, f.announcer, f.record, f.log);
+  f.announcer.holder = MacAddress{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+  REQUIRE(vip.Monitor(f.deadline).ok());
+  CHECK(f.announcer.probes_sent == 0);
 }
 
 TEST_CASE("the kernel's refusal reaches the reason") {
