@@ -15,7 +15,9 @@
 # shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_begin cluster-campaign
-export LAB_FENCING=1
+# Fencing, and a public network for the VIP apart from Corosync's (so that
+# the VIP's link can fail alone).
+export LAB_FENCING=1 LAB_NETS=2
 T0=${EPOCHREALTIME/./}
 at() { echo "# $(((${EPOCHREALTIME/./} - T0) / 1000000)) s: $*"; }
 h_lab_start 3 || h_abort "the lab did not start"
@@ -42,7 +44,8 @@ h_expect_rc 0 "the campaign: every fault once, then ${CAMPAIGN_FAULTS:-10} with 
 printf '%s\n' "$H_OUT" | sed 's/^/# /'
 [ "$H_RC" = 0 ] || printf '%s\n' "$H_ERR" | tail -n 40 | sed 's/^/#   /'
 ran=$(awk -F'\t' 'NR > 1 {print $2}' "$report/faults.tsv" 2>/dev/null | sort -u | tr '\n' ' ')
-for f in crash crash-passive partition partition-passive pmm-500 pmm-hung pmm-kill second-crash; do
+for f in crash crash-passive partition partition-passive pmm-500 pmm-hung pmm-kill second-crash \
+  vip-duplicate vip-link-down; do
   h_match "the campaign ran $f" " $f " " $ran"
 done
 h_match "no acknowledged write lost" 'lost 0 ' "$(grep '^- writes:' "$report/report.md" 2>/dev/null)"
@@ -77,9 +80,9 @@ cp /bin/sleep "$H_TMP/pmm-standin"
 # uses (a read-only one would fail with EBUSY), so nothing is corrupted here,
 # yet it is the double mount the watcher must see.
 h_expect_rc 0 "the shared disk mounted on node$p too" lab exec "$p" mount "$(cat "$LAB_DIR/disk")" "$H_TMP/second"
-ip -n "$LAB_NAME-n$p" addr add "$LAB_NET.100/32" dev lo
+ip -n "$LAB_NAME-n$p" addr add "$(lab vip)/32" dev lo
 lab exec "$p" "$H_TMP/pmm-standin" 1.5
-ip -n "$LAB_NAME-n$p" addr del "$LAB_NET.100/32" dev lo
+ip -n "$LAB_NAME-n$p" addr del "$(lab vip)/32" dev lo
 lab exec "$p" umount "$H_TMP/second"
 h_expect_rc 1 "the watcher reports a second holder of each on node$p" lab watch stop
 printf '%s\n' "$H_OUT" | sed 's/^/# watch: /'
