@@ -511,8 +511,7 @@ void Decide(const std::vector<PeerState>& answered, int& leaderless_rounds) {
 
 void StartElection() {
   {
-    // A view left by the previous boot (a crash leaves "leader=self") must
-    // not outlive it: this boot leads nobody yet.
+    // This boot leads nobody yet.
     std::lock_guard<std::mutex> lock(election_mutex);
     WriteView("");
   }
@@ -553,6 +552,10 @@ int main() {
   if (!ConfigureHa()) return 2;
 
   mkdir(state_dir.c_str(), 0755);
+  // A crashed leader's view says leader=self: gone before anything slow (the
+  // fsyncs below), so that it never outlives its boot (StartElection writes
+  // this boot's).
+  if (ha.enabled) unlink((state_dir + "/leader-view").c_str());
   long boots = std::atol(ReadFile(state_dir + "/boots").c_str()) + 1;
   boot_number = boots;
   if (!WriteFileSync(state_dir + "/boots", std::to_string(boots) + "\n")) {
