@@ -259,9 +259,9 @@ read -r follower _ <<<"$(others "$LEADER")"
 h_match "a follower refuses a write (400, as PMM's leader-only API)" '^400$' "$(post "$follower" 3)"
 h_match "a seq that is not a number is refused" '^400$' "$(post "$LEADER" '1%3Bx')"
 boot=$(cat "$H_TMP/n$LEADER/standin/boots")
-h_match "the leader's writes.log has both, in order, with its boot number" \
-  "^1 $boot
-2 $boot\$" "$(cat "$H_TMP/n$LEADER/standin/writes.log")"
+h_match "the leader's writes.log has both, in order, with its boot number, name and time" \
+  "^1 $boot node$LEADER [0-9]{13}
+2 $boot node$LEADER [0-9]{13}\$" "$(cat "$H_TMP/n$LEADER/standin/writes.log")"
 h_check "the follower's has none" test ! -e "$H_TMP/n$follower/standin/writes.log"
 h_match "GET /v1/test/writes returns the log" "^1 $boot" \
   "$(in-netns "${node_ns[$LEADER]}" curl -s --max-time 2 "http://127.0.0.1:$port/v1/test/writes")"

@@ -8,7 +8,7 @@
 //   GET /v1/server/leaderHealthCheck   200 when HA is off or this node leads,
 //                                      400 {"code":9,...} on a follower
 // and, for the fault tests' workload (not PMM's API):
-//   POST /v1/test/write?seq=N          appends "N BOOT" to /srv/standin/writes.log
+//   POST /v1/test/write?seq=N          appends "N BOOT NODE MS" to writes.log
 //                                      and fsyncs it before answering 200
 //                                      {"seq":N}: an acknowledged write is on
 //                                      disk; 503 while not ready or stopping,
@@ -17,7 +17,10 @@
 //   GET /v1/test/writes                the whole log, one write per line
 // It keeps its state in /srv/standin like PMM keeps everything under /srv:
 //   boots          a boot counter, incremented at every start (data marker)
-//   writes.log     the workload's acknowledged writes, "SEQ BOOT" per line
+//   writes.log     the workload's acknowledged writes, "SEQ BOOT NODE MS" per
+//                  line (NODE: PMM_HA_NODE_ID, "-" without HA; MS: epoch ms
+//                  of the write), here unless STANDIN_DB names another
+//                  directory
 //   mode           written by tests to inject failures, read on every request:
 //                  ok | 500 | 503 | hang | crash, for every boot; or MODE@N: only
 //                  while this is boot N (a PMM process that went wrong, which a
@@ -31,7 +34,9 @@
 // Environment: STANDIN_PORTS (comma list, default "80,8080"), STANDIN_WARMUP_MS
 // (2000), STANDIN_STOP_DELAY_MS (0: how long SIGTERM shutdown takes, like
 // VictoriaMetrics flushing), STANDIN_IGNORE_TERM (1: ignore SIGTERM),
-// STANDIN_SRV (/srv), and for HA like PMM 3: PMM_HA_ENABLE (1 or true),
+// STANDIN_SRV (/srv), STANDIN_DB (the directory of writes.log, /srv/standin:
+// in the HA lab one directory every node's stand-in shares, as PMM 3 HA's
+// nodes share their external PostgreSQL), and for HA like PMM 3: PMM_HA_ENABLE (1 or true),
 // PMM_HA_NODE_ID, PMM_HA_ADVERTISE_ADDRESS (this node's IPv4 address),
 // PMM_HA_PEERS (the IPv4 addresses of all nodes, this one included, in the
 // same order on every node) and PMM_HA_RAFT_PORT (9097).
@@ -82,6 +87,7 @@ using Clock = std::chrono::steady_clock;
 
 std::string srv_dir = "/srv";
 std::string state_dir;
+std::string db_dir;  // where writes.log lives: PMM's database
 Clock::time_point started;
 long warmup_ms = 2000;
 std::atomic<bool> terminating{false};
@@ -182,10 +188,14 @@ void Write(int fd, const std::string& query) {
     Send(fd, 400, "Bad Request", "{\"code\":9,\"message\":\"this PMM Server isn't the leader\"}");
     return;
   }
-  std::string line = seq + " " + std::to_string(boot_number) + "\n";
+  // Who wrote it and when: in a shared database two leaders that both
+  // acknowledge writes show as interleaved nodes (the lab's watcher looks).
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  std::string line = seq + " " + std::to_string(boot_number) + " " +
+                     (ha.enabled ? ha.node_id : "-") + " " + std::to_string(now_ms.count()) + "\n";
   std::lock_guard<std::mutex> lock(writes_mutex);
-  int log =
-      open((state_dir + "/writes.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int log = open((db_dir + "/writes.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   bool ok = log >= 0 && write(log, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
             fsync(log) == 0;
   if (log >= 0) close(log);
@@ -266,7 +276,7 @@ void Serve(int fd) {
     }
   } else if (path == "/v1/test/writes") {
     std::lock_guard<std::mutex> lock(writes_mutex);
-    Send(fd, 200, "OK", ReadFile(state_dir + "/writes.log") + "\n");
+    Send(fd, 200, "OK", ReadFile(db_dir + "/writes.log") + "\n");
   } else if (path == "/v1/version") {
     Send(fd, 200, "OK", "{\"version\":\"3.0.0-standin\"}");
   } else {
@@ -525,6 +535,11 @@ void Decide(const std::vector<PeerState>& answered, int& leaderless_rounds) {
 }
 
 void StartElection() {
+  {
+    // This boot leads nobody yet.
+    std::lock_guard<std::mutex> lock(election_mutex);
+    WriteView("");
+  }
   ListenElection();
   std::thread([] {
     int leaderless_rounds = 0;
@@ -555,12 +570,17 @@ int main() {
   started = Clock::now();
   srv_dir = Env("STANDIN_SRV", "/srv");
   state_dir = srv_dir + "/standin";
+  db_dir = Env("STANDIN_DB", state_dir.c_str());
   warmup_ms = std::atol(Env("STANDIN_WARMUP_MS", "2000").c_str());
   long stop_delay_ms = std::atol(Env("STANDIN_STOP_DELAY_MS", "0").c_str());
   bool ignore_term = Env("STANDIN_IGNORE_TERM", "0") == "1";
   if (!ConfigureHa()) return 2;
 
   mkdir(state_dir.c_str(), 0755);
+  // A crashed leader's view says leader=self: gone before anything slow (the
+  // fsyncs below), so that it never outlives its boot (StartElection writes
+  // this boot's).
+  if (ha.enabled) unlink((state_dir + "/leader-view").c_str());
   long boots = std::atol(ReadFile(state_dir + "/boots").c_str()) + 1;
   boot_number = boots;
   if (!WriteFileSync(state_dir + "/boots", std::to_string(boots) + "\n")) {
