@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "pmmha/server/pmm_server.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -10,7 +11,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -35,6 +40,10 @@ constexpr milliseconds kMaxBackoff{250};
 constexpr int kLogLines = 5;
 // The longest a stop waits for the engine's first answer.
 constexpr milliseconds kInspectAtStop{30000};
+// How long data_dir's filesystem has to answer a write and fdatasync while
+// PMM's threads wait for I/O, before stop calls the storage hung: longer
+// than a SAN path failover, far shorter than the stop's grace.
+constexpr milliseconds kStorageAnswer{20000};
 
 bool IsRunningLike(ContainerState s) {
   return s == ContainerState::kRunning || s == ContainerState::kStopping ||
@@ -481,6 +490,8 @@ Status PmmServer::Stop(const Deadline& deadline) {
     return Status::Ok();
   }
   if (IsRunningLike(info->state)) {
+    const int pid = info->pid;
+    if (Status stoppable = CheckStoppable(pid, deadline); !stoppable.ok()) return stoppable;
     seconds grace = StopGrace(deadline.Remaining(), config_.stop_grace);
     log_.Info("stopping container {} with {} s to shut down", config_.name, grace.count());
     Status stopped = engine_.Stop(config_.name, grace, deadline);
@@ -497,6 +508,14 @@ Status PmmServer::Stop(const Deadline& deadline) {
       return Status::Error("container {} is still {} after kill", Quote(config_.name),
                            info->state_text);
     }
+    // The engine calls a container stopped once its PID 1 is a zombie, while
+    // a thread of it may still wait for I/O, holding data_dir.
+    if (auto left = host_.UninterruptibleThreads(pid); !left.empty()) {
+      return Status::Error(
+          "container {} is {}, but {} of its threads still wait for I/O (uninterruptible): "
+          "PMM has not stopped",
+          Quote(config_.name), info->state_text, left.size());
+    }
   }
   if (Status s = engine_.Remove(config_.name, deadline); !s.ok()) {
     // Stopped is what the cluster needs; a leftover is removed on next start.
@@ -504,6 +523,26 @@ Status PmmServer::Stop(const Deadline& deadline) {
   }
   ClearIdentity();
   return Status::Ok();
+}
+
+Status PmmServer::CheckStoppable(int pid, const Deadline& deadline) {
+  if (pid <= 0) return Status::Ok();
+  std::vector<int> before = host_.UninterruptibleThreads(pid);
+  if (before.empty()) return Status::Ok();
+  Status answers = host_.ProbeAnswers(
+      config_.data_dir, deadline.Within(std::min(deadline.Remaining() / 4, kStorageAnswer)));
+  if (answers.ok()) return Status::Ok();
+  // Still stuck, the same threads: not a moment of heavy I/O.
+  std::vector<int> after = host_.UninterruptibleThreads(pid);
+  std::vector<int> stuck;
+  for (int tid : after) {
+    if (std::find(before.begin(), before.end(), tid) != before.end()) stuck.push_back(tid);
+  }
+  if (stuck.empty()) return Status::Ok();
+  return Status::Error(
+      "cannot stop container {}: {} of its threads wait for I/O (uninterruptible, signals "
+      "cannot end them) and data_dir {} does not answer ({}): the node must be fenced",
+      Quote(config_.name), stuck.size(), Quote(config_.data_dir), answers.reason());
 }
 
 Status PmmServer::StopWithoutEngine(const Status& why, const Deadline& deadline) {
@@ -782,6 +821,28 @@ bool IsDirectory(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// What follows the command name in a /proc/.../stat line (state, ppid, ...):
+// the name itself may hold spaces and parentheses.
+std::string_view StatFields(std::string_view stat) {
+  auto close = stat.rfind(')');
+  if (close == std::string_view::npos || close + 2 > stat.size()) return {};
+  return stat.substr(close + 2);
+}
+
+// The numeric entries of a /proc directory: pids, or a process's threads.
+std::vector<int> NumericEntries(const std::string& dir) {
+  std::vector<int> out;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (const dirent* e = readdir(d)) {
+    char* end = nullptr;
+    long n = std::strtol(e->d_name, &end, 10);
+    if (end != e->d_name && *end == '\0' && n > 0) out.push_back(static_cast<int>(n));
+  }
+  closedir(d);
+  return out;
+}
+
 class RealServerHost final : public ServerHost {
  public:
   Status CheckMountPoint(const std::string& dir, const Deadline& deadline) override {
@@ -882,6 +943,52 @@ class RealServerHost final : public ServerHost {
       return Status::Error("cannot stat /srv of container PID {} or data_dir {}", pid, Quote(dir));
     }
     return *r == 0;
+  }
+
+  std::vector<int> UninterruptibleThreads(int pid) override {
+    // Every process's parent, to walk the container's whole tree.
+    std::map<int, std::vector<int>> children;
+    for (int p : NumericEntries("/proc")) {
+      bool ok = false;
+      std::istringstream fields(
+          std::string(StatFields(ReadSmallFile(fmt::format("/proc/{}/stat", p), &ok))));
+      char state = 0;
+      int ppid = 0;
+      if (ok && fields >> state >> ppid) children[ppid].push_back(p);
+    }
+    std::vector<int> stuck;
+    std::vector<int> todo{pid};
+    std::set<int> seen;
+    while (!todo.empty()) {
+      int p = todo.back();
+      todo.pop_back();
+      if (!seen.insert(p).second) continue;
+      // A process's own state is its main thread's: a worker in fsync shows
+      // only in its task.
+      for (int tid : NumericEntries(fmt::format("/proc/{}/task", p))) {
+        bool ok = false;
+        auto fields = StatFields(ReadSmallFile(fmt::format("/proc/{}/task/{}/stat", p, tid), &ok));
+        if (ok && !fields.empty() && fields[0] == 'D') stuck.push_back(tid);
+      }
+      for (int c : children[p]) todo.push_back(c);
+    }
+    return stuck;
+  }
+
+  Status ProbeAnswers(const std::string& dir, const Deadline& deadline) override {
+    std::string probe = dir + "/.pmm-server-stop-probe";
+    auto r = RunBounded(
+        fmt::format("a write and fdatasync in data_dir {}", Quote(dir)), deadline,
+        [&probe]() -> int {
+          // Any result is an answer: only the time counts.
+          int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+          if (fd < 0) return 0;
+          if (write(fd, "x", 1) == 1) fdatasync(fd);
+          close(fd);
+          unlink(probe.c_str());
+          return 0;
+        });
+    return r ? Status::Ok() : r.status();
   }
 
   Result<DropInResult> InstallDropIn(const std::string& systemd_root, const DropIn& drop_in,

@@ -152,6 +152,13 @@ class ServerHost {
   // Whether /srv inside the container whose PID 1 is `pid` is the same
   // filesystem object as `dir` on the host.
   virtual Result<bool> SrvIsDataDir(int pid, const std::string& dir, const Deadline& deadline) = 0;
+  // The threads of process `pid` and of every process below it that are in
+  // uninterruptible sleep (state D): waiting for I/O. Reads /proc only.
+  virtual std::vector<int> UninterruptibleThreads(int pid) = 0;
+  // Ok when the filesystem at `dir` answers a small write and fdatasync
+  // before `deadline`, whatever the answer (an error is an answer: a
+  // read-only filesystem answers); an error when it does not answer.
+  virtual Status ProbeAnswers(const std::string& dir, const Deadline& deadline) = 0;
   // Writes `drop_in` when systemd runs under `systemd_root` (it has
   // run/systemd/system) and the file is absent or says something else, then
   // has systemd reload its units (systemctl daemon-reload, bounded).
@@ -194,7 +201,11 @@ class PmmServer {
   // A container that is not ours is left alone (Ok, with a warning). When
   // the engine cannot be asked: Ok when no process was recorded or the
   // recorded one is gone; a live one gets SIGTERM, the grace, SIGKILL, and
-  // stop is Ok once it is gone, a failure while it lives.
+  // stop is Ok once it is gone, a failure while it lives. A stop that
+  // cannot finish fails early, before any signal: PMM's threads stuck in
+  // uninterruptible sleep while data_dir's filesystem does not answer
+  // (a hung LUN) ignore every signal, so waiting out the grace only delays
+  // the fencing that must follow.
   Status Stop(const Deadline& deadline);
   // Monitor: 7 absent, exited or not ours; 0 running and ready; 190
   // running, not ready, fewer than health_failures times in a row; 1 after
@@ -241,6 +252,10 @@ class PmmServer {
   std::optional<bool> RecordedAlive() const;
   // Stop when the engine cannot be asked (`why`).
   Status StopWithoutEngine(const Status& why, const Deadline& deadline);
+  // An error when the container whose PID 1 is `pid` cannot be stopped:
+  // threads in D state before and after data_dir's filesystem failed to
+  // answer a probe. Ok otherwise (the usual case costs one /proc scan).
+  Status CheckStoppable(int pid, const Deadline& deadline);
   Status ExitedReason(std::string_view when, const ContainerInfo& info, const Deadline& deadline);
   int ReadFailures() const;
   void WriteFailures(int count) const;

@@ -184,6 +184,19 @@ class FakeHost : public ServerHost {
     fs_uuid_asked = uuid;
     return fs_uuid_check;
   }
+  // Threads in D state, one list per scan (the last one repeats).
+  std::vector<std::vector<int>> stuck_threads;
+  std::size_t stuck_scans = 0;
+  std::vector<int> UninterruptibleThreads(int) override {
+    if (stuck_threads.empty()) return {};
+    return stuck_threads[std::min(stuck_scans++, stuck_threads.size() - 1)];
+  }
+  Status probe_answer;
+  int probes = 0;
+  Status ProbeAnswers(const std::string&, const Deadline&) override {
+    ++probes;
+    return probe_answer;
+  }
   std::vector<DropIn> drop_ins;
   Result<DropInResult> drop_in_result = DropInResult::kWritten;
   Result<DropInResult> InstallDropIn(const std::string&, const DropIn& d,
@@ -471,6 +484,69 @@ TEST_CASE("stop: graceful, then kill, then remove") {
     CHECK(f.server.Stop(f.Soon(100000)).ok());
     CHECK(f.engine.last_grace == seconds(30));
   }
+}
+
+TEST_CASE("stop fails at once, before any signal, when PMM waits on storage that does not answer") {
+  const Status no_answer = Status::Error("no answer within 20000 ms (hung filesystem?)");
+  static const struct {
+    const char* name;
+    // Threads in D state, scan by scan: before the probe, after it, once
+    // the container has stopped.
+    std::vector<std::vector<int>> stuck;
+    bool answers;
+    int probes;
+    bool fails;
+  } cases[] = {
+      {"no thread waits for I/O: no probe, an ordinary stop", {}, false, 0, false},
+      {"threads wait, the filesystem answers: an ordinary stop", {{101, 102}, {}}, true, 1, false},
+      {"no answer, and the same threads still wait: fencing's turn",
+       {{101, 102}, {102}},
+       false,
+       1,
+       true},
+      {"no answer, but other threads wait now (I/O moves): an ordinary stop",
+       {{101}, {103}, {}},
+       false,
+       1,
+       false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    Fixture f;
+    f.engine.SetRunning();
+    f.host.stuck_threads = c.stuck;
+    f.host.probe_answer = c.answers ? Status::Ok() : no_answer;
+    Status s = f.server.Stop(f.Soon(100000));
+    CHECK(f.host.probes == c.probes);
+    if (c.fails) {
+      CHECK(s.code() == ExitCode::kErrGeneric);
+      CHECK_THAT(s.reason(), Catch::Contains("wait for I/O") && Catch::Contains("'/srv/pmm'") &&
+                                 Catch::Contains("fenced"));
+      // Nothing sent: a fenced node flushes nothing anyway, and nothing
+      // else may look like a stop that worked.
+      CHECK(f.engine.Count("stop") == 0);
+      CHECK(f.engine.Count("kill") == 0);
+      CHECK(f.engine.Count("remove") == 0);
+    } else {
+      CHECK(s.ok());
+      CHECK(f.engine.Count("stop") == 1);
+      CHECK(f.engine.Count("remove") == 1);
+    }
+  }
+}
+
+TEST_CASE("stop fails while a thread of PMM still waits for I/O after the kill") {
+  // runc reports a container whose PID 1 is a zombie as stopped; a thread
+  // stuck in D state lives on.
+  Fixture f;
+  f.engine.SetRunning();
+  f.engine.stop_ignored = true;
+  f.host.stuck_threads = {{}, {101}};
+  Status s = f.server.Stop(f.Soon(100000));
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(s.reason(), Catch::Contains("still wait for I/O"));
+  CHECK(f.engine.Count("kill") == 1);
+  CHECK(f.engine.Count("remove") == 0);
 }
 
 TEST_CASE("the stop grace leaves a reserve for kill and removal") {

@@ -610,6 +610,8 @@ class MountedHost : public ServerHost {
  public:
   Status CheckMountPoint(const std::string&, const Deadline&) override { return Status::Ok(); }
   Result<bool> SrvIsDataDir(int, const std::string&, const Deadline&) override { return true; }
+  std::vector<int> UninterruptibleThreads(int) override { return {}; }
+  Status ProbeAnswers(const std::string&, const Deadline&) override { return Status::Ok(); }
   Status CheckFsUuid(const std::string&, const std::string&, const Deadline&) override {
     return Status::Ok();
   }
