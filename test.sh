@@ -8,4 +8,4 @@ cd "$(dirname "$0")"
 scripts/setup-debian
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPMMHA_WERROR=ON >/dev/null
 cmake --build build -j "$(nproc)"
-ctest --test-dir build --output-on-failure --timeout 900
+ctest --test-dir build --output-on-failure --timeout 900 -j3
