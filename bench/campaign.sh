@@ -82,7 +82,7 @@ set output '$out/comparison.$ext'
 set title "The same faults, seed $opt_s: the longest time without an acknowledged write (x: failed a check)"
 set ylabel 'seconds'
 set xtics ($(cat "$out/kinds.txt")) rotate by -30
-set xrange [0.5:$(tr ',' '\n' <"$out/kinds.txt" | wc -l).5]
+set xrange [0.5:$(tr ',' '\n' <"$out/kinds.txt" | grep -c .).5]
 set yrange [0:*]
 set grid ytics
 set key top left
