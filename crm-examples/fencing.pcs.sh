@@ -9,9 +9,9 @@
 # A failed stop of pmm-storage or pmm-server also gets its node fenced: that
 # is how a mount held by a hung process is cleared safely.
 #
-# The cluster lab that tests these examples runs nodes as Linux namespaces,
-# which nothing can power off: it sets stonith-enabled=false. NEVER DO THAT
-# IN PRODUCTION.
+# The cluster lab that tests these examples applies them to a live cluster
+# with its own BMC in place of IPMI (lab/fence_pmmlab powers a namespace node
+# off for real). Never run a shared-LUN cluster with stonith-enabled=false.
 #
 # Before use, change: BMC addresses, user and password (or password_script),
 # node names. Pick ONE of the two methods.

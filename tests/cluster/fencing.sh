@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Real fencing in the lab (LAB_FENCING=1): the stonith device fence-lab
-# (lab/fence_pmmlab) asks the lab's BMC (lab/pmmlab-bmc) to power a node off,
-# which kills every process of its PID namespace, as a power cut would.
+# Real fencing in the lab, configured by crm-examples/fencing.pcs.sh applied
+# to the live cluster (its IPMI devices replaced by the lab's: fence_pmmlab,
+# which asks the lab's BMC, lab/pmmlab-bmc, to power a node off: every process
+# of its PID namespace killed, as a power cut would):
+#   (0) the example's three devices run, none on the node it fences;
 #   (a) stonith_admin --reboot: the node really went down and came back;
 #   (b) a partitioned node that runs a group (Dummy + pmm-vip on the lab's VIP)
 #       is fenced by the survivors BEFORE the group starts on one of them;
@@ -15,12 +17,30 @@ T0=${EPOCHREALTIME/./}
 # at WHAT: a mark of the time spent so far in the output.
 at() { echo "# $(((${EPOCHREALTIME/./} - T0) / 1000000)) s: $*"; }
 # The lab with our agents (pmm-vip); no PMM stand-in is needed.
-export LAB_DIR="$H_TMP/lab" LAB_NAME="$H_ID" LAB_TOKEN=${LAB_TOKEN-1000} LAB_FENCING=1
+export LAB_DIR="$H_TMP/lab" LAB_NAME="$H_ID" LAB_TOKEN=${LAB_TOKEN-1000} LAB_FENCING=0
 export LAB_NET=${LAB_NET:-198.51.100}
 H_LAB="$H_SOURCE/lab/pmmlab"
 h_defer "$H_LAB" stop
 lab start 3 || h_abort "the lab did not start"
 lab install "$H_BUILD" || h_abort "our agents did not install"
+h_expect_rc 0 "crm-examples/fencing.pcs.sh applies to the live cluster" \
+  lab apply "$H_SOURCE/crm-examples/fencing.pcs.sh"
+[ "$H_RC" = 0 ] || h_abort "the fencing example did not apply"
+# devices_started: each fence-nodeK runs, on another node than K.
+# shellcheck disable=SC2317 # called through h_wait_for, which shellcheck does not follow
+devices_started() {
+  local s k
+  s=$(lab exec 1 crm_mon -1 2>/dev/null) || return 1
+  for k in 1 2 3; do
+    printf '%s\n' "$s" | grep -qE "fence-node$k.*Started node[^$k]" || return 1
+  done
+}
+h_expect_rc 0 "(0) the three fence devices start, none on the node it fences" h_wait_for 60 devices_started
+[ "$H_RC" = 0 ] || { lab status; h_abort "the fence devices did not start"; }
+h_match "... fence_pmmlab devices" '^3$' \
+  "$(lab exec 1 cibadmin -Q | grep -c 'class="stonith".*type="fence_pmmlab"')"
+h_expect_rc 0 "crm_verify -L is clean" lab exec 1 crm_verify -L -V
+h_nomatch "... without warnings" 'warning|error' "$H_OUT$H_ERR"
 at "the lab runs, fencing on"
 bmclog="$LAB_DIR/bmc.log"
 vip="$LAB_NET.100"
@@ -76,7 +96,6 @@ h_check "... while the host's /usr/sbin has no fence_pmmlab" test ! -e /usr/sbin
 h_expect_rc 0 "stonith_admin --metadata --agent fence_pmmlab in a node" \
   lab exec 2 stonith_admin --metadata --agent fence_pmmlab
 h_match "... shows its parameters" 'parameter name="socket"' "$H_OUT"
-h_match "fence-lab is started" 'fence-lab.*Started' "$(lab exec 1 crm_mon -1)"
 h_match "stonith-enabled=true" 'true' "$(lab exec 1 crm_attribute -t crm_config -n stonith-enabled -q)"
 
 # --- (a) stonith_admin --reboot node2 --------------------------------------------

@@ -12,13 +12,16 @@
 //                                      and fsyncs it before answering 200
 //                                      {"seq":N}: an acknowledged write is on
 //                                      disk; 503 while not ready or stopping,
-//                                      400 on an HA follower or a bad seq
+//                                      400 on an HA follower or a bad seq;
+//                                      500 or 503 in those modes (below)
 //   GET /v1/test/writes                the whole log, one write per line
 // It keeps its state in /srv/standin like PMM keeps everything under /srv:
 //   boots          a boot counter, incremented at every start (data marker)
 //   writes.log     the workload's acknowledged writes, "SEQ BOOT" per line
 //   mode           written by tests to inject failures, read on every request:
-//                  ok | 500 | 503 | hang | crash
+//                  ok | 500 | 503 | hang | crash, for every boot; or MODE@N: only
+//                  while this is boot N (a PMM process that went wrong, which a
+//                  restart cures; the fault campaign's "PMM hung" and "500")
 //   clean-stop     written when a SIGTERM shutdown completed
 //   started-at     epoch milliseconds of this boot's start (ready = + warm-up)
 //   stepdown       (HA) written by tests: while it exists this node is not
@@ -193,6 +196,15 @@ void Write(int fd, const std::string& query) {
   Send(fd, 200, "OK", "{\"seq\":" + seq + "}");
 }
 
+// The mode file's mode for this boot: "MODE@N" applies to boot N only.
+std::string CurrentMode() {
+  std::string mode = ReadFile(state_dir + "/mode");
+  auto at = mode.find('@');
+  if (at == std::string::npos) return mode;
+  if (mode.substr(at + 1) != std::to_string(boot_number)) return "ok";
+  return mode.substr(0, at);
+}
+
 void Serve(int fd) {
   std::string request;
   char buf[2048];
@@ -213,14 +225,20 @@ void Serve(int fd) {
       path = path.substr(0, q);
     }
   }
-  std::string mode = ReadFile(state_dir + "/mode");
+  std::string mode = CurrentMode();
   if (mode == "crash") {
     Log("mode crash: exiting with status 3");
     _exit(3);
   }
   if (mode == "hang") {
-    // Hold the connection and never answer, like a wedged nginx upstream.
-    for (;;) pause();
+    // Hold the connection and never answer, like a wedged nginx upstream,
+    // until the client gives up (then its thread ends: a hung PMM under a
+    // workload must not run out of threads and crash instead).
+    pollfd p{fd, POLLRDHUP, 0};
+    while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+    close(fd);
+    return;
   }
   if (path == "/v1/readyz" || path == "/v1/server/readyz" || path == "/ping") {
     if (mode == "503") {
@@ -238,7 +256,14 @@ void Serve(int fd) {
       Send(fd, 400, "Bad Request", "{\"code\":9,\"message\":\"this PMM Server isn't the leader\"}");
     }
   } else if (path == "/v1/test/write" && post) {
-    Write(fd, query);
+    // A PMM that answers 500 (or 503) answers its API so too: nothing written.
+    if (mode == "500") {
+      Send(fd, 500, "Internal Server Error", "{\"code\":13,\"message\":\"internal error\"}");
+    } else if (mode == "503") {
+      Send(fd, 503, "Service Unavailable", "<html>PMM Server is updating</html>");
+    } else {
+      Write(fd, query);
+    }
   } else if (path == "/v1/test/writes") {
     std::lock_guard<std::mutex> lock(writes_mutex);
     Send(fd, 200, "OK", ReadFile(state_dir + "/writes.log") + "\n");
