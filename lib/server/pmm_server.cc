@@ -576,8 +576,19 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
     // the process start recorded tells whether PMM can still be running.
     auto alive = RecordedAlive();
     if (alive.value_or(false)) {
-      return Status::Error("{}; container {} still runs (process {}) but cannot be managed",
-                           info.status().reason(), Quote(config_.name), ReadIdentity()->pid);
+      // A dead daemon is not a dead PMM: its containers live on (under
+      // containerd-shim, or conmon). Failing here would stop a serving PMM
+      // and start it where the engine answers, an outage for a daemon that
+      // its service manager restarts in seconds. PMM's own readiness
+      // decides; running is shown degraded until the engine answers again.
+      Status ready = MonitorReadiness(ReadIdentity()->pid, deadline, probe, depth);
+      if (ready.code() != ExitCode::kSuccess && ready.code() != ExitCode::kRunningPromoted) {
+        return ready;
+      }
+      return Status(
+          ready.code() == ExitCode::kSuccess ? ExitCode::kDegraded : ExitCode::kDegradedPromoted,
+          fmt::format("{}; container {} runs (process {}) and PMM is ready", info.status().reason(),
+                      Quote(config_.name), ReadIdentity()->pid));
     }
     if (!alive) {
       if (!probe) return info.status();
@@ -613,8 +624,12 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
     case ContainerState::kRunning: break;
     default: return Status::Error("container {} is {}", Quote(config_.name), info->state_text);
   }
+  return MonitorReadiness(info->pid, deadline, probe, depth);
+}
+
+Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe, int depth) {
   if (depth >= 10) {
-    auto same = host_.SrvIsDataDir(info->pid, config_.data_dir, deadline);
+    auto same = host_.SrvIsDataDir(pid, config_.data_dir, deadline);
     if (!same) return same.status();
     if (!*same) {
       return Status::Error("/srv in container {} is no longer {}", Quote(config_.name),

@@ -20,15 +20,6 @@ namespace pmmha {
 
 namespace {
 
-void WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
 // The child's lines: "S<step>" announces a step, "R<code> <reason>" is the
 // result.
 struct Report {
@@ -101,6 +92,15 @@ Status RunBoundedCheck(std::string_view what, const Deadline& deadline, const Ch
   }
   if (report.step.empty()) return run.status();
   return Status::Error("{} (stuck in {})", run.status().reason(), report.step);
+}
+
+void WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
 }
 
 std::string DrainPipe(int fd) {

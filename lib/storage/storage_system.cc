@@ -153,15 +153,6 @@ std::optional<std::string> ReadSmallFile(const std::string& path) {
   }
 }
 
-void WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
 // A bounded check whose child also hands back data: what it writes to the
 // descriptor it is given (a pipe; a few hundred bytes at most, so the child
 // never blocks on it). `data` gets what arrived, also after a timeout.

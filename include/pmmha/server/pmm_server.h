@@ -213,8 +213,9 @@ class PmmServer {
   // data_dir. A promoted instance answers 8 / 191 / 9 instead of 0 / 190 /
   // 1. In HA mode it also asks PMM who leads and sets the promotion score
   // from it. When the engine cannot be asked: 7 when the recorded process
-  // is gone (or none was recorded), 1 when it is alive (running, and the
-  // cluster cannot manage it); 1 too when the engine lists no container
+  // is gone (or none was recorded); when it is alive, PMM's readiness
+  // decides as above, except that ready is 190 (191 promoted): running,
+  // degraded while the engine is down. 1 when the engine lists no container
   // but the recorded process runs.
   Status Monitor(const Deadline& deadline, bool probe, int depth);
   // Promote and demote only record the role Pacemaker gave (PMM's leader is
@@ -250,6 +251,9 @@ class PmmServer {
   // Whether the recorded process is alive: nothing when it cannot be told
   // (no ProcessControl), else false when nothing was recorded.
   std::optional<bool> RecordedAlive() const;
+  // Monitor's checks of a running container whose PID 1 is `pid`: /srv at
+  // depth >= 10, then PMM's readiness with its failure count.
+  Status MonitorReadiness(int pid, const Deadline& deadline, bool probe, int depth);
   // Stop when the engine cannot be asked (`why`).
   Status StopWithoutEngine(const Status& why, const Deadline& deadline);
   // An error when the container whose PID 1 is `pid` cannot be stopped:

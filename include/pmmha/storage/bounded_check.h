@@ -38,6 +38,10 @@ using CheckWork = std::function<Status(ChildProgress& progress)>;
 // naming `what` and the last announced step.
 Status RunBoundedCheck(std::string_view what, const Deadline& deadline, const CheckWork& work);
 
+// Writes all of `data` to `fd` (a pipe to the parent), as far as it takes
+// it: a child has no one to report a failed write to.
+void WriteAll(int fd, std::string_view data);
+
 // Everything readable now from `fd` (a non-blocking pipe a child wrote to),
 // up to its end or until it would block.
 std::string DrainPipe(int fd);

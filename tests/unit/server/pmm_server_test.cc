@@ -718,18 +718,44 @@ TEST_CASE("stop with the engine down decides from the recorded process") {
   }
 }
 
-TEST_CASE("monitor with the engine down: 1 while the recorded process lives, 7 once gone") {
+TEST_CASE("monitor with the engine down: PMM's readiness decides while the process lives") {
   Fixture f;
   REQUIRE(f.server.Start(f.Soon()).ok());
   f.engine.reachable = false;
-  for (bool probe : {true, false}) {
-    Status s = f.server.Monitor(f.Soon(), probe, 0);
-    CHECK(s.code() == ExitCode::kErrGeneric);
-    CHECK_THAT(s.reason(), Catch::Contains("still runs (process 100) but cannot be managed"));
+  f.config.health_failures = 2;
+  SECTION("ready: running, degraded (a dead daemon must not fail a serving PMM over)") {
+    for (bool probe : {true, false}) {
+      Status s = f.server.Monitor(f.Soon(), probe, 10);
+      CHECK(s.code() == ExitCode::kDegraded);
+      CHECK_THAT(s.reason(), Catch::Contains("cannot connect to the engine") &&
+                                 Catch::Contains("container 'pmm' runs (process 100)"));
+    }
+    CHECK(f.processes.calls.empty());
+    CHECK(f.engine.Count("run") == 0);
   }
-  f.processes.alive.clear();
-  CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
-  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kNotRunning);
+  SECTION("promoted and ready: degraded promoted") {
+    f.MakeHa();
+    f.engine.reachable = true;
+    REQUIRE(f.server.Promote(f.Soon()).ok());
+    f.engine.reachable = false;
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegradedPromoted);
+  }
+  SECTION("not ready: counted as with the engine up, then failed") {
+    f.http.answers = {NotReady()};
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);
+    Status s = f.server.Monitor(f.Soon(), false, 0);
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("not been ready for 2 monitors"));
+  }
+  SECTION("/srv no longer data_dir at depth 10: failed") {
+    f.host.srv_is_data_dir = false;
+    CHECK(f.server.Monitor(f.Soon(), false, 10).code() == ExitCode::kErrGeneric);
+  }
+  SECTION("the process gone: not running") {
+    f.processes.alive.clear();
+    CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kNotRunning);
+  }
 }
 
 TEST_CASE("a container without our label is not adopted, removed, stopped or reported") {
