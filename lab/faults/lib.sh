@@ -20,6 +20,9 @@ fault_link_heal() {
   ip -n "$(fault_ns "$1")" link set eth0 up
 }
 
+# fault_nets2: the lab has a public network apart from Corosync's (LAB_NETS=2).
+fault_nets2() { [ "$(cat "$LAB_DIR/nets" 2>/dev/null)" = 2 ]; }
+
 # fault_bmc_since: bmc.log's lines after FAULT_BMC_MARK.
 fault_bmc_since() { tail -n +"$((${FAULT_BMC_MARK:-0} + 1))" "$LAB_DIR/bmc.log" 2>/dev/null; }
 

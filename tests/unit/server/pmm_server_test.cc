@@ -724,6 +724,7 @@ TEST_CASE("monitor with the engine down: PMM's readiness decides while the proce
   f.engine.reachable = false;
   f.config.health_failures = 2;
   SECTION("ready: running, degraded (a dead daemon must not fail a serving PMM over)") {
+    const auto runs = f.engine.Count("run");  // start's
     for (bool probe : {true, false}) {
       Status s = f.server.Monitor(f.Soon(), probe, 10);
       CHECK(s.code() == ExitCode::kDegraded);
@@ -731,7 +732,7 @@ TEST_CASE("monitor with the engine down: PMM's readiness decides while the proce
                                  Catch::Contains("container 'pmm' runs (process 100)"));
     }
     CHECK(f.processes.calls.empty());
-    CHECK(f.engine.Count("run") == 0);
+    CHECK(f.engine.Count("run") == runs);
   }
   SECTION("promoted and ready: degraded promoted") {
     f.MakeHa();

@@ -728,7 +728,8 @@ int RunCase(unsigned situation, std::size_t action, const std::string& rsc_tmp,
 
 TEST_CASE(
     "the action x situation matrix: stop and probe never fail for what only this node lacks") {
-  // 0 ok, 1 generic error, 5 not installed, 6 not configured, 7 not running.
+  // 0 ok, 1 generic error, 5 not installed, 6 not configured, 7 not running,
+  // 190 running but degraded (PMM ready, its engine cannot be asked).
   static const struct {
     const char* situation;
     unsigned set;
@@ -745,8 +746,8 @@ TEST_CASE(
       {"backend=api, socket missing, running",    kApiSocketMissing | kRunning,         5,    0,   0,  0,    5,   0,  5},
       {"engine down, nothing recorded",           kEngineDown,                          1,    0,   7,  7,    1,   7,  0},
       {"engine down, recorded process gone",      kEngineDown | kRecordedGone,          1,    0,   7,  7,    1,   7,  0},
-      {"engine down, recorded process alive",     kEngineDown | kRecordedAlive,         1,    0,   1,  1,    1,   0,  0},
-      {"no engine, recorded process alive",       kNoEngine | kRecordedAlive,           5,    0,   1,  1,    5,   0,  5},
+      {"engine down, recorded process alive",     kEngineDown | kRecordedAlive,         1,    0, 190,190,    1,   0,  0},
+      {"no engine, recorded process alive",       kNoEngine | kRecordedAlive,           5,    0, 190,190,    5,   0,  5},
       {"ha, this node not in ha_peers",           kHaNodeAbsent,                        6,    0,   7,  7,    6,   7,  6},
       {"ha, this node not in ha_peers, running",  kHaNodeAbsent | kRunning,             6,    0,   0,  0,    6,   0,  6},
       {"ha, crm_attribute not in PATH",           kHaNoCrmAttribute,                    5,    0,   7,  7,    5,   7,  5},
