@@ -15,16 +15,8 @@ lab disk >/dev/null
 # --- fencing first, as the examples say: fencing.crm on the live cluster -------------
 # (fencing.pcs.sh is applied live by cluster_fencing, which fences with it.)
 h_expect_rc 0 "fencing.crm loads into the live cluster" lab apply "$H_SOURCE/crm-examples/fencing.crm"
-# shellcheck disable=SC2317 # called through h_wait_for, which shellcheck does not follow
-devices_started() {
-  local s k
-  s=$(lab exec 1 crm_mon -1 2>/dev/null) || return 1
-  for k in 1 2 3; do
-    printf '%s\n' "$s" | grep -qE "fence-node$k.*Started node[^$k]" || return 1
-  done
-}
 h_expect_rc 0 "fencing.crm: the three fence devices start, none on the node it fences" \
-  h_wait_for 60 devices_started
+  h_wait_for 60 h_fence_devices_started
 lab exec 1 cibadmin -Q >"$H_TMP/cib.xml"
 h_expect_rc 0 "fencing.crm: crm_verify is clean" crm_verify -x "$H_TMP/cib.xml" -V
 h_nomatch "... no warnings" 'warning|error' "$H_OUT$H_ERR"

@@ -26,16 +26,7 @@ lab install "$H_BUILD" || h_abort "our agents did not install"
 h_expect_rc 0 "crm-examples/fencing.pcs.sh applies to the live cluster" \
   lab apply "$H_SOURCE/crm-examples/fencing.pcs.sh"
 [ "$H_RC" = 0 ] || h_abort "the fencing example did not apply"
-# devices_started: each fence-nodeK runs, on another node than K.
-# shellcheck disable=SC2317 # called through h_wait_for, which shellcheck does not follow
-devices_started() {
-  local s k
-  s=$(lab exec 1 crm_mon -1 2>/dev/null) || return 1
-  for k in 1 2 3; do
-    printf '%s\n' "$s" | grep -qE "fence-node$k.*Started node[^$k]" || return 1
-  done
-}
-h_expect_rc 0 "(0) the three fence devices start, none on the node it fences" h_wait_for 60 devices_started
+h_expect_rc 0 "(0) the three fence devices start, none on the node it fences" h_wait_for 60 h_fence_devices_started
 [ "$H_RC" = 0 ] || { lab status; h_abort "the fence devices did not start"; }
 h_match "... fence_pmmlab devices" '^3$' \
   "$(lab exec 1 cibadmin -Q | grep -c 'class="stonith".*type="fence_pmmlab"')"

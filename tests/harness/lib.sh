@@ -336,6 +336,16 @@ h_follow_leader() {
   return $rc
 }
 
+# h_fence_devices_started: the fencing examples' devices run (fence-nodeK for
+# each of the three nodes), each on another node than the one it fences.
+h_fence_devices_started() {
+  local s k
+  s=$(lab exec 1 crm_mon -1 2>/dev/null) || return 1
+  for k in 1 2 3; do
+    printf '%s\n' "$s" | grep -qE "fence-node$k.*Started node[^$k]" || return 1
+  done
+}
+
 # h_lab_clean_elsewhere NODE: nothing of the PMM group runs on any live node
 # but NODE: no VIP, no PMM container, no mount of the shared disk.
 h_lab_clean_elsewhere() {
