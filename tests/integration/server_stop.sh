@@ -50,7 +50,7 @@ h_expect_rc 5 "... start still says not installed" ra start "$no_engine"
 h_expect_rc 0 "start with podman" ra start
 pid=$(podman container inspect --format '{{.State.Pid}}' "$name")
 h_check "... its process $pid runs" alive "$pid"
-h_expect_rc 1 "podman gone from PATH while it runs: a probe says running, unmanageable" \
+h_expect_rc 190 "podman gone from PATH while it runs: a probe says running, degraded (PMM is ready)" \
   probe "$no_engine"
 rm -f "$data/standin/clean-stop"
 h_expect_rc 0 "stop without podman in PATH" ra stop "$no_engine"
@@ -121,9 +121,9 @@ h_expect_rc 0 "docker: start" dra start
 dpid=$(DOCKER_HOST="unix://$sock" docker container inspect --format '{{.State.Pid}}' "$dname")
 kill_dockerd
 h_check "dockerd is killed, the container's process $dpid lives on" alive "$dpid"
-h_expect_rc 1 "a probe with dockerd down while it runs: running, unmanageable" \
+h_expect_rc 190 "a probe with dockerd down while it runs: running, degraded (PMM is ready)" \
   dra monitor OCF_RESKEY_CRM_meta_interval=0
-h_match "... saying so" "still runs \(process $dpid\) but cannot be managed" "$H_REASON"
+h_match "... saying so" "runs \(process $dpid\) and PMM is ready" "$H_REASON"
 rm -f "$data/standin/clean-stop"
 t0=$(ms)
 h_expect_rc 0 "stop with dockerd down" dra stop
