@@ -59,6 +59,12 @@ h_expect_rc 0 "start on A" "$agent" start
 in-netns "$nsB" ping -c 1 -W 1 198.51.100.10 >/dev/null
 h_check "client B reaches the VIP at A ($macA)" b_at "$macA"
 h_expect_rc 0 "monitor: nobody else answers for the address" "$agent" monitor
+# A's start announces arp_count (5) times, 200 ms apart, from a background
+# child (reparented to this script, the subreaper): an intruder announcing
+# meanwhile would be outshouted, so it comes once A is quiet.
+# shellcheck disable=SC2317 # called through h_wait_for
+a_quiet() { ! pgrep -P $$ -x pmm-vip-notify >/dev/null; }
+h_expect_rc 0 "A's start announcements are over" h_wait_for 10 a_quiet
 
 # --- the intruder comes -----------------------------------------------------------
 h_expect_rc 0 "C configures the address and announces it" intruder start
