@@ -9,14 +9,19 @@
 # Prints both reports, a side-by-side table (per fault: the runs that passed
 # every check, the failover time's median) and writes a plot comparing them.
 #
-#   bench/campaign.sh [-n FAULTS] [-s SEED] [-e] [-k KINDS] [-r RECOVER_S] [-o DIR]
+#   bench/campaign.sh [-n FAULTS] [-s SEED] [-e] [-k KINDS] [-r RECOVER_S] [-o DIR] [-t STACKS]
 #   -n random faults (10), -s seed (1), -e 1: every fault once first, -k only
 #   these faults (comma list), -r seconds a fault may take to recover (120),
-#   -o where the reports and plots go (bench/results/campaign-SEED)
+#   -o where the reports and plots go (bench/results/campaign-SEED), -t the
+#   stacks to run (ours,heartbeat; the comparison needs both). The lab's
+#   options come from the environment: LAB_NETS=2 LAB_LUN_PATHS=1 add the
+#   faults that need them (vip-*, fs-hung; ours only), as in CI.
+#   The soak: LAB_NETS=2 LAB_LUN_PATHS=1 bench/campaign.sh -t ours -n 200 -s SEED -r 240
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
-opt_n=10 opt_s=1 opt_e=0 opt_k='' opt_r=120 opt_o=''
-bench_options n:s:e:k:r:o: "[-n FAULTS] [-s SEED] [-e 1] [-k KINDS] [-r RECOVER_S] [-o DIR]" "$@"
+opt_n=10 opt_s=1 opt_e=0 opt_k='' opt_r=120 opt_o='' opt_t=ours,heartbeat
+bench_options n:s:e:k:r:o:t: \
+  "[-n FAULTS] [-s SEED] [-e 1] [-k KINDS] [-r RECOVER_S] [-o DIR] [-t STACKS]" "$@"
 out=${opt_o:-$BENCH_SOURCE/bench/results/campaign-$opt_s}
 mkdir -p "$out"
 bench_harness campaign
@@ -36,8 +41,11 @@ run() {
   lab campaign "${args[@]}" --report "$out/$stack" || true
   lab stop >/dev/null 2>&1
 }
-run ours "$BENCH_SOURCE/crm-examples/pmm-podman.pcs.sh"
-run heartbeat "$BENCH_SOURCE/bench/baseline/heartbeat-podman.pcs.sh"
+# wanted STACK: whether -t names it.
+wanted() { case ",$opt_t," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+wanted ours && run ours "$BENCH_SOURCE/crm-examples/pmm-podman.pcs.sh"
+wanted heartbeat && run heartbeat "$BENCH_SOURCE/bench/baseline/heartbeat-podman.pcs.sh"
+wanted ours && wanted heartbeat || exit 0
 
 python3 - "$out" <<'PY'
 import csv, os, statistics, sys
