@@ -57,6 +57,7 @@ Result<ContainerInfo> ParseContainerInspect(std::string_view text) {
   }
   info.id = StringAt(doc, "Id");
   info.pid = state.value("Pid", 0);
+  info.conmon_pid = state.value("ConmonPid", 0);
   info.exit_code = state.value("ExitCode", 0);
   info.image = StringAt(doc, "ImageName");  // podman
   if (info.image.empty() && doc.contains("Config") && doc["Config"].is_object()) {

@@ -260,6 +260,29 @@ std::optional<bool> PmmServer::RecordedAlive() const {
   return identity && processes_->IsAlive(*identity);
 }
 
+bool PmmServer::ExitedUnseen(const ContainerInfo& info) const {
+  if (processes_ == nullptr || info.pid <= 0) return false;
+  auto identity = ReadIdentity();
+  // The recorded identity proves the pid is one of our pid namespace and
+  // tells the process from a later one that reuses its pid.
+  if (!identity || identity->id != info.id || identity->pid != info.pid) return false;
+  return !processes_->IsAlive(*identity);
+}
+
+std::string PmmServer::ExitedUnseenText(const ContainerInfo& info) const {
+  return fmt::format("container {} is {} for the {}, but its process {} has exited{}",
+                     Quote(config_.name), info.state_text, engine_.Describe(), info.pid,
+                     ConmonGone(info) ? fmt::format(" (its conmon {} is gone: nobody recorded the "
+                                                    "exit)",
+                                                    info.conmon_pid)
+                                      : "");
+}
+
+bool PmmServer::ConmonGone(const ContainerInfo& info) const {
+  return processes_ != nullptr && engine_.kind() == EngineKind::kPodman && info.conmon_pid > 0 &&
+         !processes_->StartTime(info.conmon_pid);
+}
+
 bool PmmServer::IsPromoted() const {
   return !config_.promoted_path.empty() && access(config_.promoted_path.c_str(), F_OK) == 0;
 }
@@ -489,25 +512,34 @@ Status PmmServer::Stop(const Deadline& deadline) {
     log_.Warn("{}", NotOurs(*info, "leaving it alone: stop has nothing to do").reason());
     return Status::Ok();
   }
+  // The engine may never see the exit (podman once the container's conmon
+  // died: "stopping" for ever, and kill refuses it): the recorded process,
+  // gone, says the container has stopped.
+  bool unseen = false;
   if (IsRunningLike(info->state)) {
     const int pid = info->pid;
-    if (Status stoppable = CheckStoppable(pid, deadline); !stoppable.ok()) return stoppable;
-    seconds grace = StopGrace(deadline.Remaining(), config_.stop_grace);
-    log_.Info("stopping container {} with {} s to shut down", config_.name, grace.count());
-    Status stopped = engine_.Stop(config_.name, grace, deadline);
-    if (!stopped.ok()) log_.Warn("{}", stopped.reason());
-    info = engine_.Inspect(config_.name, deadline);
-    if (info && IsRunningLike(info->state)) {
-      log_.Warn("container {} still {} after the grace: killing it", config_.name,
-                info->state_text);
-      if (Status s = engine_.Kill(config_.name, deadline); !s.ok()) log_.Warn("{}", s.reason());
+    unseen = ExitedUnseen(*info);
+    if (!unseen) {
+      if (Status stoppable = CheckStoppable(pid, deadline); !stoppable.ok()) return stoppable;
+      seconds grace = StopGrace(deadline.Remaining(), config_.stop_grace);
+      log_.Info("stopping container {} with {} s to shut down", config_.name, grace.count());
+      Status stopped = engine_.Stop(config_.name, grace, deadline);
+      if (!stopped.ok()) log_.Warn("{}", stopped.reason());
       info = engine_.Inspect(config_.name, deadline);
+      if (info && IsRunningLike(info->state) && !ExitedUnseen(*info)) {
+        log_.Warn("container {} still {} after the grace: killing it", config_.name,
+                  info->state_text);
+        if (Status s = engine_.Kill(config_.name, deadline); !s.ok()) log_.Warn("{}", s.reason());
+        info = engine_.Inspect(config_.name, deadline);
+      }
+      if (!info) return StopWithoutEngine(info.status(), deadline);
+      unseen = IsRunningLike(info->state) && ExitedUnseen(*info);
+      if (IsRunningLike(info->state) && !unseen) {
+        return Status::Error("container {} is still {} after kill", Quote(config_.name),
+                             info->state_text);
+      }
     }
-    if (!info) return StopWithoutEngine(info.status(), deadline);
-    if (IsRunningLike(info->state)) {
-      return Status::Error("container {} is still {} after kill", Quote(config_.name),
-                           info->state_text);
-    }
+    if (unseen) log_.Warn("{}: removing it", ExitedUnseenText(*info));
     // The engine calls a container stopped once its PID 1 is a zombie, while
     // a thread of it may still wait for I/O, holding data_dir.
     if (auto left = host_.UninterruptibleThreads(pid); !left.empty()) {
@@ -517,9 +549,17 @@ Status PmmServer::Stop(const Deadline& deadline) {
           Quote(config_.name), info->state_text, left.size());
     }
   }
-  if (Status s = engine_.Remove(config_.name, deadline); !s.ok()) {
+  Status removed = engine_.Remove(config_.name, deadline);
+  if (!removed.ok() && unseen) {
+    log_.Warn("{}; removing it from storage", removed.reason());
+    removed = engine_.RemoveFromStorage(config_.name, deadline);
+  }
+  if (!removed.ok()) {
     // Stopped is what the cluster needs; a leftover is removed on next start.
-    log_.Warn("container {} stopped but not removed: {}", config_.name, s.reason());
+    log_.Warn("container {} stopped but not removed: {}", config_.name, removed.reason());
+    // The engine still calls it running: the record is what tells probes
+    // and the next stop that it is not.
+    if (unseen) return Status::Ok();
   }
   ClearIdentity();
   return Status::Ok();
@@ -606,6 +646,11 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
     log_.Warn("{}", foreign.reason());
     return Status::NotRunning();
   }
+  if (IsRunningLike(info->state) && ExitedUnseen(*info)) {
+    if (!probe) return Status::NotRunning("{}", ExitedUnseenText(*info));
+    log_.Warn("{}: reporting not running", ExitedUnseenText(*info));
+    return Status::NotRunning();
+  }
   switch (info->state) {
     case ContainerState::kAbsent:
       // The engine lost the container, but the process start recorded runs:
@@ -624,7 +669,18 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
     case ContainerState::kRunning: break;
     default: return Status::Error("container {} is {}", Quote(config_.name), info->state_text);
   }
-  return MonitorReadiness(info->pid, deadline, probe, depth);
+  Status ready = MonitorReadiness(info->pid, deadline, probe, depth);
+  if (ConmonGone(*info) &&
+      (ready.code() == ExitCode::kSuccess || ready.code() == ExitCode::kRunningPromoted)) {
+    // PMM serves: no reason to stop it. But podman would not see it exit, nor
+    // keep its output: a restart of the resource, when convenient, mends it.
+    return Status(
+        ready.code() == ExitCode::kSuccess ? ExitCode::kDegraded : ExitCode::kDegradedPromoted,
+        fmt::format("container {} runs and PMM is ready, but its conmon {} is gone: podman will "
+                    "not see PMM exit; restart the resource when convenient",
+                    Quote(config_.name), info->conmon_pid));
+  }
+  return ready;
 }
 
 Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe, int depth) {

@@ -84,6 +84,47 @@ h_expect_rc 1 "start does not remove it once exited either" ra start
 h_check "... it is still there" podman container inspect "$name"
 podman rm -f "$name" >/dev/null 2>&1
 
+# --- podman: the container's conmon killed -----------------------------------
+# PMM lives on without it, but podman never sees it exit: the container stays
+# "running", then "stopping" for ever, and podman kill refuses it.
+# shellcheck disable=SC2317
+state() { podman container inspect --format '{{.State.Status}}' "$name"; }
+# kill_conmon: SIGKILL to the container's conmon; leaves its pid in $conmon.
+kill_conmon() {
+  conmon=$(podman container inspect --format '{{.State.ConmonPid}}' "$name")
+  kill -KILL "$conmon"
+  h_wait_for 10 gone "$conmon"
+}
+h_expect_rc 0 "start" ra start
+pid=$(podman container inspect --format '{{.State.Pid}}' "$name")
+kill_conmon
+h_check "conmon $conmon killed, PMM's process $pid lives on" alive "$pid"
+h_expect_rc 190 "monitor: running, degraded (PMM is ready; nothing would see it exit)" \
+  ra monitor OCF_RESKEY_CRM_meta_interval=10000
+h_match "... naming the conmon" "its conmon $conmon is gone" "$H_REASON"
+rm -f "$data/standin/clean-stop"
+h_expect_rc 0 "stop" ra stop
+h_check "... PMM's process is gone" gone "$pid"
+h_check "... after its clean shutdown" test -e "$data/standin/clean-stop"
+h_check "... the container is removed" sh -c "! podman container inspect $name"
+h_expect_rc 7 "... a probe says not running" probe
+
+h_expect_rc 0 "start again" ra start
+pid=$(podman container inspect --format '{{.State.Pid}}' "$name")
+kill_conmon
+kill -KILL "$pid"
+h_wait_for 10 gone "$pid"
+h_match "PMM's process killed after its conmon: podman still says" '^running$' "$(state)"
+h_expect_rc 7 "monitor: not running (the process podman did not see exit is gone)" \
+  ra monitor OCF_RESKEY_CRM_meta_interval=10000
+h_match "... saying so" "is running for the podman CLI, but its process $pid has exited \(its conmon $conmon is gone" \
+  "$H_REASON"
+h_expect_rc 7 "... and so does a probe" probe
+h_expect_rc 0 "stop" ra stop
+h_check "... the container is removed" sh -c "! podman container inspect $name"
+h_expect_rc 0 "start: a fresh container" ra start
+h_expect_rc 0 "stop" ra stop
+
 # --- dockerd killed while the container runs ---------------------------------
 sock=$(h_dockerd "$NS") || exit 1
 dimage=$(DOCKER_HOST="unix://$sock" h_standin_image docker) || exit 1

@@ -44,6 +44,9 @@ struct ContainerInfo {
   std::string id;
   std::string image;
   int pid = 0;  // of the container's PID 1, 0 when not running
+  // Podman: the conmon that watches the container and records its exit (0:
+  // unknown, or docker). Without it podman never sees the container exit.
+  int conmon_pid = 0;
   int exit_code = 0;
   std::vector<ContainerMount> mounts;
   std::map<std::string, std::string> labels;  // Config.Labels

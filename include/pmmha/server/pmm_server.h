@@ -251,6 +251,15 @@ class PmmServer {
   // Whether the recorded process is alive: nothing when it cannot be told
   // (no ProcessControl), else false when nothing was recorded.
   std::optional<bool> RecordedAlive() const;
+  // Whether the engine's view of the container is stale: start recorded this
+  // container's process and it is gone, while the engine still calls the
+  // container running or stopping. Podman does so for ever once the
+  // container's conmon died (nobody records the exit). False when it cannot
+  // be told (nothing recorded, or another container).
+  bool ExitedUnseen(const ContainerInfo& info) const;
+  std::string ExitedUnseenText(const ContainerInfo& info) const;
+  // Podman: the container's conmon is gone (PMM runs on, unwatched).
+  bool ConmonGone(const ContainerInfo& info) const;
   // Monitor's checks of a running container whose PID 1 is `pid`: /srv at
   // depth >= 10, then PMM's readiness with its failure count.
   Status MonitorReadiness(int pid, const Deadline& deadline, bool probe, int depth);

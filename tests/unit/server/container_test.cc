@@ -8,7 +8,7 @@ using namespace pmmha;
 TEST_CASE("podman's inspect array is parsed") {
   auto info = ParseContainerInspect(R"([{
     "Id": "abc", "ImageName": "localhost/pmm-standin:3",
-    "State": {"Status": "running", "Running": true, "Pid": 4242, "ExitCode": 0},
+    "State": {"Status": "running", "Running": true, "Pid": 4242, "ConmonPid": 4240, "ExitCode": 0},
     "Mounts": [{"Type": "bind", "Source": "/mnt/pmm", "Destination": "/srv"}]
   }])");
   REQUIRE(info.ok());
@@ -16,6 +16,7 @@ TEST_CASE("podman's inspect array is parsed") {
   CHECK(info->id == "abc");
   CHECK(info->image == "localhost/pmm-standin:3");
   CHECK(info->pid == 4242);
+  CHECK(info->conmon_pid == 4240);
   REQUIRE(info->mounts.size() == 1);
   CHECK(info->mounts[0].source == "/mnt/pmm");
   CHECK(info->mounts[0].destination == "/srv");
@@ -52,6 +53,7 @@ TEST_CASE("docker's API object is parsed") {
   REQUIRE(info.ok());
   CHECK(info->state == ContainerState::kExited);
   CHECK(info->exit_code == 137);
+  CHECK(info->conmon_pid == 0);  // docker has none
   CHECK(info->image == "percona/pmm-server:3");
 }
 

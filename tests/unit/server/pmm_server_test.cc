@@ -25,6 +25,11 @@ class FakeEngine : public ContainerEngine {
   bool stop_ignored = false;    // SIGTERM ignored: Stop leaves it running
   bool kill_ignored = false;
   bool remove_fails = false;
+  bool storage_remove_fails = false;
+  // Podman once the container's conmon died: stop ends the process (unless
+  // stop_ignored) but the state stays "stopping" for ever, and kill refuses.
+  bool conmon_dead = false;
+  std::map<int, unsigned long long>* processes = nullptr;  // the node's, to end
   int exit_after_run = -1;  // the container exits at once with this code
   std::vector<std::string> calls;
   std::vector<std::string> last_run_args;
@@ -73,6 +78,7 @@ class FakeEngine : public ContainerEngine {
     info.state_text = exit_after_run >= 0 ? "exited" : "running";
     info.exit_code = exit_after_run >= 0 ? exit_after_run : 0;
     info.pid = 100;
+    info.id = "c0ffee";
     return Status::Ok();
   }
   Status Start(const std::string&, const Deadline&) override {
@@ -84,11 +90,18 @@ class FakeEngine : public ContainerEngine {
   Status Stop(const std::string&, seconds grace, const Deadline&) override {
     calls.push_back("stop");
     last_grace = grace;
+    if (conmon_dead) {
+      info.state = ContainerState::kStopping;
+      info.state_text = "stopping";
+      if (!stop_ignored && processes != nullptr) processes->erase(info.pid);
+      return Status::Ok();
+    }
     if (!stop_ignored) SetExited();
     return Status::Ok();
   }
   Status Kill(const std::string&, const Deadline&) override {
     calls.push_back("kill");
+    if (conmon_dead) return Status::Error("container state improper: stopped");
     if (!kill_ignored) SetExited();
     return Status::Ok();
   }
@@ -100,6 +113,7 @@ class FakeEngine : public ContainerEngine {
   }
   Status RemoveFromStorage(const std::string&, const Deadline&) override {
     calls.push_back("remove_storage");
+    if (storage_remove_fails) return Status::Error("rm --storage failed");
     return Status::Ok();
   }
   Result<std::string> Logs(const std::string&, int, const Deadline&) override {
@@ -253,6 +267,7 @@ struct Fixture {
     config.identity_path = "/tmp/pmmha-unit-identity-" + std::to_string(getpid());
     unlink(config.identity_path.c_str());
     processes.alive[100] = 5555;  // the fake engine's containers run as pid 100
+    engine.processes = &processes.alive;
   }
   ~Fixture() {
     unlink(config.failure_counter_path.c_str());
@@ -715,6 +730,64 @@ TEST_CASE("stop with the engine down decides from the recorded process") {
     CHECK(f.server.Stop(f.Soon()).ok());
     CHECK(f.processes.calls == std::vector<std::string>{"terminate 100"});
     CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+  }
+}
+
+TEST_CASE("podman after the container's conmon died: the process decides, not the stale state") {
+  Fixture f;
+  REQUIRE(f.server.Start(f.Soon()).ok());  // records process 100
+  f.engine.conmon_dead = true;
+  f.engine.info.conmon_pid = 99;  // not alive
+  SECTION("PMM serves: degraded (190), naming the conmon; 0 while the conmon lives") {
+    Status s = f.server.Monitor(f.Soon(), false, 0);
+    CHECK(s.code() == ExitCode::kDegraded);
+    CHECK_THAT(s.reason(), Catch::Contains("conmon 99 is gone"));
+    f.processes.alive[99] = 1;
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+  }
+  SECTION("stop: the process ends, the container left 'stopping' is removed, stop succeeds") {
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.processes.alive.count(100) == 0);
+    CHECK(f.engine.Count("stop") == 1);
+    CHECK(f.engine.Count("kill") == 0);  // podman refuses it
+    CHECK(f.engine.Count("remove") == 1);
+    CHECK(f.engine.info.state == ContainerState::kAbsent);
+    CHECK(access(f.config.identity_path.c_str(), F_OK) != 0);
+  }
+  SECTION("stop: 'stopping' while the process lives is a failed stop") {
+    f.engine.stop_ignored = true;
+    Status s = f.server.Stop(f.Soon());
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("still stopping after kill"));
+    CHECK(f.engine.Count("remove") == 0);
+  }
+  SECTION("PMM exited unseen: monitor and probe say not running, stop only removes") {
+    f.processes.alive.erase(100);
+    Status s = f.server.Monitor(f.Soon(), false, 0);
+    CHECK(s.code() == ExitCode::kNotRunning);
+    CHECK_THAT(s.reason(), Catch::Contains("is running for the fake, but its process 100 has "
+                                           "exited (its conmon 99 is gone"));
+    CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.engine.Count("stop") == 0);
+    CHECK(f.engine.Count("remove") == 1);
+  }
+  SECTION("a container that cannot be removed: stop succeeds, probes still say not running") {
+    f.processes.alive.erase(100);
+    f.engine.remove_fails = true;
+    f.engine.storage_remove_fails = true;
+    CHECK(f.server.Stop(f.Soon()).ok());
+    CHECK(f.engine.Count("remove_storage") == 1);
+    CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
+    CHECK(f.server.Stop(f.Soon()).ok());
+  }
+  SECTION("without the start's record nothing is assumed: a process not known gone is running") {
+    unlink(f.config.identity_path.c_str());
+    f.processes.alive.erase(100);
+    f.engine.stop_ignored = true;
+    Status s = f.server.Stop(f.Soon());
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("still stopping after kill"));
   }
 }
 
