@@ -400,8 +400,11 @@ const AgentSpec kAgent{
         "installed), stop decides from that record: a process that is gone, or none "
         "recorded (HA_RSCTMP is emptied at boot, with every container), cannot be running "
         "PMM, so stop succeeds; a live one gets SIGTERM, the stop grace and SIGKILL, and "
-        "stop succeeds only once it is gone. A probe then says 1 (running, unmanageable) "
-        "while the process lives, 7 otherwise.",
+        "stop succeeds only once it is gone. Monitor and probe then say 190 (running, "
+        "degraded) while the process lives and PMM is ready, 7 once it is gone. Podman "
+        "whose conmon died never sees the container exit: monitor says 190 while PMM "
+        "serves, 7 once the recorded process is gone, and stop removes the container "
+        "left 'stopping' once that process is gone.",
     .params = kParams,
     .actions =
         {
