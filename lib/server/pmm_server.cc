@@ -627,8 +627,11 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
       }
       return Status(
           ready.code() == ExitCode::kSuccess ? ExitCode::kDegraded : ExitCode::kDegradedPromoted,
-          fmt::format("{}; container {} runs (process {}) and PMM is ready", info.status().reason(),
-                      Quote(config_.name), ReadIdentity()->pid));
+          // What matters first: Pacemaker keeps the first 128 characters.
+          fmt::format("container {} runs (process {}) and PMM is ready, but the {} cannot be "
+                      "asked: {}",
+                      Quote(config_.name), ReadIdentity()->pid, engine_.Describe(),
+                      info.status().reason()));
     }
     if (!alive) {
       if (!probe) return info.status();
