@@ -15,6 +15,11 @@
 # the resource agents (pmm-ha-agents package), docker.io with dockerd running, and the image (or
 # pull=missing and registry access). Fencing must be configured first:
 # see fencing.pcs.sh. Run this once, on any one node of a running cluster.
+# With "live-restore": true in /etc/docker/daemon.json on every node, a dockerd
+# restart (an upgrade, a crash) leaves PMM serving: pmm-server reports
+# degraded while dockerd is down, and nothing moves. Without it, dockerd
+# stops the containers it finds when it starts again, and the cluster
+# restarts PMM: an outage as long as PMM's start.
 set -e
 
 # Stay where PMM runs after a failed node comes back: moving PMM back costs
