@@ -36,11 +36,7 @@ h_expect_rc 0 "crm-examples/pmm-podman.pcs.sh applies" lab apply "$H_SOURCE/crm-
 [ "$H_RC" = 0 ] || h_abort "the example did not apply"
 h_expect_rc 0 "PMM answers on the VIP" lab wait-ready 120
 [ "$H_RC" = 0 ] || h_abort "PMM did not come up"
-h_expect_rc 0 "the invariant watcher starts" lab watch start 50
-h_expect_rc 0 "the workload starts: 200 writes a second through the VIP" lab workload start 200
-[ "$H_RC" = 0 ] || h_abort "no workload"
-h_expect_rc 0 "writes are acknowledged" h_wait_for 10 lab workload first-ack 0
-[ "$H_RC" = 0 ] || h_abort "no write was acknowledged: $(tail -n 3 "$LAB_DIR/workload.log")"
+h_lab_workload
 sleep 1
 at "workload and watcher run"
 

@@ -38,10 +38,7 @@ h_expect_rc 0 "crm-examples/pmm-podman.pcs.sh applies" lab apply "$H_SOURCE/crm-
 [ "$H_RC" = 0 ] || h_abort "the example did not apply"
 h_expect_rc 0 "PMM answers on the VIP" lab wait-ready 120
 [ "$H_RC" = 0 ] || h_abort "PMM did not come up"
-h_expect_rc 0 "the invariant watcher starts" lab watch start 50
-h_expect_rc 0 "the workload starts" lab workload start 200
-h_expect_rc 0 "writes are acknowledged" h_wait_for 10 lab workload first-ack 0
-[ "$H_RC" = 0 ] || h_abort "no write was acknowledged"
+h_lab_workload
 
 # healthy K: the group runs on node K, nothing failed or on its way.
 # shellcheck disable=SC2317 # called through h_wait_for

@@ -321,6 +321,17 @@ h_lab_start() {
 # lab CMD...: lab/pmmlab with this test's lab.
 lab() { "$H_LAB" "$@"; }
 
+# h_lab_workload: the fault tests' load on a lab where PMM is ready: the
+# invariant watcher (every 50 ms) and the workload (200 writes a second
+# through the VIP), until a write is acknowledged; aborts the test otherwise.
+h_lab_workload() {
+  h_expect_rc 0 "the invariant watcher starts" lab watch start 50
+  h_expect_rc 0 "the workload starts: 200 writes a second through the VIP" lab workload start 200
+  [ "$H_RC" = 0 ] || h_abort "no workload"
+  h_expect_rc 0 "writes are acknowledged" h_wait_for 10 lab workload first-ack 0
+  [ "$H_RC" = 0 ] || h_abort "no write was acknowledged: $(tail -n 3 "$LAB_DIR/workload.log")"
+}
+
 # --- PMM 3 HA in the lab: stand-ins that elect their leader -------------------
 # The lab's verbs (lab/pmmlab leaders, leader-status, follow-leader), for tests.
 h_leaders() { lab leaders; }
