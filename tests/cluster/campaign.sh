@@ -50,7 +50,7 @@ printf '%s\n' "$H_OUT" | sed 's/^/# /'
 if [ "$what" = each ]; then
   ran=$(awk -F'\t' 'NR > 1 {print $2}' "$report/faults.tsv" 2>/dev/null | sort -u | tr '\n' ' ')
   for f in crash crash-passive partition partition-passive pmm-500 pmm-hung pmm-kill second-crash \
-    vip-duplicate vip-link-down fs-hung; do
+    engine-killed vip-duplicate vip-link-down fs-hung; do
     h_match "the campaign ran $f" " $f " " $ran"
   done
 else
