@@ -16,8 +16,11 @@ const ParamSpec kImage{
     .flags = kRequired,
     .shortdesc = "PMM Server image",
     .longdesc =
-        "The PMM Server image, e.g. percona/pmm-server:3 or docker.io/percona/"
-        "pmm-server:2.44.0. Its tag also tells the PMM major version (see pmm_version).",
+        "The PMM Server image, fully qualified: e.g. docker.io/percona/pmm-server:3 or "
+        "docker.io/percona/pmm-server:2.44.0. Its tag also tells the PMM major version "
+        "(see pmm_version). With podman, a short name (percona/pmm-server:3) is refused "
+        "unless pull=never: podman cannot pull it unattended where short-name-mode is "
+        "enforcing (RHEL, Fedora), so the node a failover needs it on would fail.",
 };
 const ParamSpec kName{
     .name = "name",

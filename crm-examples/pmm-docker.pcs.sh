@@ -51,7 +51,7 @@ pcs resource create pmm-storage ocf:percona:pmm-storage \
 # /var/run/docker.sock (one request per monitor instead of a docker process). health_failures=3: a PMM that
 # stops answering is shown degraded for two monitors, then recovered.
 pcs resource create pmm-server ocf:percona:pmm-server \
-    image=percona/pmm-server:3 data_dir=/srv/pmm runtime=docker backend=api network=host \
+    image=docker.io/percona/pmm-server:3 data_dir=/srv/pmm runtime=docker backend=api network=host \
     health_failures=3 \
     op start timeout=300s \
     op stop timeout=330s \

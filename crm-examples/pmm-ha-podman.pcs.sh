@@ -35,7 +35,7 @@ pcs resource defaults update resource-stickiness=100 migration-threshold=3 failu
 # so require_mount=false. The monitors of the two roles need different
 # intervals; the unpromoted one is what notices a new leader.
 pcs resource create pmm-server ocf:percona:pmm-server \
-    image=percona/pmm-server:3 data_dir=/srv/pmm-ha require_mount=false \
+    image=docker.io/percona/pmm-server:3 data_dir=/srv/pmm-ha require_mount=false \
     runtime=podman network=host health_failures=3 \
     ha=true ha_peers=node1=192.0.2.11,node2=192.0.2.12,node3=192.0.2.13 \
     ha_key_file=/etc/pmm-ha/encryption.key \

@@ -21,7 +21,7 @@ pcs resource create pmm-storage ocf:heartbeat:Filesystem \
 # PMM's data on the mount, host networking, as pmm-server runs it; the stop
 # timeout is the same (the agent gives podman stop all of it but 10 s).
 pcs resource create pmm-server ocf:heartbeat:podman \
-    image=percona/pmm-server:3 allow_pull=false \
+    image=docker.io/percona/pmm-server:3 allow_pull=false \
     run_opts="--network host -v /srv/pmm:/srv" \
     op start timeout=300s \
     op stop timeout=330s \

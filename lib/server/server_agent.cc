@@ -223,6 +223,16 @@ Status ResolveConfig(const ServerParams& p, const Request& request, const Enviro
     // resource configured so (a container an earlier version created).
     if (Status clone = CheckCloneMode(request.meta, p.ha); !clone.ok()) return clone;
     if (Status opts = CheckRunOptsForCreate(c.run_opts); !opts.ok()) return opts;
+    // Works where the image is present, fails on the node a failover needs
+    // it on: refused everywhere, before anything runs.
+    if (auto qualified = QualifiedImage(c.image); qualified && s.kind == EngineKind::kPodman &&
+                                                  !s.binary.empty() &&
+                                                  c.pull != PullPolicy::kNever) {
+      return Status::NotConfigured(
+          "image {} is a short name: podman cannot pull it unattended where short-name-mode is "
+          "enforcing (RHEL, Fedora); use {} (or pull=never with the image on every node)",
+          Quote(c.image), Quote(*qualified));
+    }
   }
   if (p.ha) {
     auto ha = ResolveHa(p, request, mode);

@@ -322,6 +322,18 @@ int PmmMajorFromImage(std::string_view image) {
   return !tag.empty() && tag.front() == '2' && (tag.size() == 1 || tag[1] == '.') ? 2 : 3;
 }
 
+std::optional<std::string> QualifiedImage(std::string_view image) {
+  auto slash = image.find('/');
+  if (slash != std::string_view::npos) {
+    auto first = image.substr(0, slash);
+    if (first == "localhost" || first.find_first_of(".:") != std::string_view::npos) {
+      return std::nullopt;
+    }
+    return fmt::format("docker.io/{}", image);
+  }
+  return fmt::format("docker.io/library/{}", image);
+}
+
 Result<std::string> DeriveHealthUrl(int pmm_major, bool host_network,
                                     const std::vector<std::string>& publish) {
   const int http_port = pmm_major == 2 ? 80 : 8080;

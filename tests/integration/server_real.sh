@@ -1,14 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # pmm-server against the real PMM Server image, for machines that can pull it:
-#   PMMHA_REAL_IMAGE=percona/pmm-server:3 tests/integration/server_real.sh [podman|docker]
+#   PMMHA_REAL_IMAGE=docker.io/percona/pmm-server:3 tests/integration/server_real.sh [podman|docker]
 # (registered with CTest, label "real", only when PMMHA_REAL_IMAGE is set at
 # configure time). PMM needs minutes to start and to stop: the timeouts are
 # the ones crm-examples/ recommend. The container uses the host network of a
 # namespace this test creates.
 # shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
-image=${PMMHA_REAL_IMAGE:?set PMMHA_REAL_IMAGE, e.g. percona/pmm-server:3}
+image=${PMMHA_REAL_IMAGE:?set PMMHA_REAL_IMAGE, e.g. docker.io/percona/pmm-server:3}
 engine=${1:-podman}
 h_begin "server-real-$engine"
 h_ocf_env

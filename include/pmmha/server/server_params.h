@@ -70,6 +70,15 @@ std::string LeaderCheckUrl(std::string_view health_url);
 // 3 otherwise (the current major, also for "latest" or a digest).
 int PmmMajorFromImage(std::string_view image);
 
+// The fully qualified form of a short image name, as Docker Hub resolves it
+// ("percona/pmm-server:3" -> "docker.io/percona/pmm-server:3",
+// "pmm-server:3" -> "docker.io/library/pmm-server:3"); nothing when `image`
+// names its registry already (a first component with '.' or ':', or
+// "localhost"), as containers/image tells them apart. Podman with
+// short-name-mode=enforcing (RHEL, Fedora) cannot pull a short name without
+// a terminal to ask which registry.
+std::optional<std::string> QualifiedImage(std::string_view image);
+
 // The readiness URL: PMM's plain-HTTP port on loopback (host network) or the
 // host port published for it (bridge), and the major version's readyz path.
 // Fails with kErrConfigured when a bridge container publishes no PMM port.

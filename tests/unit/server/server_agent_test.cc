@@ -10,6 +10,7 @@
 #include <set>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 using namespace pmmha;
 
@@ -85,6 +86,51 @@ void CheckFails(const Result<ServerSetup>& setup, ExitCode code, const std::stri
 }
 
 }  // namespace
+
+TEST_CASE("a short image name is refused where podman would have to pull it") {
+  static const struct {
+    const char* image;
+    const char* engine;  // the one installed
+    const char* pull;
+    const char* action;
+    const char* suggested;  // nullptr: accepted
+  } cases[] = {
+      {"percona/pmm-server:3", "podman", "missing", "start", "docker.io/percona/pmm-server:3"},
+      {"percona/pmm-server:3", "podman", "always", "validate-all",
+       "docker.io/percona/pmm-server:3"},
+      {"pmm-server:3", "podman", "missing", "start", "docker.io/library/pmm-server:3"},
+      // The image must be on every node then: nothing is pulled.
+      {"percona/pmm-server:3", "podman", "never", "start", nullptr},
+      // Docker resolves short names to Docker Hub itself.
+      {"percona/pmm-server:3", "docker", "missing", "start", nullptr},
+      // Stop and monitor never pull: a running container is not refused.
+      {"percona/pmm-server:3", "podman", "missing", "stop", nullptr},
+      {"percona/pmm-server:3", "podman", "missing", "monitor", nullptr},
+      {"docker.io/percona/pmm-server:3", "podman", "missing", "start", nullptr},
+      {"localhost/pmm-standin:3", "podman", "always", "start", nullptr},
+      {"registry.example.com/percona/pmm-server:3", "podman", "missing", "start", nullptr},
+      {"registry:5000/pmm-server:3", "podman", "missing", "start", nullptr},
+  };
+  for (const auto& c : cases) {
+    INFO(c.image << " " << c.engine << " pull=" << c.pull << " " << c.action);
+    FakeNode node;
+    node.executables[c.engine] = std::string("/usr/bin/") + c.engine;
+    ServerParams p = Minimal();
+    p.image = c.image;
+    p.pull = c.pull;
+    Request r = Req();
+    r.action = c.action;
+    auto setup = Resolve(p, r, node);
+    if (c.suggested == nullptr) {
+      CHECK(setup.ok());
+      continue;
+    }
+    CheckFails(setup, ExitCode::kErrConfigured,
+               fmt::format("image '{}' is a short name: podman cannot pull it unattended where "
+                           "short-name-mode is enforcing (RHEL, Fedora); use '{}'",
+                           c.image, c.suggested));
+  }
+}
 
 TEST_CASE("the engine is the one runtime asks for, among those installed") {
   static const struct {
@@ -245,19 +291,22 @@ TEST_CASE("health_url follows pmm_version, or the image tag") {
     const char* health_url;  // set by the user when non-empty
     const char* expected;    // nullptr: rc 6
   } cases[] = {
-      {"percona/pmm-server:3", "auto", "host", "", "", "http://127.0.0.1:8080/v1/server/readyz"},
-      {"percona/pmm-server:2.44.0", "auto", "host", "", "", "http://127.0.0.1:80/v1/readyz"},
-      {"percona/pmm-server:2", "auto", "host", "", "", "http://127.0.0.1:80/v1/readyz"},
-      {"percona/pmm-server:latest", "auto", "host", "", "",
+      {"docker.io/percona/pmm-server:3", "auto", "host", "", "",
        "http://127.0.0.1:8080/v1/server/readyz"},
-      {"percona/pmm-server:2", "3", "host", "", "", "http://127.0.0.1:8080/v1/server/readyz"},
-      {"percona/pmm-server:3", "2", "host", "", "", "http://127.0.0.1:80/v1/readyz"},
-      {"percona/pmm-server:3", "auto", "bridge", "443:8443,8081:8080", "",
+      {"docker.io/percona/pmm-server:2.44.0", "auto", "host", "", "",
+       "http://127.0.0.1:80/v1/readyz"},
+      {"docker.io/percona/pmm-server:2", "auto", "host", "", "", "http://127.0.0.1:80/v1/readyz"},
+      {"docker.io/percona/pmm-server:latest", "auto", "host", "", "",
+       "http://127.0.0.1:8080/v1/server/readyz"},
+      {"docker.io/percona/pmm-server:2", "3", "host", "", "",
+       "http://127.0.0.1:8080/v1/server/readyz"},
+      {"docker.io/percona/pmm-server:3", "2", "host", "", "", "http://127.0.0.1:80/v1/readyz"},
+      {"docker.io/percona/pmm-server:3", "auto", "bridge", "443:8443,8081:8080", "",
        "http://127.0.0.1:8081/v1/server/readyz"},
-      {"percona/pmm-server:3", "auto", "bridge", "443:8443", "",
+      {"docker.io/percona/pmm-server:3", "auto", "bridge", "443:8443", "",
        "https://127.0.0.1:443/v1/server/readyz"},
-      {"percona/pmm-server:3", "auto", "bridge", "9000:9000", "", nullptr},
-      {"percona/pmm-server:3", "2", "host", "", "http://192.0.2.1:8080/ping",
+      {"docker.io/percona/pmm-server:3", "auto", "bridge", "9000:9000", "", nullptr},
+      {"docker.io/percona/pmm-server:3", "2", "host", "", "http://192.0.2.1:8080/ping",
        "http://192.0.2.1:8080/ping"},
   };
   for (const auto& c : cases) {

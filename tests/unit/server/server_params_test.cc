@@ -144,6 +144,32 @@ TEST_CASE("the PMM major version comes from the image tag") {
   }
 }
 
+TEST_CASE("short image names get their fully qualified form, qualified ones nothing") {
+  static const struct {
+    const char* image;
+    const char* qualified;  // nullptr: qualified already
+  } cases[] = {
+      {"percona/pmm-server:3", "docker.io/percona/pmm-server:3"},
+      {"pmm-server:3", "docker.io/library/pmm-server:3"},
+      {"percona/pmm-server@sha256:0123", "docker.io/percona/pmm-server@sha256:0123"},
+      {"docker.io/percona/pmm-server:3", nullptr},
+      {"quay.io/percona/pmm-server:3", nullptr},
+      {"registry:5000/pmm:2.41.0", nullptr},
+      {"localhost/pmm-standin:3", nullptr},
+      {"[::1]:5000/pmm:3", nullptr},
+  };
+  for (const auto& c : cases) {
+    INFO(c.image);
+    auto q = QualifiedImage(c.image);
+    if (c.qualified == nullptr) {
+      CHECK_FALSE(q.has_value());
+    } else {
+      REQUIRE(q.has_value());
+      CHECK(*q == c.qualified);
+    }
+  }
+}
+
 TEST_CASE("the health URL is derived from version, network and publish") {
   static const struct {
     int major;
