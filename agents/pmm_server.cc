@@ -209,6 +209,19 @@ const ParamSpec kReuse{
     .shortdesc = "Restart an existing container instead of recreating it",
     .longdesc = "false: every start creates the container anew from the configuration.",
 };
+const ParamSpec kSelinuxRelabel{
+    .name = "selinux_relabel",
+    .default_value = "none",
+    .shortdesc = "SELinux label for data_dir in the container",
+    .longdesc =
+        "On an SELinux-enforcing host (RHEL with podman) PMM cannot write a data_dir "
+        "without a container label. none: data_dir is mounted as it is labelled; shared "
+        "(:z) or private (:Z): the engine relabels every file under data_dir when it "
+        "creates the container, minutes on a large PMM. For a filesystem of PMM's own, "
+        "pmm-storage's options=context=\"system_u:object_r:container_file_t:s0\" labels "
+        "the whole mount at no cost instead (the examples say so).",
+    .choices = {"none", "shared", "private"},
+};
 const ParamSpec kRunOpts{
     .name = "run_opts",
     .shortdesc = "Extra options for 'run'",
@@ -329,16 +342,37 @@ const ParamSpec kHaKeyFile{
     .check = CheckDataDir,
 };
 
-const ParamTable kParams{&kImage,        &kName,          &kRuntime,
-                         &kBackend,      &kApiSocket,     &kDataDir,
-                         &kRequireMount, &kNetwork,       &kPublish,
-                         &kEnv,          &kEnvFile,       &kHealthUrl,
-                         &kPmmVersion,   &kHealthTimeout, &kHealthFailures,
-                         &kTlsVerify,    &kStopGrace,     &kPull,
-                         &kReuse,        &kRunOpts,       &kHa,
-                         &kHaPeers,      &kHaNodeId,      &kHaAdvertiseAddress,
-                         &kHaRaftPort,   &kHaGossipPort,  &kHaGrafanaGossipPort,
-                         &kHaKeyFile,    &kDropIn,        &kRequireFsUuid};
+const ParamTable kParams{&kImage,
+                         &kName,
+                         &kRuntime,
+                         &kBackend,
+                         &kApiSocket,
+                         &kDataDir,
+                         &kRequireMount,
+                         &kNetwork,
+                         &kPublish,
+                         &kEnv,
+                         &kEnvFile,
+                         &kHealthUrl,
+                         &kPmmVersion,
+                         &kHealthTimeout,
+                         &kHealthFailures,
+                         &kTlsVerify,
+                         &kStopGrace,
+                         &kPull,
+                         &kReuse,
+                         &kRunOpts,
+                         &kSelinuxRelabel,
+                         &kHa,
+                         &kHaPeers,
+                         &kHaNodeId,
+                         &kHaAdvertiseAddress,
+                         &kHaRaftPort,
+                         &kHaGossipPort,
+                         &kHaGrafanaGossipPort,
+                         &kHaKeyFile,
+                         &kDropIn,
+                         &kRequireFsUuid};
 
 ServerParams Read(const Context& ctx) {
   const Params& p = ctx.params();
@@ -363,6 +397,7 @@ ServerParams Read(const Context& ctx) {
       .pull = p.String(kPull),
       .reuse = p.Boolean(kReuse),
       .run_opts = p.String(kRunOpts),
+      .selinux_relabel = p.String(kSelinuxRelabel),
       .ha = p.Boolean(kHa),
       .ha_peers = p.String(kHaPeers),
       .ha_node_id = p.String(kHaNodeId),

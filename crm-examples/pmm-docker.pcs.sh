@@ -32,6 +32,10 @@ pcs resource defaults update resource-stickiness=100 migration-threshold=3 failu
 # at a price: after a crash, ext4 waits twice the MMP interval (11 s or more)
 # before it mounts the LUN again. owner=1000:1000: PMM 3 runs as uid 1000
 # and needs /srv writable.
+# On an SELinux-enforcing host (RHEL) PMM cannot write an unlabelled /srv:
+# add options=context="system_u:object_r:container_file_t:s0", which labels
+# the whole filesystem at mount time (pmm-server's selinux_relabel would
+# relabel every file at each start instead).
 # Depth 20 (write, fsync, read back) every minute catches a LUN gone
 # read-only; a hung device fails the monitor within its timeout.
 pcs resource create pmm-storage ocf:percona:pmm-storage \

@@ -34,6 +34,8 @@ pcs resource defaults update resource-stickiness=100 migration-threshold=3 failu
 # databases are external; /srv keeps the node's HA state and certificates),
 # so require_mount=false. The monitors of the two roles need different
 # intervals; the unpromoted one is what notices a new leader.
+# On an SELinux-enforcing host (RHEL) add selinux_relabel=shared: podman
+# labels the small per-node directory for containers (:z).
 pcs resource create pmm-server ocf:percona:pmm-server \
     image=docker.io/percona/pmm-server:3 data_dir=/srv/pmm-ha require_mount=false \
     runtime=podman network=host health_failures=3 \

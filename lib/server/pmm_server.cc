@@ -169,7 +169,9 @@ std::vector<std::string> PmmServer::RunArguments(const std::string& env_file_pat
       "--stop-timeout",
       std::to_string(ContainerStopTimeout(config_).count()),
       "--volume",
-      fmt::format("{}:/srv", config_.data_dir),
+      config_.volume_options.empty()
+          ? fmt::format("{}:/srv", config_.data_dir)
+          : fmt::format("{}:/srv:{}", config_.data_dir, config_.volume_options),
       "--env-file",
       env_file_path,
   };

@@ -118,6 +118,9 @@ Status ResolveContainer(const ServerParams& p, const Request& request, ServerCon
            : p.pull == "always" ? PullPolicy::kAlways
                                 : PullPolicy::kMissing;
   c.reuse = p.reuse;
+  c.volume_options = p.selinux_relabel == "shared"    ? "z"
+                     : p.selinux_relabel == "private" ? "Z"
+                                                      : "";
   auto opts = SplitWords(p.run_opts);
   if (!opts) return opts.status().Prefixed("parameter 'run_opts'");
   c.run_opts = std::move(*opts);

@@ -153,6 +153,7 @@ h_expect_rc 6 "command substitution in env" ra validate-all 'OCF_RESKEY_env=A=$(
 h_expect_rc 6 "an env entry without =" ra validate-all OCF_RESKEY_env=PASSWORD
 h_expect_rc 6 "a 10 KB image name" ra validate-all OCF_RESKEY_image="$(head -c 10240 /dev/zero | tr '\0' a)"
 h_expect_rc 6 "an unknown runtime" ra validate-all OCF_RESKEY_runtime=lxc
+h_expect_rc 6 "an unknown selinux_relabel" ra validate-all OCF_RESKEY_selinux_relabel=yes
 if [ "$engine" = podman ]; then
   h_expect_rc 6 "podman: a short image name that would be pulled" \
     ra start OCF_RESKEY_image=percona/pmm-server:3 OCF_RESKEY_pull=missing

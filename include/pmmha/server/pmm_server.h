@@ -57,6 +57,7 @@ struct ServerConfig {
   PullPolicy pull = PullPolicy::kMissing;
   bool reuse = false;
   std::vector<std::string> run_opts;
+  std::string volume_options;        // after data_dir:/srv: "z", "Z" or none (SELinux)
   std::string failure_counter_path;  // in HA_RSCTMP
   std::string identity_path;         // in HA_RSCTMP: the started container's process
   std::optional<HaSettings> ha;      // PMM 3 HA mode

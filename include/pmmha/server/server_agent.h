@@ -45,6 +45,7 @@ struct ServerParams {
   std::string pull = "missing";  // never | missing | always
   bool reuse = false;
   std::string run_opts;
+  std::string selinux_relabel = "none";  // none | shared | private
   bool ha = false;
   std::string ha_peers;
   std::string ha_node_id;

@@ -427,6 +427,20 @@ TEST_CASE("the run arguments mount data_dir at /srv and keep env values off argv
   CHECK_THAT(f.engine.env_file_seen, Catch::Contains("PMM_ENABLE_UPDATES=0\n"));
 }
 
+TEST_CASE("selinux_relabel adds the volume's relabel option, nothing else does") {
+  Fixture f;
+  auto volume = [&] {
+    auto args = f.server.RunArguments("/x");
+    auto v = std::find(args.begin(), args.end(), "--volume");
+    return v != args.end() && v + 1 != args.end() ? *(v + 1) : std::string();
+  };
+  CHECK(volume() == "/srv/pmm:/srv");
+  f.config.volume_options = "z";
+  CHECK(volume() == "/srv/pmm:/srv:z");
+  f.config.volume_options = "Z";
+  CHECK(volume() == "/srv/pmm:/srv:Z");
+}
+
 TEST_CASE("network host or published ports") {
   Fixture f;
   f.config.host_network = true;

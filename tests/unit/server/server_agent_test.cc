@@ -132,6 +132,17 @@ TEST_CASE("a short image name is refused where podman would have to pull it") {
   }
 }
 
+TEST_CASE("selinux_relabel: none, shared (:z) or private (:Z)") {
+  for (auto [relabel, option] : {std::pair{"none", ""}, {"shared", "z"}, {"private", "Z"}}) {
+    INFO(relabel);
+    ServerParams p = Minimal();
+    p.selinux_relabel = relabel;
+    auto setup = Resolve(p);
+    REQUIRE(setup.ok());
+    CHECK(setup->config.volume_options == option);
+  }
+}
+
 TEST_CASE("the engine is the one runtime asks for, among those installed") {
   static const struct {
     const char* runtime;
