@@ -284,7 +284,7 @@ const ParamSpec kHaPeers{
     .shortdesc = "All PMM Servers of the HA cluster",
     .longdesc =
         "Comma-separated NODE=ADDRESS entries, one per cluster node that runs PMM "
-        "(NODE: the cluster node name; ADDRESS: the address PMM advertises there), "
+        "(NODE: the cluster node name; ADDRESS: the IP address PMM advertises there), "
         "e.g. 'node1=10.0.0.11,node2=10.0.0.12,node3=10.0.0.13'. The addresses become "
         "PMM_HA_PEERS; this node's entry gives its advertise address. Plain addresses "
         "are accepted with ha_advertise_address. The first entry's node bootstraps the "
@@ -303,9 +303,10 @@ const ParamSpec kHaAdvertiseAddress{
     .name = "ha_advertise_address",
     .shortdesc = "PMM_HA_ADVERTISE_ADDRESS",
     .longdesc =
-        "The address the other PMM Servers reach this one at. Default: this node's "
-        "entry in ha_peers. A clone has one value for all nodes: leave it unset "
-        "unless every node has its own rule-based value.",
+        "The IP address the other PMM Servers reach this one at (PMM advertises an IP "
+        "address only: start refuses a host name). Default: this node's entry in "
+        "ha_peers. A clone has one value for all nodes: leave it unset unless every "
+        "node has its own rule-based value.",
     .check = CheckHaAddress,
 };
 const ParamSpec kHaRaftPort{

@@ -14,6 +14,8 @@
 #include "pmmha/server/promotion.h"
 #include "pmmha/server/server_params.h"
 
+#include "http_transport.h"
+
 namespace pmmha {
 
 namespace {
@@ -244,6 +246,16 @@ Status ResolveConfig(const ServerParams& p, const Request& request, const Enviro
       s.notes.push_back(
           fmt::format("ha_peers names no address for this node {}: only start needs it",
                       Quote(request.NodeName())));
+    }
+    const bool creates = request.action == "start" || request.action == "validate-all";
+    if (creates && !ha->advertise_address.empty() && !IsIpLiteral(ha->advertise_address)) {
+      // memberlist takes an IP literal only: with a host name PMM's HA never
+      // starts on this node, while its readiness may still say 200.
+      return Status::NotConfigured(
+          "this node's advertise address {} ({}) is a host name: PMM advertises an IP address "
+          "only (a host name means HA never starts on this node); write its IP address",
+          Quote(ha->advertise_address),
+          p.ha_advertise_address.empty() ? "its ha_peers entry" : "ha_advertise_address");
     }
     c.ha = std::move(*ha);
     c.leader_url = LeaderCheckUrl(c.health_url);

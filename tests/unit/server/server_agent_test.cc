@@ -132,6 +132,31 @@ TEST_CASE("a short image name is refused where podman would have to pull it") {
   }
 }
 
+TEST_CASE("PMM advertises an IP address: a host name for this node is refused at start") {
+  ServerParams p = Ha();
+  p.ha_peers = "node1=pmm1.example.com,node2=pmm2.example.com,node3=10.0.0.3";
+  CheckFails(Resolve(p, Promotable()), ExitCode::kErrConfigured,
+             "this node's advertise address 'pmm2.example.com' (its ha_peers entry) is a host "
+             "name: PMM advertises an IP address only");
+  Request validate = Promotable();
+  validate.action = "validate-all";
+  CheckFails(Resolve(p, validate), ExitCode::kErrConfigured, "is a host name");
+  // Stop and monitor of what runs are not refused.
+  for (const char* action : {"monitor", "stop", "demote"}) {
+    Request r = Promotable();
+    r.action = action;
+    CHECK(ResolveServer(p, r, kEnv, PodmanNode(), Resolution::kTolerant).ok());
+  }
+  // The other peers may be names (memberlist resolves the addresses it joins).
+  p.ha_advertise_address = "10.0.0.2";
+  CHECK(Resolve(p, Promotable()).ok());
+  p.ha_advertise_address = "pmm2.example.com";
+  CheckFails(Resolve(p, Promotable()), ExitCode::kErrConfigured,
+             "'pmm2.example.com' (ha_advertise_address) is a host name");
+  p.ha_advertise_address = "fd00::2";
+  CHECK(Resolve(p, Promotable()).ok());
+}
+
 TEST_CASE("selinux_relabel: none, shared (:z) or private (:Z)") {
   for (auto [relabel, option] : {std::pair{"none", ""}, {"shared", "z"}, {"private", "Z"}}) {
     INFO(relabel);
