@@ -122,8 +122,9 @@ const ParamSpec kEnv{
     .longdesc =
         "NAME=VALUE settings for PMM (PMM_* variables), separated by blanks, quoted "
         "like in a shell (no shell is used). Values may be secrets: they are never "
-        "logged and never put on a command line. PMM_ENABLE_UPDATES=0 is added unless "
-        "set here: under a cluster manager PMM must not update itself.",
+        "logged and never put on a command line. PMM_ENABLE_UPDATES=0 (PMM 2: "
+        "DISABLE_UPDATES=true) is added unless set here: under a cluster manager PMM "
+        "must not update itself.",
     .check = CheckEnvList,
 };
 const ParamSpec kEnvFile{

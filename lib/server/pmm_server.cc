@@ -132,8 +132,13 @@ std::string PmmServer::EnvFileContent() const {
   auto add = [&](std::string_view name, const std::string& value) {
     if (!is_set(name)) content += fmt::format("{}={}\n", name, value);
   };
-  // Under a cluster manager PMM must not update itself behind its back.
-  add("PMM_ENABLE_UPDATES", "0");
+  // Under a cluster manager PMM must not update itself behind its back
+  // (PMM 3's name; PMM 2 reads DISABLE_UPDATES).
+  if (config_.pmm_major == 2) {
+    add("DISABLE_UPDATES", "true");
+  } else {
+    add("PMM_ENABLE_UPDATES", "0");
+  }
   if (config_.ha) {
     const HaSettings& ha = *config_.ha;
     add("PMM_HA_ENABLE", "1");

@@ -104,11 +104,11 @@ Status ResolveContainer(const ServerParams& p, const Request& request, ServerCon
   c.env = std::move(*env);
   c.env_file = p.env_file;
   c.env_file_dir = request.rsc_tmp;
+  c.pmm_major = p.pmm_version == "auto" ? PmmMajorFromImage(c.image) : std::stoi(p.pmm_version);
   if (!p.health_url.empty()) {
     c.health_url = p.health_url;
   } else {
-    int major = p.pmm_version == "auto" ? PmmMajorFromImage(c.image) : std::stoi(p.pmm_version);
-    auto url = DeriveHealthUrl(major, c.host_network, c.publish);
+    auto url = DeriveHealthUrl(c.pmm_major, c.host_network, c.publish);
     if (!url) return url.status();
     c.health_url = *url;
   }
@@ -223,7 +223,8 @@ Status ResolveConfig(const ServerParams& p, const Request& request, const Enviro
   c.drop_in_dependency = p.drop_in_dependency;
   c.require_fs_uuid = p.require_fs_uuid;
   c.systemd_root = env.GetOr("PMMHA_SYSTEMD_ROOT", "/");
-  if (request.action == "start" || request.action == "validate-all") {
+  const bool creates = request.action == "start" || request.action == "validate-all";
+  if (creates) {
     // What may not create a container. Stop and monitor still work on a
     // resource configured so (a container an earlier version created).
     if (Status clone = CheckCloneMode(request.meta, p.ha); !clone.ok()) return clone;
@@ -239,6 +240,12 @@ Status ResolveConfig(const ServerParams& p, const Request& request, const Enviro
           Quote(c.image), Quote(*qualified));
     }
   }
+  if (creates && p.ha && c.pmm_major == 2) {
+    // PMM 2 reads no PMM_HA_*: every node would run a leader of its own.
+    return Status::NotConfigured("ha=true needs PMM 3 (its HA mode); image {} is PMM 2 by {}",
+                                 Quote(c.image),
+                                 p.pmm_version == "auto" ? "its tag" : "pmm_version");
+  }
   if (p.ha) {
     auto ha = ResolveHa(p, request, mode);
     if (!ha) return ha.status();
@@ -247,7 +254,6 @@ Status ResolveConfig(const ServerParams& p, const Request& request, const Enviro
           fmt::format("ha_peers names no address for this node {}: only start needs it",
                       Quote(request.NodeName())));
     }
-    const bool creates = request.action == "start" || request.action == "validate-all";
     if (creates && !ha->advertise_address.empty() && !IsIpLiteral(ha->advertise_address)) {
       // memberlist takes an IP literal only: with a host name PMM's HA never
       // starts on this node, while its readiness may still say 200.

@@ -41,6 +41,7 @@ inline constexpr const char* kHaKeyInContainer = "/etc/pmm-ha/encryption.key";
 struct ServerConfig {
   std::string name;  // container name
   std::string image;
+  int pmm_major = 3;  // 2 or 3: the environment names PMM reads
   std::string instance;  // resource instance, for the container label
   std::string data_dir;  // host directory mounted at /srv
   bool require_mount = true;

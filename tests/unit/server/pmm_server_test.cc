@@ -453,6 +453,15 @@ TEST_CASE("network host or published ports") {
   CHECK(std::find(bridge.begin(), bridge.end(), "443:8443") != bridge.end());
 }
 
+TEST_CASE("updates are disabled by the name the PMM major version reads") {
+  Fixture f;
+  CHECK(f.server.EnvFileContent() == "PMM_ENABLE_UPDATES=0\n");
+  f.config.pmm_major = 2;
+  CHECK(f.server.EnvFileContent() == "DISABLE_UPDATES=true\n");
+  f.config.env = {"DISABLE_UPDATES=false"};
+  CHECK(f.server.EnvFileContent() == "DISABLE_UPDATES=false\n");
+}
+
 TEST_CASE("a user's PMM_ENABLE_UPDATES is kept") {
   Fixture f;
   f.config.env = {"PMM_ENABLE_UPDATES=1"};

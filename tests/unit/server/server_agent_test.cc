@@ -157,6 +157,24 @@ TEST_CASE("PMM advertises an IP address: a host name for this node is refused at
   CHECK(Resolve(p, Promotable()).ok());
 }
 
+TEST_CASE("the PMM major version comes from pmm_version or the tag; PMM 2 has no HA") {
+  ServerParams p = Minimal();
+  p.image = "docker.io/percona/pmm-server:2.44.0";
+  auto setup = Resolve(p);
+  REQUIRE(setup.ok());
+  CHECK(setup->config.pmm_major == 2);
+  p.pmm_version = "3";
+  CHECK(Resolve(p)->config.pmm_major == 3);
+  ServerParams ha = Ha();
+  ha.image = "docker.io/percona/pmm-server:2";
+  CheckFails(Resolve(ha, Promotable()), ExitCode::kErrConfigured,
+             "ha=true needs PMM 3 (its HA mode); image 'docker.io/percona/pmm-server:2' is PMM 2 "
+             "by its tag");
+  Request monitor = Promotable();
+  monitor.action = "monitor";
+  CHECK(Resolve(ha, monitor).ok());
+}
+
 TEST_CASE("selinux_relabel: none, shared (:z) or private (:Z)") {
   for (auto [relabel, option] : {std::pair{"none", ""}, {"shared", "z"}, {"private", "Z"}}) {
     INFO(relabel);
