@@ -339,8 +339,11 @@ const ParamSpec kHaKeyFile{
     .shortdesc = "The encryption key all PMM Servers share",
     .longdesc =
         "Host path of the encryption key file, the same on every node (PMM encrypts "
-        "secrets in its database with it). Mounted read-only into the container and "
-        "named by PMM_ENCRYPTION_KEY_PATH.",
+        "secrets in its database with it): required with ha=true, since each node would "
+        "otherwise make its own and none could read what another encrypted. Make it once "
+        "(e.g. the /srv/pmm-encryption.key a PMM 3 Server generated on first start), copy "
+        "it to every node, readable by PMM's user (uid 1000): chown root:1000, chmod 0640. "
+        "Mounted read-only into the container and named by PMM_ENCRYPTION_KEY_PATH.",
     .check = CheckDataDir,
 };
 

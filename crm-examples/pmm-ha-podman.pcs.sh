@@ -18,12 +18,14 @@
 # new leader and that node's next monitor (every 6 s here) has seen it.
 #
 # Before use, change: the node names and addresses in ha_peers (one
-# NODE=ADDRESS per cluster node that runs PMM; NODE is the cluster node name),
+# NODE=IP per cluster node that runs PMM; NODE is the cluster node name, IP
+# an address, not a host name: PMM advertises IP addresses only),
 # the external databases in env, the key file, the VIP (192.0.2.100/24) and
 # the image tag. Put the database passwords in an env_file (root-only,
 # env_file=/etc/pmm-ha/pmm.env) rather than in the CIB. Every node needs the
 # resource agents (pmm-ha-agents package), podman, the image, the same
-# encryption key file, and the HA ports open between the nodes (TCP 9097
+# encryption key file (made once, copied to every node, 0640 root:1000: PMM
+# runs as uid 1000), and the HA ports open between the nodes (TCP 9097
 # Raft, TCP+UDP 9096 and 9094 gossip). Fencing must be configured first: see
 # fencing.pcs.sh. Run this once, on any one node of a running cluster.
 set -e

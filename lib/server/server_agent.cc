@@ -36,6 +36,11 @@ class RealNodeLookup : public NodeLookup {
   bool IsReadable(const std::string& path) const override {
     return access(path.c_str(), R_OK) == 0;
   }
+  bool IsReadableBy(const std::string& path, unsigned uid, unsigned gid) const override {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+           ModeLetsRead(st.st_mode, st.st_uid, st.st_gid, uid, gid);
+  }
 };
 
 // The engine: podman or docker as runtime asks and the node has them; its
@@ -160,6 +165,12 @@ Status RunOnRealNode(ServerAction action, const ServerParams& params, Context& c
 
 }  // namespace
 
+bool ModeLetsRead(unsigned mode, unsigned file_uid, unsigned file_gid, unsigned uid, unsigned gid) {
+  if (uid == file_uid) return (mode & S_IRUSR) != 0;
+  if (gid == file_gid) return (mode & S_IRGRP) != 0;
+  return (mode & S_IROTH) != 0;
+}
+
 std::unique_ptr<NodeLookup> MakeNodeLookup() { return std::make_unique<RealNodeLookup>(); }
 
 std::unique_ptr<ServerRuntime> MakeServerRuntime() { return std::make_unique<RealServerRuntime>(); }
@@ -263,6 +274,11 @@ Status ResolveConfig(const ServerParams& p, const Request& request, const Enviro
           Quote(ha->advertise_address),
           p.ha_advertise_address.empty() ? "its ha_peers entry" : "ha_advertise_address");
     }
+    if (creates && ha->key_file.empty()) {
+      return Status::NotConfigured(
+          "ha=true needs ha_key_file, the encryption key every PMM Server shares: without it "
+          "each node makes its own, and none can read what another encrypted");
+    }
     c.ha = std::move(*ha);
     c.leader_url = LeaderCheckUrl(c.health_url);
   } else if (c.promotable) {
@@ -304,6 +320,18 @@ Status ValidateServer(const ServerSetup& setup, bool probe, const NodeLookup& no
   const std::string& env_file = setup.config.env_file;
   if (!env_file.empty() && !probe && !node.IsReadable(env_file)) {
     return Status::NotInstalled("env_file {} is not readable on this node", Quote(env_file));
+  }
+  if (const auto& ha = setup.config.ha; ha && !ha->key_file.empty() && !probe) {
+    if (!node.IsReadable(ha->key_file)) {
+      return Status::NotInstalled("ha_key_file {} is not readable on this node",
+                                  Quote(ha->key_file));
+    }
+    if (!node.IsReadableBy(ha->key_file, kPmmUid, kPmmUid)) {
+      return Status::NotInstalled(
+          "ha_key_file {} is not readable by PMM's user (uid {}, gid {}) in the container: "
+          "e.g. chown root:{} and chmod 0640 it",
+          Quote(ha->key_file), kPmmUid, kPmmUid, kPmmUid);
+    }
   }
   return Status::Ok();
 }

@@ -78,6 +78,23 @@ h_expect_rc 6 "promoted-max=2 is refused" lab exec "$c" "${ocf[@]}" OCF_RESKEY_h
 h_expect_rc 6 "a node missing from ha_peers is refused" lab exec "$c" "${ocf[@]}" OCF_RESKEY_ha=true \
   OCF_RESKEY_ha_peers=nodeX=10.0.0.1 "$agent" validate-all
 h_match "... saying why" "ocf-exit-reason:.*no address for this node 'node$c'" "$H_ERR"
+ha=(OCF_RESKEY_ha=true "OCF_RESKEY_ha_peers=node$c=10.0.0.$c")
+h_expect_rc 6 "ha=true without the shared key is refused" lab exec "$c" "${ocf[@]}" "${ha[@]}" \
+  "$agent" validate-all
+h_match "... saying why" "ocf-exit-reason:ha=true needs ha_key_file" "$H_ERR"
+key="$LAB_DIR/root-only.key"
+head -c 32 /dev/urandom | base64 >"$key"
+chmod 0600 "$key"
+h_expect_rc 5 "a key PMM's user (uid 1000) cannot read is refused" lab exec "$c" "${ocf[@]}" "${ha[@]}" \
+  OCF_RESKEY_ha_key_file="$key" "$agent" validate-all
+h_match "... saying how to fix it" "ocf-exit-reason:.*not readable by PMM's user .*chown root:1000" "$H_ERR"
+chgrp 1000 "$key" && chmod 0640 "$key"
+h_expect_rc 0 "... accepted once 0640 root:1000" lab exec "$c" "${ocf[@]}" "${ha[@]}" \
+  OCF_RESKEY_ha_key_file="$key" "$agent" validate-all
+h_expect_rc 6 "a host name as this node's advertise address is refused" lab exec "$c" "${ocf[@]}" \
+  OCF_RESKEY_ha=true "OCF_RESKEY_ha_peers=node$c=pmm$c.example.com" OCF_RESKEY_ha_key_file="$key" \
+  "$agent" validate-all
+h_match "... saying why" "ocf-exit-reason:this node's advertise address 'pmm$c.example.com'" "$H_ERR"
 
 # --- the crmsh example, the same way ----------------------------------------------
 lab exec 1 pcs resource delete pmm-vip >/dev/null 2>&1

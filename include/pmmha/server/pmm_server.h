@@ -37,11 +37,13 @@ struct HaSettings {
 
 // Where the in-container path of the shared HA encryption key is.
 inline constexpr const char* kHaKeyInContainer = "/etc/pmm-ha/encryption.key";
+// PMM 3 runs as user pmm, uid and gid 1000, in its container.
+inline constexpr unsigned kPmmUid = 1000;
 
 struct ServerConfig {
   std::string name;  // container name
   std::string image;
-  int pmm_major = 3;  // 2 or 3: the environment names PMM reads
+  int pmm_major = 3;     // 2 or 3: the environment names PMM reads
   std::string instance;  // resource instance, for the container label
   std::string data_dir;  // host directory mounted at /srv
   bool require_mount = true;

@@ -70,7 +70,16 @@ class NodeLookup {
   virtual bool IsSocket(const std::string& path) const = 0;
   // Whether this process may read `path`.
   virtual bool IsReadable(const std::string& path) const = 0;
+  // Whether user `uid` of group `gid` may read the file `path` (by its
+  // permission bits: a file bind-mounted into a container, its directories
+  // not in the way).
+  virtual bool IsReadableBy(const std::string& path, unsigned uid, unsigned gid) const = 0;
 };
+
+// Whether permission bits `mode` of a file owned by file_uid:file_gid let
+// uid:gid read it (the owner's bits for the owner, the group's for the
+// group, the others' for the rest).
+bool ModeLetsRead(unsigned mode, unsigned file_uid, unsigned file_gid, unsigned uid, unsigned gid);
 
 // stat(), access() and the PATH search of the real node.
 std::unique_ptr<NodeLookup> MakeNodeLookup();

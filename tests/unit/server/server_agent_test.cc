@@ -22,6 +22,7 @@ class FakeNode : public NodeLookup {
   std::map<std::string, std::string, std::less<>> executables;  // name -> path
   std::set<std::string> sockets;
   std::set<std::string> readable;
+  std::set<std::string> readable_by_pmm;  // by uid 1000 (and readable)
   mutable std::string path_searched;
 
   std::optional<std::string> FindExecutable(std::string_view name,
@@ -33,6 +34,9 @@ class FakeNode : public NodeLookup {
   }
   bool IsSocket(const std::string& path) const override { return sockets.count(path) > 0; }
   bool IsReadable(const std::string& path) const override { return readable.count(path) > 0; }
+  bool IsReadableBy(const std::string& path, unsigned uid, unsigned gid) const override {
+    return uid == 1000 && gid == 1000 && readable_by_pmm.count(path) > 0;
+  }
 };
 
 FakeNode PodmanNode() {
@@ -69,6 +73,7 @@ ServerParams Ha() {
   ServerParams p = Minimal();
   p.ha = true;
   p.ha_peers = "node1=10.0.0.1,node2=10.0.0.2,node3=10.0.0.3";
+  p.ha_key_file = "/etc/pmm-ha/encryption.key";
   return p;
 }
 
@@ -573,6 +578,50 @@ TEST_CASE("env_file must be readable, except to a probe") {
   CHECK(ValidateServer(*setup, true, node).ok());
   node.readable.insert("/etc/pmm.env");
   CHECK(ValidateServer(*setup, false, node).ok());
+}
+
+TEST_CASE("ha=true needs the shared key, readable by PMM's user, except to a probe") {
+  ServerParams p = Ha();
+  p.ha_key_file.clear();
+  CheckFails(Resolve(p, Promotable()), ExitCode::kErrConfigured,
+             "ha=true needs ha_key_file, the encryption key every PMM Server shares");
+  Request monitor = Promotable();
+  monitor.action = "monitor";
+  CHECK(ResolveServer(p, monitor, kEnv, PodmanNode(), Resolution::kTolerant).ok());
+
+  p = Ha();
+  FakeNode node = PodmanNode();
+  auto setup = Resolve(p, Promotable(), node);
+  REQUIRE(setup.ok());
+  Status missing = ValidateServer(*setup, false, node);
+  CHECK(missing.code() == ExitCode::kErrInstalled);
+  CHECK(missing.reason() ==
+        "ha_key_file '/etc/pmm-ha/encryption.key' is not readable on this node");
+  CHECK(ValidateServer(*setup, true, node).ok());
+  node.readable.insert(p.ha_key_file);
+  Status root_only = ValidateServer(*setup, false, node);
+  CHECK(root_only.code() == ExitCode::kErrInstalled);
+  CHECK_THAT(root_only.reason(),
+             Catch::Contains("is not readable by PMM's user (uid 1000, gid 1000) in the "
+                             "container: e.g. chown root:1000 and chmod 0640 it"));
+  node.readable_by_pmm.insert(p.ha_key_file);
+  CHECK(ValidateServer(*setup, false, node).ok());
+}
+
+TEST_CASE("permission bits: the owner's for the owner, the group's for the group, else others'") {
+  static const struct {
+    unsigned mode, file_uid, file_gid;
+    bool readable;  // by 1000:1000
+  } cases[] =
+      {
+          {0600, 0, 0, false},    {0640, 0, 1000, true}, {0604, 0, 0, true},
+          {0640, 0, 0, false},    {0400, 1000, 0, true}, {0044, 1000, 1000, false},
+          {0404, 0, 1000, false},  // the group's bits decide for the group
+      };
+  for (const auto& c : cases) {
+    INFO(std::oct << c.mode << std::dec << " " << c.file_uid << ":" << c.file_gid);
+    CHECK(ModeLetsRead(c.mode, c.file_uid, c.file_gid, 1000, 1000) == c.readable);
+  }
 }
 
 TEST_CASE("start and validate-all refuse what may not create a container; stop does not") {
