@@ -104,7 +104,10 @@ const ParamSpec kNetwork{
     .shortdesc = "Container network",
     .longdesc =
         "host: PMM's ports are the node's ports (and so answer on the VIP); bridge: "
-        "the engine's bridge network with the ports in publish.",
+        "the engine's bridge network with the ports in publish. Start fails at once, "
+        "naming the port and the process, when one PMM binds on the node is taken "
+        "(Cockpit on 9090, a host pmm-agent on 7777; with bridge, a published one); "
+        "validate-all warns.",
     .choices = {"host", "bridge"},
 };
 const ParamSpec kPublish{

@@ -398,6 +398,25 @@ Status PmmServer::CreateContainer(const Deadline& deadline) {
   return run;
 }
 
+Status PmmServer::CheckPorts(const Deadline& deadline) {
+  std::vector<PortNeed> needs = PmmHostPorts(config_);
+  if (needs.empty()) return Status::Ok();
+  auto holders = host_.PortHolders(
+      needs, deadline.Within(std::min(deadline.Remaining() / 10, milliseconds(2000))));
+  if (holders.empty()) return Status::Ok();
+  std::vector<std::string> held;
+  for (const auto& h : holders) {
+    std::string what;
+    for (const auto& n : needs) {
+      if (n.port == h.port) what = n.what;
+    }
+    held.push_back(
+        fmt::format("port {} ({}) is in use by {} on {}", h.port, what, h.owner, h.address));
+  }
+  return Status::Error("{}: PMM would never become ready on this node{}", fmt::join(held, "; "),
+                       config_.host_network ? " (network=host)" : "");
+}
+
 Status PmmServer::WaitReady(const Deadline& deadline) {
   milliseconds backoff = kFirstBackoff;
   Readiness last;
@@ -479,11 +498,14 @@ Status PmmServer::StartContainer(const Deadline& deadline) {
         info->state == ContainerState::kExited || info->state == ContainerState::kCreated;
     if (config_.reuse && restartable) {
       log_.Info("reusing the {} container {}", info->state_text, config_.name);
+      if (Status s = CheckPorts(deadline); !s.ok()) return s;
       if (Status s = engine_.Start(config_.name, deadline); !s.ok()) return s;
       return WaitReady(deadline);
     }
     if (Status s = RemoveStale(*info, deadline); !s.ok()) return s;
   }
+  // Fails at once, naming the holder, instead of after the start timeout.
+  if (Status s = CheckPorts(deadline); !s.ok()) return s;
   if (Status s = CreateContainer(deadline); !s.ok()) return s;
   return WaitReady(deadline);
 }
@@ -1054,6 +1076,52 @@ class RealServerHost final : public ServerHost {
       for (int c : children[p]) todo.push_back(c);
     }
     return stuck;
+  }
+
+  std::vector<PortHolder> PortHolders(const std::vector<PortNeed>& needs,
+                                      const Deadline& deadline) override {
+    std::vector<std::pair<TcpListener, const PortNeed*>> found;
+    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+      bool ok = false;
+      for (const auto& l : ParseTcpListeners(ReadSmallFile(table, &ok))) {
+        for (const auto& need : needs) {
+          if (BlocksPmm(l, need)) {
+            found.emplace_back(l, &need);
+            break;
+          }
+        }
+      }
+    }
+    std::vector<PortHolder> holders;
+    if (found.empty()) return holders;
+    // Who holds each socket: the process with it among its descriptors.
+    std::map<unsigned long long, std::string> owners;
+    for (const auto& [l, need] : found) owners[l.inode];
+    std::size_t named = 0;
+    for (int pid : NumericEntries("/proc")) {
+      if (named == owners.size() || deadline.HasExpired()) break;
+      const std::string fd_dir = fmt::format("/proc/{}/fd", pid);
+      for (int fd : NumericEntries(fd_dir)) {
+        char target[64];
+        ssize_t n = readlink(fmt::format("{}/{}", fd_dir, fd).c_str(), target, sizeof target - 1);
+        if (n <= 0) continue;
+        target[n] = '\0';
+        unsigned long long inode = 0;
+        if (std::sscanf(target, "socket:[%llu]", &inode) != 1) continue;
+        auto it = owners.find(inode);
+        if (it == owners.end() || !it->second.empty()) continue;
+        bool ok = false;
+        std::string comm = ReadSmallFile(fmt::format("/proc/{}/comm", pid), &ok);
+        while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+        it->second = fmt::format("{} (pid {})", ok ? comm : "?", pid);
+        ++named;
+      }
+    }
+    for (const auto& [l, need] : found) {
+      const std::string& owner = owners[l.inode];
+      holders.push_back({l.port, l.address, owner.empty() ? "a process not found" : owner});
+    }
+    return holders;
   }
 
   Status ProbeAnswers(const std::string& dir, const Deadline& deadline) override {

@@ -345,7 +345,15 @@ Status RunServerAction(ServerAction action, const ServerParams& params, Context&
   if (!setup) return setup.status();
   if (strict) {
     if (Status s = ValidateServer(*setup, ctx.IsProbe(), runtime.node()); !s.ok()) return s;
-    if (action == ServerAction::kValidate) return Status::Ok();
+    if (action == ServerAction::kValidate) {
+      // A port in use may be freed before a start: a warning, not a refusal.
+      std::vector<PortNeed> needs = PmmHostPorts(setup->config);
+      for (const auto& h : runtime.host().PortHolders(needs, ctx.deadline())) {
+        ctx.log().Warn("port {} that PMM binds is in use by {} on {}: start would fail here",
+                       h.port, h.owner, h.address);
+      }
+      return Status::Ok();
+    }
   }
   for (const auto& note : setup->notes) ctx.log().Info("{}", note);
   if (!setup->invalid.ok()) {

@@ -322,6 +322,15 @@ int PmmMajorFromImage(std::string_view image) {
   return !tag.empty() && tag.front() == '2' && (tag.size() == 1 || tag[1] == '.') ? 2 : 3;
 }
 
+std::vector<int> PublishedHostPorts(const std::vector<std::string>& publish) {
+  std::vector<int> ports;
+  for (const auto& e : publish) {
+    std::string why;
+    if (auto p = ParsePublished(e, &why)) ports.push_back(p->host_port);
+  }
+  return ports;
+}
+
 std::optional<std::string> QualifiedImage(std::string_view image) {
   auto slash = image.find('/');
   if (slash != std::string_view::npos) {

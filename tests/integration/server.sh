@@ -169,6 +169,28 @@ h_match "... saying so" "is not present on this node and pull=never" "$H_REASON"
 h_expect_rc 7 "... and a probe says not running" ra monitor OCF_RESKEY_image=localhost/pmmt-none:1 OCF_RESKEY_CRM_meta_interval=0
 h_check "nothing was created by the bad inputs" sh -c "! $engine container inspect $name"
 
+# --- a port PMM binds is taken -----------------------------------------------
+# As Cockpit takes 9090 on RHEL: PMM would never become ready.
+in-netns "$NS" python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 9090)); s.listen(); time.sleep(120)' &
+holder=$!
+h_defer kill "$holder"
+# shellcheck disable=SC2317 # called through h_wait_for
+held() { in-netns "$NS" sh -c 'grep -q ":2382 00000000:0000 0A" /proc/net/tcp'; }
+h_wait_for 10 held || h_fail "the test's listener on 9090 did not come up"
+t0=$(ms)
+h_expect_rc 1 "port 9090 held by another process: start fails" ra start
+took=$(($(ms) - t0))
+h_match "... naming the port and its holder" \
+  "^port 9090 \(VictoriaMetrics\) is in use by python3 \(pid [0-9]+\) on 127\.0\.0\.1: PMM would never become ready" \
+  "$H_REASON"
+h_check "... at once (${took} ms), not after the start timeout" test "$took" -lt 10000
+h_check "... creating nothing" sh -c "! $engine container inspect $name"
+h_expect_rc 0 "validate-all only warns" ra validate-all
+h_match "... naming it" "port 9090 that PMM binds is in use by python3" "$H_ERR"
+kill "$holder"
+wait "$holder" 2>/dev/null
+
 # --- secrets -------------------------------------------------------------
 secret="s3cret-$RANDOM$RANDOM"
 log="$H_TMP/ha.log"

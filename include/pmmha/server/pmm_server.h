@@ -16,6 +16,7 @@
 #include "pmmha/server/container.h"
 #include "pmmha/server/container_process.h"
 #include "pmmha/server/http.h"
+#include "pmmha/server/ports.h"
 #include "pmmha/server/promotion.h"
 
 namespace pmmha {
@@ -168,6 +169,10 @@ class ServerHost {
   // has systemd reload its units (systemctl daemon-reload, bounded).
   virtual Result<DropInResult> InstallDropIn(const std::string& systemd_root, const DropIn& drop_in,
                                              const Deadline& deadline) = 0;
+  // The listeners in this network namespace in the way of `needs`, with the
+  // process holding each when /proc tells before `deadline`.
+  virtual std::vector<PortHolder> PortHolders(const std::vector<PortNeed>& needs,
+                                              const Deadline& deadline) = 0;
 };
 
 std::unique_ptr<ServerHost> MakeServerHost();
@@ -200,6 +205,11 @@ class PmmServer {
   // (kResourceLabel) is neither adopted nor removed: start fails (1). Start
   // records the container's process (config.identity_path).
   Status Start(const Deadline& deadline);
+  // An error naming every port PMM binds on this node (PmmHostPorts) that
+  // another listener holds already (start fails with it before creating
+  // the container; validate-all warns); looked up within a short part of
+  // `deadline`.
+  Status CheckPorts(const Deadline& deadline);
   // Stop: graceful stop with the grace, then kill, then remove; Ok when
   // there is nothing to stop; fails only when the container still runs.
   // A container that is not ours is left alone (Ok, with a warning). When

@@ -70,6 +70,9 @@ std::string LeaderCheckUrl(std::string_view health_url);
 // 3 otherwise (the current major, also for "latest" or a digest).
 int PmmMajorFromImage(std::string_view image);
 
+// The host ports of valid publish entries ("[ip:]host:container[/proto]").
+std::vector<int> PublishedHostPorts(const std::vector<std::string>& publish);
+
 // The fully qualified form of a short image name, as Docker Hub resolves it
 // ("percona/pmm-server:3" -> "docker.io/percona/pmm-server:3",
 // "pmm-server:3" -> "docker.io/library/pmm-server:3"); nothing when `image`

@@ -205,6 +205,13 @@ class FakeHost : public ServerHost {
     if (stuck_threads.empty()) return {};
     return stuck_threads[std::min(stuck_scans++, stuck_threads.size() - 1)];
   }
+  std::vector<PortHolder> port_holders;  // whatever the needs
+  std::vector<PortNeed> ports_asked;
+  std::vector<PortHolder> PortHolders(const std::vector<PortNeed>& needs,
+                                      const Deadline&) override {
+    ports_asked = needs;
+    return port_holders;
+  }
   Status probe_answer;
   int probes = 0;
   Status ProbeAnswers(const std::string&, const Deadline&) override {
@@ -439,6 +446,25 @@ TEST_CASE("selinux_relabel adds the volume's relabel option, nothing else does")
   CHECK(volume() == "/srv/pmm:/srv:z");
   f.config.volume_options = "Z";
   CHECK(volume() == "/srv/pmm:/srv:Z");
+}
+
+TEST_CASE("start fails at once, before creating anything, when a port PMM binds is in use") {
+  Fixture f;
+  f.config.host_network = true;
+  f.host.port_holders = {{9090, "0.0.0.0", "cockpit-ws (pid 812)"}};
+  Status s = f.server.Start(f.Soon());
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK(s.reason() ==
+        "port 9090 (VictoriaMetrics) is in use by cockpit-ws (pid 812) on 0.0.0.0: PMM would "
+        "never become ready on this node (network=host)");
+  CHECK(f.engine.Count("run") == 0);
+  CHECK(f.http.requests == 0);
+  f.host.port_holders.clear();
+  CHECK(f.server.Start(f.Soon()).ok());
+  CHECK(f.engine.Count("run") == 1);
+  // A running container is not checked again (its own ports would be in use).
+  f.host.port_holders = {{9090, "127.0.0.1", "pmm (pid 100)"}};
+  CHECK(f.server.Start(f.Soon()).ok());
 }
 
 TEST_CASE("network host or published ports") {

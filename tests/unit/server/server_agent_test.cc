@@ -770,6 +770,10 @@ class MountedHost : public ServerHost {
   Result<DropInResult> InstallDropIn(const std::string&, const DropIn&, const Deadline&) override {
     return DropInResult::kNoSystemd;
   }
+  std::vector<PortHolder> holders;
+  std::vector<PortHolder> PortHolders(const std::vector<PortNeed>&, const Deadline&) override {
+    return holders;
+  }
 };
 
 class MatrixProcesses : public ProcessControl {
@@ -826,6 +830,7 @@ enum Situation : unsigned {
   kRecordedGone = 1 << 7,      // start recorded the process; it is gone
   kRunning = 1 << 8,           // our container runs
   kForeign = 1 << 9,           // a container with our name but not our label runs
+  kPortHeld = 1 << 10,         // another process listens on 9090 (network=host)
 };
 
 const ServerAction kActions[] = {
@@ -848,6 +853,7 @@ int RunCase(unsigned situation, std::size_t action, const std::string& rsc_tmp,
   if (situation & kEngineDown) rt.container.reachable = false;
   if (situation & kHaNodeAbsent) p.ha_peers = "node1=10.0.0.1,node3=10.0.0.3";
   if (situation & kHaNoCrmAttribute) rt.node_.executables.erase("crm_attribute");
+  if (situation & kPortHeld) rt.host_.holders = {{9090, "0.0.0.0", "cockpit-ws (pid 812)"}};
   const char* action_name = kActionNames[action];
   Request r = ha ? Promotable() : Req();
   r.action = std::string(action_name) == "probe" ? "monitor" : action_name;
@@ -905,6 +911,8 @@ TEST_CASE(
       {"ha, crm_attribute not in PATH",           kHaNoCrmAttribute,                    5,    0,   7,  7,    5,   7,  5},
       {"ha, crm_attribute not in PATH, running",  kHaNoCrmAttribute | kRunning,         5,    0,   0,  0,    5,   0,  5},
       {"a foreign container has our name",        kForeign,                             1,    0,   7,  7,    7,   7,  0},
+      {"a port PMM binds is in use (validate warns)", kPortHeld,                        1,    0,   7,  7,    7,   7,  0},
+      {"a port PMM binds is in use, running",     kPortHeld | kRunning,                 0,    0,   0,  0,    0,   0,  0},
       // clang-format on
   };
   const std::string rsc_tmp =
