@@ -108,6 +108,26 @@ Readiness PmmServer::CheckReady(const Deadline& deadline) {
   return {false, fmt::format("HTTP {} {}", r->status, OneLine(r->body, 100))};
 }
 
+std::optional<std::string> PmmServer::PeersNotReady(const Deadline& deadline) {
+  if (!config_.ha) return std::nullopt;
+  const Deadline within = deadline.Within(deadline.Remaining() / 2);
+  std::vector<std::string> answers;
+  std::size_t start = 0;
+  const std::string& peers = config_.ha->peers;
+  while (start <= peers.size()) {
+    std::size_t end = std::min(peers.find(',', start), peers.size());
+    std::string peer = peers.substr(start, end - start);
+    start = end + 1;
+    if (peer.empty() || peer == config_.ha->advertise_address) continue;
+    auto r = Probe(PeerHealthUrl(config_.health_url, peer), within);
+    if (!r) continue;                           // no answer: not evidence either way
+    if (r->status == 200) return std::nullopt;  // a peer is ready: this node's own trouble
+    answers.push_back(fmt::format("{}: HTTP {}", peer, r->status));
+  }
+  if (answers.empty()) return std::nullopt;
+  return fmt::format("{}", fmt::join(answers, ", "));
+}
+
 Leadership PmmServer::CheckLeader(const Deadline& deadline) {
   auto r = Probe(config_.leader_url, deadline);
   if (!r) {
@@ -731,6 +751,9 @@ Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe
   Readiness ready = CheckReady(deadline);
   if (ready.ready) {
     WriteFailures(0);
+    if (!config_.failure_counter_path.empty()) {
+      unlink((config_.failure_counter_path + ".common").c_str());
+    }
     if (config_.ha) UpdatePromotionScore(deadline);
     return Status(promoted ? ExitCode::kRunningPromoted : ExitCode::kSuccess);
   }
@@ -743,6 +766,28 @@ Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe
   if (failures < config_.health_failures) {
     return Status(degraded, fmt::format("PMM Server is not ready ({} of {}): {}", failures,
                                         config_.health_failures, ready.detail));
+  }
+  // PMM 3 HA's readiness includes its external databases: one outage of
+  // theirs fails every instance at once, and failing them all would ban PMM
+  // everywhere. Not this node's fault: nothing to recover here.
+  const std::string common_mark =
+      config_.failure_counter_path.empty() ? "" : config_.failure_counter_path + ".common";
+  auto peers = PeersNotReady(deadline);
+  if (!peers && !common_mark.empty() && unlink(common_mark.c_str()) == 0) {
+    // The peers are back first (they reconnect one after the other when
+    // such an outage ends): this one gets health_failures monitors of its
+    // own, from now, before a failure.
+    WriteFailures(1);
+    return Status(degraded, fmt::format("PMM Server is not ready (1 of {}) after an outage of "
+                                        "every peer, now over elsewhere: {}",
+                                        config_.health_failures, ready.detail));
+  }
+  if (peers) {
+    WriteFailures(0);
+    if (!common_mark.empty()) ReplaceFile(common_mark, "1\n");
+    return Status(degraded, fmt::format("PMM Server has not been ready for {} monitors ({}), nor "
+                                        "is any peer ({}): a common cause, not this node",
+                                        failures, ready.detail, *peers));
   }
   return Status(
       promoted ? ExitCode::kFailedPromoted : ExitCode::kErrGeneric,

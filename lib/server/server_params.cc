@@ -312,6 +312,26 @@ std::string LeaderCheckUrl(std::string_view health_url) {
   return fmt::format("{}/v1/server/leaderHealthCheck", health_url.substr(0, path));
 }
 
+std::string PeerHealthUrl(std::string_view health_url, std::string_view peer) {
+  auto scheme = health_url.find("://");
+  if (scheme == std::string_view::npos) return std::string(health_url);
+  auto host_begin = scheme + 3;
+  auto path = health_url.find_first_of("/?", host_begin);
+  std::string_view authority = health_url.substr(host_begin, path - host_begin);
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {
+    if (auto close = authority.find(']'); close != std::string_view::npos) {
+      port = authority.substr(close + 1);
+    }
+  } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    port = authority.substr(colon);
+  }
+  bool v6 = peer.find(':') != std::string_view::npos;
+  return fmt::format("{}{}{}{}{}{}", health_url.substr(0, host_begin), v6 ? "[" : "", peer,
+                     v6 ? "]" : "", port,
+                     path == std::string_view::npos ? std::string_view() : health_url.substr(path));
+}
+
 int PmmMajorFromImage(std::string_view image) {
   auto slash = image.rfind('/');
   auto colon = image.rfind(':');

@@ -5,7 +5,7 @@
 # 3 HA's external database), a workload writing through the VIP and the
 # invariant watcher in HA mode (two VIPs, two promoted instances, two PMMs
 # acknowledging writes at once are violations; a PMM on every node is not).
-# The faults are the plugins lab/faults/leader-* (interface: lab/pmmlab fault),
+# The faults are the plugins lab/faults/leader-* and db-outage (interface: lab/pmmlab fault),
 # run here the way the campaign runner runs them: the active node (pmmlab
 # healthy) as K, inject, the first acknowledged write after it (the failover
 # time), heal, healthy again, expect, check, 0 writes lost, 0 violations.
@@ -121,6 +121,7 @@ h_match "leader-split: the watcher saw two PMMs claim the leadership" '^leader v
 lab watch start 50 >/dev/null
 run_fault leader-crash
 run_fault leader-partition
+run_fault db-outage
 
 at "the whole run"
 h_expect_rc 0 "the workload stops" lab workload stop

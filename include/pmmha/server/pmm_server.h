@@ -255,6 +255,10 @@ class PmmServer {
   Status RemoveStale(const ContainerInfo& info, const Deadline& deadline);
   Status CreateContainer(const Deadline& deadline);
   Status WaitReady(const Deadline& deadline);
+  // PMM 3 HA: the answers of the other peers' readiness ("10.0.0.11: HTTP
+  // 503, ...") when every peer that answered is not ready and one did at
+  // least; nothing when a peer is ready, none answered, or ha is off.
+  std::optional<std::string> PeersNotReady(const Deadline& deadline);
   // Whether the container carries our label (see kResourceLabel).
   bool IsOurs(const ContainerInfo& info) const;
   Status NotOurs(const ContainerInfo& info, std::string_view refusal) const;

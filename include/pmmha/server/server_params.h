@@ -66,6 +66,10 @@ std::optional<std::string> CheckHaAddress(std::string_view value);
 // port, path /v1/server/leaderHealthCheck.
 std::string LeaderCheckUrl(std::string_view health_url);
 
+// health_url with its host replaced by `peer` (an HA peer's address, IPv6
+// put in brackets): the same port and path on another PMM Server.
+std::string PeerHealthUrl(std::string_view health_url, std::string_view peer);
+
 // The PMM major version an image tag implies: 2 for "...:2", "...:2.41.0";
 // 3 otherwise (the current major, also for "latest" or a digest).
 int PmmMajorFromImage(std::string_view image);

@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "pmmha/server/server_params.h"
+
 using namespace pmmha;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -155,7 +157,17 @@ class FakeHttp : public HttpClient {
   int leader_requests = 0;
   HttpRequest last;
 
+  // Other hosts (HA peers) by URL; a URL not listed gets no answer.
+  std::map<std::string, HttpResponse> peers;
+  std::vector<std::string> peer_urls;
+
   Result<HttpResponse> Send(const HttpRequest& request, const Deadline&) override {
+    if (request.url.find("//127.0.0.1:") == std::string::npos) {
+      peer_urls.push_back(request.url);
+      auto it = peers.find(request.url);
+      if (it == peers.end()) return Status::Error("connection refused");
+      return it->second;
+    }
     bool is_leader = request.url.find("leaderHealthCheck") != std::string::npos;
     auto& script = is_leader ? leader : answers;
     ++(is_leader ? leader_requests : requests);
@@ -278,6 +290,7 @@ struct Fixture {
   }
   ~Fixture() {
     unlink(config.failure_counter_path.c_str());
+    unlink((config.failure_counter_path + ".common").c_str());
     unlink(config.identity_path.c_str());
     if (!config.promoted_path.empty()) unlink(config.promoted_path.c_str());
   }
@@ -838,6 +851,70 @@ TEST_CASE("podman after the container's conmon died: the process decides, not th
     CHECK(s.code() == ExitCode::kErrGeneric);
     CHECK_THAT(s.reason(), Catch::Contains("still stopping after kill"));
   }
+}
+
+TEST_CASE("HA: not ready here nor on any peer that answers is a common cause: degraded") {
+  Fixture f;
+  f.MakeHa();
+  f.config.health_failures = 1;
+  REQUIRE(f.server.Start(f.Soon()).ok());
+  f.http.answers = {NotReady()};
+  const std::string peer1 = "http://10.0.0.11:8080/v1/server/readyz";
+  const std::string peer3 = "http://10.0.0.13:8080/v1/server/readyz";
+  SECTION("every peer answers not ready") {
+    f.http.peers[peer1] = HttpResponse{503, "{}"};
+    f.http.peers[peer3] = HttpResponse{503, "{}"};
+    Status s = f.server.Monitor(f.Soon(), false, 0);
+    CHECK(s.code() == ExitCode::kDegraded);
+    CHECK_THAT(s.reason(), Catch::Contains("nor is any peer (10.0.0.11: HTTP 503, 10.0.0.13: "
+                                           "HTTP 503): a common cause, not this node"));
+    // This node is never asked as a peer.
+    CHECK(f.http.peer_urls == std::vector<std::string>{peer1, peer3});
+  }
+  SECTION("peers recover first: this node gets health_failures monitors of its own again") {
+    f.config.health_failures = 2;
+    f.http.peers[peer1] = HttpResponse{503, "{}"};
+    f.http.peers[peer3] = HttpResponse{503, "{}"};
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);  // 1 of 2
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);  // common
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);  // 1 of 2
+    f.http.peers[peer1] = HttpResponse{200, "{}"};
+    // node1 is back while this one still is not: 1 of 2 again, not a failure.
+    Status s = f.server.Monitor(f.Soon(), false, 0);
+    CHECK(s.code() == ExitCode::kDegraded);
+    CHECK_THAT(s.reason(), Catch::StartsWith("PMM Server is not ready (1 of 2) after an outage "
+                                             "of every peer, now over elsewhere"));
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kErrGeneric);
+  }
+  SECTION("one peer answers, the other is down: still a common cause") {
+    f.http.peers[peer3] = HttpResponse{503, "{}"};
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);
+  }
+  SECTION("a peer is ready: this node's own trouble, a failure") {
+    f.http.peers[peer1] = HttpResponse{503, "{}"};
+    f.http.peers[peer3] = HttpResponse{200, "{}"};
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kErrGeneric);
+  }
+  SECTION("no peer answers (this node cut off?): a failure") {
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kErrGeneric);
+  }
+  SECTION("without HA peers are never asked") {
+    Fixture plain;
+    plain.config.health_failures = 1;
+    REQUIRE(plain.server.Start(plain.Soon()).ok());
+    plain.http.answers = {NotReady()};
+    CHECK(plain.server.Monitor(plain.Soon(), false, 0).code() == ExitCode::kErrGeneric);
+    CHECK(plain.http.peer_urls.empty());
+  }
+}
+
+TEST_CASE("peer readiness URLs: health_url's scheme, port and path on the peer's address") {
+  CHECK(PeerHealthUrl("http://127.0.0.1:8080/v1/server/readyz", "10.0.0.2") ==
+        "http://10.0.0.2:8080/v1/server/readyz");
+  CHECK(PeerHealthUrl("https://[::1]:8443/v1/server/readyz", "fd00::2") ==
+        "https://[fd00::2]:8443/v1/server/readyz");
+  CHECK(PeerHealthUrl("http://127.0.0.1/v1/readyz", "pmm2.example.com") ==
+        "http://pmm2.example.com/v1/readyz");
 }
 
 TEST_CASE("monitor with the engine down: PMM's readiness decides while the process lives") {
