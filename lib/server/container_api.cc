@@ -44,7 +44,7 @@ class ApiEngine final : public ContainerEngine {
 
   Result<ContainerInfo> Inspect(const std::string& name, const Deadline& deadline) override {
     auto r = Call("GET", fmt::format("/containers/{}/json", name), deadline);
-    if (!r) return r.status();
+    if (!r) return CliInstead(r.status()) ? cli_->Inspect(name, deadline) : r.status();
     if (r->status == 404) return ContainerInfo{};
     if (r->status != 200) return Failure("inspect", *r);
     return ParseContainerInspect(r->body);
@@ -52,7 +52,7 @@ class ApiEngine final : public ContainerEngine {
 
   Result<bool> HasImage(const std::string& image, const Deadline& deadline) override {
     auto r = Call("GET", fmt::format("/images/{}/json", image), deadline);
-    if (!r) return r.status();
+    if (!r) return CliInstead(r.status()) ? cli_->HasImage(image, deadline) : r.status();
     if (r->status == 200) return true;
     if (r->status == 404) return false;
     return Failure("image inspect", *r);
@@ -68,7 +68,7 @@ class ApiEngine final : public ContainerEngine {
 
   Status Start(const std::string& name, const Deadline& deadline) override {
     auto r = Call("POST", fmt::format("/containers/{}/start", name), deadline);
-    if (!r) return r.status();
+    if (!r) return CliInstead(r.status()) ? cli_->Start(name, deadline) : r.status();
     if (r->status == 204 || r->status == 304) return Status::Ok();
     return Failure("start", *r);
   }
@@ -78,14 +78,14 @@ class ApiEngine final : public ContainerEngine {
     // The engine answers only when the container has stopped: up to `grace`.
     auto r = Call("POST", fmt::format("/containers/{}/stop?t={}", name, grace.count()), deadline,
                   std::chrono::milliseconds(deadline.Remaining()));
-    if (!r) return r.status();
+    if (!r) return CliInstead(r.status()) ? cli_->Stop(name, grace, deadline) : r.status();
     if (r->status == 204 || r->status == 304 || r->status == 404) return Status::Ok();
     return Failure("stop", *r);
   }
 
   Status Kill(const std::string& name, const Deadline& deadline) override {
     auto r = Call("POST", fmt::format("/containers/{}/kill", name), deadline);
-    if (!r) return r.status();
+    if (!r) return CliInstead(r.status()) ? cli_->Kill(name, deadline) : r.status();
     if (r->status == 204 || r->status == 404 || r->status == 409) return Status::Ok();
     // Some engines answer 500 for "not running": believe the state, not the code.
     auto info = Inspect(name, deadline);
@@ -99,7 +99,7 @@ class ApiEngine final : public ContainerEngine {
   Status Remove(const std::string& name, const Deadline& deadline) override {
     // v=0: never the volumes.
     auto r = Call("DELETE", fmt::format("/containers/{}?force=1&v=0", name), deadline);
-    if (!r) return r.status();
+    if (!r) return CliInstead(r.status()) ? cli_->Remove(name, deadline) : r.status();
     if (r->status == 204 || r->status == 200 || r->status == 404) return Status::Ok();
     return Failure("remove", *r);
   }
@@ -117,6 +117,12 @@ class ApiEngine final : public ContainerEngine {
   }
 
  private:
+  // Podman's API service is a front for podman's own storage, which its CLI
+  // reads as well: when the service does not answer (killed, not started
+  // again yet), the CLI does the same work. Dockerd's CLI would ask the
+  // same dead daemon.
+  bool CliInstead(const Status& why) const { return kind_ == EngineKind::kPodman && !why.ok(); }
+
   Result<HttpResponse> Call(const char* method, const std::string& path, const Deadline& deadline,
                             std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
     HttpRequest request;

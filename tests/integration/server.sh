@@ -203,4 +203,22 @@ out2="$H_OUT$H_ERR"
 h_expect_rc 0 "stop" ra stop HA_LOGFILE="$log" HA_debug=1
 h_nomatch "no password in the agent's output or HA_LOGFILE" "$secret" "$out1$out2$(cat "$log")"
 h_check "the private env file is gone" sh -c "! ls $HA_RSCTMP | grep -q env"
+
+# --- podman's API service killed -----------------------------------------------
+# Podman has no daemon: its CLI reads the same storage the service does.
+if [ "$engine" = podman ] && [ "$backend" = api ]; then
+  h_expect_rc 0 "start" ra start
+  pid=$(podman container inspect --format '{{.State.Pid}}' "$name")
+  service=$(pgrep -f "podman system service --time=0 unix://$sock")
+  kill -KILL "$service"
+  h_wait_for 10 sh -c "! kill -0 $service 2>/dev/null"
+  h_check "the API service is killed, its socket left behind" test -S "$sock"
+  h_expect_rc 0 "monitor: running and ready (asked through the CLI)" \
+    ra monitor OCF_RESKEY_CRM_meta_interval=10000
+  rm -f "$data/standin/clean-stop"
+  h_expect_rc 0 "stop" ra stop
+  h_check "... PMM's process $pid is gone" sh -c "! kill -0 $pid 2>/dev/null"
+  h_check "... after its clean shutdown" test -e "$data/standin/clean-stop"
+  h_check "... the container is removed" sh -c "! podman container inspect $name"
+fi
 h_done

@@ -136,3 +136,30 @@ TEST_CASE("both backends create the container with the CLI, the agent's words un
     CHECK(http.requests == 0);
   }
 }
+
+TEST_CASE("podman's API service not answering: the CLI does the work (not so for dockerd)") {
+  const auto soon = [] { return Deadline::After(std::chrono::seconds(5)); };
+  for (auto kind : {EngineKind::kPodman, EngineKind::kDocker}) {
+    const bool podman = kind == EngineKind::kPodman;
+    INFO(EngineName(kind));
+    RecordingRunner runner;
+    NoHttp http;
+    auto engine =
+        MakeApiEngine(kind, "/run/e.sock", http,
+                      MakeCliEngine(kind, podman ? "/usr/bin/podman" : "/usr/bin/docker", runner));
+    CHECK(engine->Stop("pmm", std::chrono::seconds(7), soon()).ok() == podman);
+    CHECK(engine->Kill("pmm", soon()).ok() == podman);
+    CHECK(engine->Remove("pmm", soon()).ok() == podman);
+    CHECK(engine->Start("pmm", soon()).ok() == podman);
+    engine->Inspect("pmm", soon());
+    CHECK(http.requests == 5);
+    if (!podman) {
+      CHECK(runner.runs.empty());
+      continue;
+    }
+    REQUIRE(runner.runs.size() == 5);
+    CHECK(runner.runs[0] == std::vector<std::string>{"/usr/bin/podman", "stop", "-t", "7", "pmm"});
+    CHECK(runner.runs[4][1] == "container");
+    CHECK(runner.runs[4][2] == "inspect");
+  }
+}
