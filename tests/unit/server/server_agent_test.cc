@@ -69,6 +69,12 @@ Request Promotable(int promoted_max = 1) {
   return r;
 }
 
+// `r` for another action.
+Request As(const char* action, Request r = Promotable()) {
+  r.action = action;
+  return r;
+}
+
 ServerParams Ha() {
   ServerParams p = Minimal();
   p.ha = true;
@@ -143,14 +149,10 @@ TEST_CASE("PMM advertises an IP address: a host name for this node is refused at
   CheckFails(Resolve(p, Promotable()), ExitCode::kErrConfigured,
              "this node's advertise address 'pmm2.example.com' (its ha_peers entry) is a host "
              "name: PMM advertises an IP address only");
-  Request validate = Promotable();
-  validate.action = "validate-all";
-  CheckFails(Resolve(p, validate), ExitCode::kErrConfigured, "is a host name");
+  CheckFails(Resolve(p, As("validate-all")), ExitCode::kErrConfigured, "is a host name");
   // Stop and monitor of what runs are not refused.
   for (const char* action : {"monitor", "stop", "demote"}) {
-    Request r = Promotable();
-    r.action = action;
-    CHECK(ResolveServer(p, r, kEnv, PodmanNode(), Resolution::kTolerant).ok());
+    CHECK(ResolveServer(p, As(action), kEnv, PodmanNode(), Resolution::kTolerant).ok());
   }
   // The other peers may be names (memberlist resolves the addresses it joins).
   p.ha_advertise_address = "10.0.0.2";
@@ -175,9 +177,7 @@ TEST_CASE("the PMM major version comes from pmm_version or the tag; PMM 2 has no
   CheckFails(Resolve(ha, Promotable()), ExitCode::kErrConfigured,
              "ha=true needs PMM 3 (its HA mode); image 'docker.io/percona/pmm-server:2' is PMM 2 "
              "by its tag");
-  Request monitor = Promotable();
-  monitor.action = "monitor";
-  CHECK(Resolve(ha, monitor).ok());
+  CHECK(Resolve(ha, As("monitor")).ok());
 }
 
 TEST_CASE("selinux_relabel: none, shared (:z) or private (:Z)") {
@@ -585,9 +585,7 @@ TEST_CASE("ha=true needs the shared key, readable by PMM's user, except to a pro
   p.ha_key_file.clear();
   CheckFails(Resolve(p, Promotable()), ExitCode::kErrConfigured,
              "ha=true needs ha_key_file, the encryption key every PMM Server shares");
-  Request monitor = Promotable();
-  monitor.action = "monitor";
-  CHECK(ResolveServer(p, monitor, kEnv, PodmanNode(), Resolution::kTolerant).ok());
+  CHECK(ResolveServer(p, As("monitor"), kEnv, PodmanNode(), Resolution::kTolerant).ok());
 
   p = Ha();
   FakeNode node = PodmanNode();
