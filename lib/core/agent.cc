@@ -39,7 +39,11 @@ int Finish(const Logger& log, std::string_view action, const Status& status) {
   if (!status.ok()) {
     log.Debug("{} returned {} ({})", action, static_cast<int>(status.code()),
               ExitCodeName(status.code()));
-    if (!status.reason().empty()) log.ExitReason(status.reason());
+    // Not an error: running but degraded, or (a monitor) not running.
+    const ExitCode c = status.code();
+    const bool error = c != ExitCode::kDegraded && c != ExitCode::kDegradedPromoted &&
+                       c != ExitCode::kNotRunning && c != ExitCode::kRunningPromoted;
+    if (!status.reason().empty()) log.ExitReason(status.reason(), error);
   }
   return static_cast<int>(status.code());
 }

@@ -105,16 +105,16 @@ void Logger::Log(LogLevel level, std::string_view message) const {
   }
 }
 
-void Logger::ExitReason(std::string_view reason) const {
+void Logger::ExitReason(std::string_view reason, bool error) const {
   std::string line = fmt::format("ocf-exit-reason:{}\n", reason);
   std::fputs(line.c_str(), stderr);
   std::fflush(stderr);
   if (!enabled_ || stderr_is_tty_) return;
   // The reason is already on stderr: only the other destinations get it.
-  std::string text = fmt::format("ERROR: {}", reason);
+  std::string text = fmt::format("{}: {}", error ? "ERROR" : "WARNING", reason);
   if (syslog_facility_ >= 0) {
     openlog(tag_.c_str(), 0, syslog_facility_);
-    syslog(LOG_ERR, "%s", text.c_str());
+    syslog(error ? LOG_ERR : LOG_WARNING, "%s", text.c_str());
     closelog();
   }
   if (!logfile_.empty()) {

@@ -43,8 +43,10 @@ class Logger {
 
   // The exit reason: "ocf-exit-reason:<reason>" on stderr (Pacemaker shows
   // the last such line, cut at 128 characters) and an ERROR line in the log
-  // files and syslog. The dispatcher calls this once, as the last output.
-  void ExitReason(std::string_view reason) const;
+  // files and syslog (a WARNING line unless `error`: the reason of a
+  // degraded or not running monitor). The dispatcher calls this once, as the
+  // last output.
+  void ExitReason(std::string_view reason, bool error = true) const;
 
   bool debug_enabled() const { return debug_; }
   const std::string& tag() const { return tag_; }

@@ -62,6 +62,17 @@ TEST_CASE("HA_LOGFILE gets tagged lines, HA_DEBUGLOG gets debug, stderr stays cl
   unlink(debuglog.c_str());
 }
 
+TEST_CASE("the reason of a degraded or not running result is a warning in the log file") {
+  std::string logfile = TempPath("log");
+  unlink(logfile.c_str());
+  CaptureOutput capture;
+  Logger log(Environment{{"HA_LOGFILE", logfile}}, "pmm-server", "pmm");
+  log.ExitReason("PMM Server is not ready (1 of 3)", false);
+  CHECK_THAT(Slurp(logfile), Catch::Contains(":    WARNING: PMM Server is not ready (1 of 3)"));
+  CHECK(capture.err() == "ocf-exit-reason:PMM Server is not ready (1 of 3)\n");
+  unlink(logfile.c_str());
+}
+
 TEST_CASE("HA_DEBUG=1 enables debug messages too") {
   CHECK(Logger(Environment{{"HA_DEBUG", "1"}}, "a", "b").debug_enabled());
   CHECK_FALSE(Logger(Environment{{"HA_DEBUG", "0"}}, "a", "b").debug_enabled());
