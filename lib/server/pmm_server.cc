@@ -142,15 +142,9 @@ Leadership PmmServer::CheckLeader(const Deadline& deadline) {
 
 std::string PmmServer::EnvFileContent() const {
   std::string content;
-  auto is_set = [this](std::string_view name) {
-    return std::any_of(config_.env.begin(), config_.env.end(), [name](const std::string& e) {
-      return e.size() > name.size() && e.compare(0, name.size(), name) == 0 &&
-             e[name.size()] == '=';
-    });
-  };
   // What the agent adds never overrides what the user set in env.
   auto add = [&](std::string_view name, const std::string& value) {
-    if (!is_set(name)) content += fmt::format("{}={}\n", name, value);
+    if (!EnvValue(config_.env, name)) content += fmt::format("{}={}\n", name, value);
   };
   // Under a cluster manager PMM must not update itself behind its back
   // (PMM 3's name; PMM 2 reads DISABLE_UPDATES).
@@ -215,6 +209,10 @@ std::vector<std::string> PmmServer::RunArguments(const std::string& env_file_pat
   args.insert(args.end(), config_.run_opts.begin(), config_.run_opts.end());
   args.push_back(config_.image);
   return args;
+}
+
+std::string PmmServer::CommonCauseMark() const {
+  return config_.failure_counter_path.empty() ? "" : config_.failure_counter_path + ".common";
 }
 
 int PmmServer::ReadFailures() const {
@@ -670,17 +668,13 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
       // and start it where the engine answers, an outage for a daemon that
       // its service manager restarts in seconds. PMM's own readiness
       // decides; running is shown degraded until the engine answers again.
-      Status ready = MonitorReadiness(ReadIdentity()->pid, deadline, probe, depth);
-      if (ready.code() != ExitCode::kSuccess && ready.code() != ExitCode::kRunningPromoted) {
-        return ready;
-      }
-      return Status(
-          ready.code() == ExitCode::kSuccess ? ExitCode::kDegraded : ExitCode::kDegradedPromoted,
-          // What matters first: Pacemaker keeps the first 128 characters.
+      const int pid = ReadIdentity()->pid;
+      // What matters first: Pacemaker keeps the first 128 characters.
+      return DegradedIfReady(
+          MonitorReadiness(pid, deadline, probe, depth),
           fmt::format("container {} runs (process {}) and PMM is ready, but the {} cannot be "
                       "asked: {}",
-                      Quote(config_.name), ReadIdentity()->pid, engine_.Describe(),
-                      info.status().reason()));
+                      Quote(config_.name), pid, engine_.Describe(), info.status().reason()));
     }
     if (!alive) {
       if (!probe) return info.status();
@@ -722,15 +716,20 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
     default: return Status::Error("container {} is {}", Quote(config_.name), info->state_text);
   }
   Status ready = MonitorReadiness(info->pid, deadline, probe, depth);
-  if (ConmonGone(*info) &&
-      (ready.code() == ExitCode::kSuccess || ready.code() == ExitCode::kRunningPromoted)) {
-    // PMM serves: no reason to stop it. But podman would not see it exit, nor
-    // keep its output: a restart of the resource, when convenient, mends it.
-    return Status(
-        ready.code() == ExitCode::kSuccess ? ExitCode::kDegraded : ExitCode::kDegradedPromoted,
-        fmt::format("container {} runs and PMM is ready, but its conmon {} is gone: podman will "
-                    "not see PMM exit; restart the resource when convenient",
-                    Quote(config_.name), info->conmon_pid));
+  if (!ConmonGone(*info)) return ready;
+  // PMM serves: no reason to stop it. But podman would not see it exit, nor
+  // keep its output: a restart of the resource, when convenient, mends it.
+  return DegradedIfReady(
+      std::move(ready),
+      fmt::format("container {} runs and PMM is ready, but its conmon {} is gone: podman will "
+                  "not see PMM exit; restart the resource when convenient",
+                  Quote(config_.name), info->conmon_pid));
+}
+
+Status PmmServer::DegradedIfReady(Status ready, std::string reason) {
+  if (ready.code() == ExitCode::kSuccess) return Status(ExitCode::kDegraded, std::move(reason));
+  if (ready.code() == ExitCode::kRunningPromoted) {
+    return Status(ExitCode::kDegradedPromoted, std::move(reason));
   }
   return ready;
 }
@@ -751,10 +750,10 @@ Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe
   Readiness ready = CheckReady(deadline);
   if (ready.ready) {
     WriteFailures(0);
-    if (!config_.failure_counter_path.empty()) {
-      unlink((config_.failure_counter_path + ".common").c_str());
+    if (config_.ha) {
+      if (std::string mark = CommonCauseMark(); !mark.empty()) unlink(mark.c_str());
+      UpdatePromotionScore(deadline);
     }
-    if (config_.ha) UpdatePromotionScore(deadline);
     return Status(promoted ? ExitCode::kRunningPromoted : ExitCode::kSuccess);
   }
   const ExitCode degraded = promoted ? ExitCode::kDegradedPromoted : ExitCode::kDegraded;
@@ -770,8 +769,7 @@ Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe
   // PMM 3 HA's readiness includes its external databases: one outage of
   // theirs fails every instance at once, and failing them all would ban PMM
   // everywhere. Not this node's fault: nothing to recover here.
-  const std::string common_mark =
-      config_.failure_counter_path.empty() ? "" : config_.failure_counter_path + ".common";
+  const std::string common_mark = CommonCauseMark();
   auto peers = PeersNotReady(deadline);
   if (!peers && !common_mark.empty() && unlink(common_mark.c_str()) == 0) {
     // The peers are back first (they reconnect one after the other when
@@ -1125,15 +1123,13 @@ class RealServerHost final : public ServerHost {
 
   std::vector<PortHolder> PortHolders(const std::vector<PortNeed>& needs,
                                       const Deadline& deadline) override {
-    std::vector<std::pair<TcpListener, const PortNeed*>> found;
+    std::vector<TcpListener> found;
     for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
       bool ok = false;
       for (const auto& l : ParseTcpListeners(ReadSmallFile(table, &ok))) {
-        for (const auto& need : needs) {
-          if (BlocksPmm(l, need)) {
-            found.emplace_back(l, &need);
-            break;
-          }
+        if (std::any_of(needs.begin(), needs.end(),
+                        [&l](const PortNeed& need) { return BlocksPmm(l, need); })) {
+          found.push_back(l);
         }
       }
     }
@@ -1141,7 +1137,7 @@ class RealServerHost final : public ServerHost {
     if (found.empty()) return holders;
     // Who holds each socket: the process with it among its descriptors.
     std::map<unsigned long long, std::string> owners;
-    for (const auto& [l, need] : found) owners[l.inode];
+    for (const auto& l : found) owners[l.inode];
     std::size_t named = 0;
     for (int pid : NumericEntries("/proc")) {
       if (named == owners.size() || deadline.HasExpired()) break;
@@ -1162,7 +1158,7 @@ class RealServerHost final : public ServerHost {
         ++named;
       }
     }
-    for (const auto& [l, need] : found) {
+    for (const auto& l : found) {
       const std::string& owner = owners[l.inode];
       holders.push_back({l.port, l.address, owner.empty() ? "a process not found" : owner});
     }

@@ -17,14 +17,10 @@ namespace pmmha {
 
 namespace {
 
+// Whether env sets `name` true, as PMM (Go's strconv.ParseBool) reads it.
 bool EnvSays(const ServerConfig& config, std::string_view name) {
-  for (const auto& e : config.env) {
-    if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=') {
-      std::string_view v = std::string_view(e).substr(name.size() + 1);
-      return v == "1" || v == "true" || v == "TRUE" || v == "True";
-    }
-  }
-  return false;
+  auto v = EnvValue(config.env, name);
+  return v && (*v == "1" || *v == "true" || *v == "TRUE" || *v == "True");
 }
 
 // A 32-bit word of /proc/net/tcp's hex address: the bytes as they are in

@@ -342,6 +342,16 @@ int PmmMajorFromImage(std::string_view image) {
   return !tag.empty() && tag.front() == '2' && (tag.size() == 1 || tag[1] == '.') ? 2 : 3;
 }
 
+std::optional<std::string_view> EnvValue(const std::vector<std::string>& env,
+                                         std::string_view name) {
+  for (const auto& e : env) {
+    if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=') {
+      return std::string_view(e).substr(name.size() + 1);
+    }
+  }
+  return std::nullopt;
+}
+
 std::vector<int> PublishedHostPorts(const std::vector<std::string>& publish) {
   std::vector<int> ports;
   for (const auto& e : publish) {

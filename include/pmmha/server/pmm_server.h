@@ -278,6 +278,12 @@ class PmmServer {
   std::string ExitedUnseenText(const ContainerInfo& info) const;
   // Podman: the container's conmon is gone (PMM runs on, unwatched).
   bool ConmonGone(const ContainerInfo& info) const;
+  // `ready` (a monitor's result) as running but degraded, for `reason`,
+  // when it says running (0, or 8 promoted); any other result as it is.
+  static Status DegradedIfReady(Status ready, std::string reason);
+  // HA_RSCTMP's mark of a common cause seen by the last failing monitor
+  // (see MonitorReadiness); empty without a failure counter.
+  std::string CommonCauseMark() const;
   // Monitor's checks of a running container whose PID 1 is `pid`: /srv at
   // depth >= 10, then PMM's readiness with its failure count.
   Status MonitorReadiness(int pid, const Deadline& deadline, bool probe, int depth);

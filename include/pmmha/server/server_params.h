@@ -74,6 +74,11 @@ std::string PeerHealthUrl(std::string_view health_url, std::string_view peer);
 // 3 otherwise (the current major, also for "latest" or a digest).
 int PmmMajorFromImage(std::string_view image);
 
+// The value of `name` in a list of NAME=VALUE entries (the first entry of
+// that name); nothing when no entry sets it.
+std::optional<std::string_view> EnvValue(const std::vector<std::string>& env,
+                                         std::string_view name);
+
 // The host ports of valid publish entries ("[ip:]host:container[/proto]").
 std::vector<int> PublishedHostPorts(const std::vector<std::string>& publish);
 
