@@ -250,7 +250,7 @@ h_standin_image() {
   local engine=$1 ref="localhost/$H_ID-standin:3"
   local tar="$H_BUILD/tests/pmm-standin.tar"
   [ -f "$tar" ] || { echo "stand-in image $tar not built" >&2; return 1; }
-  "$engine" import --change 'CMD ["/pmm-standin"]' "$tar" "$ref" >/dev/null || return 1
+  "$engine" import --change 'CMD ["/pmm-standin"]' --change 'USER 1000:1000' "$tar" "$ref" >/dev/null || return 1
   h_defer "$engine" rmi -f "$ref"
   echo "$ref"
 }

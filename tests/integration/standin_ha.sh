@@ -33,13 +33,15 @@ for n in "${nodes[@]}"; do
 done
 
 # --- the stand-ins -----------------------------------------------------------
-# start N: stand-in N in its namespace (in-netns and env exec it: $! is its pid).
+# start N [VAR=VALUE...]: stand-in N in its namespace, with these variables
+# set over the defaults (in-netns and env exec it: $! is its pid).
 start() {
   local n=$1
+  shift
   in-netns "${node_ns[$n]}" env STANDIN_SRV="$H_TMP/n$n" \
     STANDIN_PORTS=$port STANDIN_WARMUP_MS=300 STANDIN_STOP_DELAY_MS=4000 \
     PMM_HA_ENABLE=1 PMM_HA_NODE_ID="node$n" PMM_HA_ADVERTISE_ADDRESS="$net.1$n" \
-    PMM_HA_PEERS="$peers" PMM_HA_RAFT_PORT=$raft_port \
+    PMM_HA_PEERS="$peers" PMM_HA_RAFT_PORT=$raft_port "$@" \
     "$standin" >>"$H_TMP/n$n.log" 2>&1 &
   pid[$n]=$!
 }
@@ -125,6 +127,16 @@ keeps_leader() {
 
 # shellcheck disable=SC2317 # called through h_wait_for and h_check, which shellcheck does not follow
 status_is() { [ "$(status "$1")" = "$2" ]; }
+
+# stays_status N CODE MS: node N answers CODE in every sample for MS.
+# shellcheck disable=SC2317 # called through h_check, which shellcheck does not follow
+stays_status() {
+  local end=$(($(now_ms) + $3))
+  while [ "$(now_ms)" -lt "$end" ]; do
+    status_is "$1" "$2" || return 1
+    sleep 0.1
+  done
+}
 
 view() { cat "$H_TMP/n$1/standin/leader-view" 2>/dev/null; }
 # shellcheck disable=SC2317 # called through h_wait_for, which shellcheck does not follow
@@ -237,8 +249,11 @@ ip -n "$sw" link set "p$old" down
 # shellcheck disable=SC2046
 wait_leader 5 $(others "$old") || abort "no single leader after node$old's link went down"
 h_pass "link down on leader node$old: node$LEADER leads among the others ($ELAPSED ms)"
-# No quorum in this protocol: cut off, node$old cannot tell it is alone.
-h_log "node$old, cut off, answers $(status "$old") ($(view "$old"))"
+h_check "node$old, cut off without a quorum, steps down: 400 within 2 s (Raft's lease)" \
+  h_wait_for 2 status_is "$old" 400
+h_check "... its leader-view names no leader" h_wait_for 1 view_is "$old" "leader= self=node$old eligible=1"
+h_match "... and its log says why" "stepping down, no quorum: 1 of 3 nodes reachable" \
+  "$(cat "$H_TMP/n$old.log")"
 ip -n "$sw" link set "p$old" up
 wait_leader 5 1 2 3 || abort "no single leader after node$old's link came back"
 h_pass "link back up: exactly one leader again, node$LEADER ($ELAPSED ms)"
@@ -265,5 +280,72 @@ h_match "the leader's writes.log has both, in order, with its boot number, name 
 h_check "the follower's has none" test ! -e "$H_TMP/n$follower/standin/writes.log"
 h_match "GET /v1/test/writes returns the log" "^1 $boot" \
   "$(in-netns "${node_ns[$LEADER]}" curl -s --max-time 2 "http://127.0.0.1:$port/v1/test/writes")"
+
+# --- two of three cut off: nobody leads ----------------------------------------
+read -r a b <<<"$(others "$LEADER")"
+ip -n "$sw" link set "p$LEADER" down
+ip -n "$sw" link set "p$a" down
+h_check "with node$LEADER and node$a cut off, no node leads within 2 s (no quorum anywhere)" \
+  h_wait_for 2 eval 'status_is 1 400 && status_is 2 400 && status_is 3 400'
+h_check "... and node$b, alone, is not elected in 2 s more" stays_status "$b" 400 2000
+ip -n "$sw" link set "p$LEADER" up
+ip -n "$sw" link set "p$a" up
+wait_leader 5 1 2 3 || abort "no single leader after the links came back"
+h_pass "links back: node$LEADER leads ($ELAPSED ms)"
+
+# restart_all [VAR=VALUE...]: every stand-in stopped and started again with
+# these variables.
+restart_all() {
+  local n
+  for n in "${nodes[@]}"; do kill -KILL "${pid[$n]}"; done
+  for n in "${nodes[@]}"; do reap "$n" || abort "node$n did not die"; done
+  for n in "${nodes[@]}"; do start "$n" "$@"; done
+}
+
+# --- host-name peers ------------------------------------------------------------
+printf '%s\n' "# the lab's names" "$net.11 node1.lab node1" "$net.12 node2.lab" \
+  "$net.13 node3.lab" >"$H_TMP/hosts"
+restart_all STANDIN_HOSTS="$H_TMP/hosts" PMM_HA_PEERS=node1.lab,node2.lab,node3.lab
+wait_leader 10 1 2 3 || abort "no single leader with host-name peers"
+h_pass "PMM_HA_PEERS as host names (looked up in the hosts file): node$LEADER leads ($ELAPSED ms)"
+for n in "${nodes[@]}"; do
+  h_check "node$n's view names it" h_wait_for 2 view_is "$n" "leader=node$LEADER self=node$n eligible=1"
+done
+
+# --- an advertise address that is a host name: HA does not start there -------
+kill -KILL "${pid[1]}"
+reap 1 || abort "node1 did not die"
+start 1 STANDIN_HOSTS="$H_TMP/hosts" PMM_HA_ADVERTISE_ADDRESS=node1.lab
+h_check "node1 advertising a host name answers ready" \
+  h_wait_for 5 eval "in-netns ${node_ns[1]} curl -sf --max-time 1 http://127.0.0.1:$port/v1/readyz"
+stepdown 2
+stepdown 3
+h_check "... but never leads, not even as the one eligible node: 400 for 3 s" \
+  stays_status 1 400 3000
+stepdown_off 2
+stepdown_off 3
+h_match "... and its log says HA did not start" "is not an IP address; this node will not lead" \
+  "$(cat "$H_TMP/n1.log")"
+
+# --- an image that ignores PMM_HA_*: every node leads ---------------------------
+restart_all STANDIN_HA=ignore
+h_check "with STANDIN_HA=ignore every node answers 200 on leaderHealthCheck" \
+  h_wait_for 5 eval 'status_is 1 200 && status_is 2 200 && status_is 3 200'
+h_wait_for 5 eval "in-netns ${node_ns[1]} curl -sf --max-time 1 http://127.0.0.1:$port/v1/readyz &&
+  in-netns ${node_ns[2]} curl -sf --max-time 1 http://127.0.0.1:$port/v1/readyz"
+h_match "... and, once ready, writes to two nodes are acknowledged (several leaders)" \
+  '^200 200$' "$(post 1 101) $(post 2 102)"
+
+# --- run as PMM's user: a /srv it cannot write is fatal -------------------------
+mkdir -p "$H_TMP/rootsrv"
+chmod 0755 "$H_TMP/rootsrv"
+h_expect_rc 1 "as uid 1000, a root-owned /srv makes the stand-in exit 1 at once" \
+  setpriv --reuid 1000 --regid 1000 --clear-groups env STANDIN_SRV="$H_TMP/rootsrv" \
+  STANDIN_PORTS=1 timeout 5 "$standin"
+h_match "... with PMM's FATAL message" "FATAL: $H_TMP/rootsrv is not writable for uid 1000" "$H_ERR"
+chown 1000:1000 "$H_TMP/rootsrv"
+h_expect_rc 124 "... and runs once the directory is uid 1000's" \
+  setpriv --reuid 1000 --regid 1000 --clear-groups env STANDIN_SRV="$H_TMP/rootsrv" \
+  STANDIN_PORTS=18080 timeout 2 "$standin"
 
 h_done

@@ -31,33 +31,45 @@
 //                  eligible, so a leader steps down and a follower never leads
 //   leader-view    (HA) "leader=<id or empty> self=<id> eligible=0|1", this
 //                  node's view, rewritten when it changes (for debugging)
-// Environment: STANDIN_PORTS (comma list, default "80,8080"), STANDIN_WARMUP_MS
+// It runs as PMM 3 does, as uid 1000 (the image says USER 1000:1000), and
+// like PMM's entrypoint exits 1 with "FATAL: /srv is not writable" when it
+// cannot write /srv.
+// Environment: STANDIN_PORTS (comma list, default "8080": PMM 3 listens on
+// 8080/8443 as it runs unprivileged), STANDIN_WARMUP_MS
 // (2000), STANDIN_STOP_DELAY_MS (0: how long SIGTERM shutdown takes, like
 // VictoriaMetrics flushing), STANDIN_IGNORE_TERM (1: ignore SIGTERM),
 // STANDIN_SRV (/srv), STANDIN_DB (the directory of writes.log, /srv/standin:
 // in the HA lab one directory every node's stand-in shares, as PMM 3 HA's
-// nodes share their external PostgreSQL), and for HA like PMM 3: PMM_HA_ENABLE (1 or true),
-// PMM_HA_NODE_ID, PMM_HA_ADVERTISE_ADDRESS (this node's IPv4 address),
-// PMM_HA_PEERS (the IPv4 addresses of all nodes, this one included, in the
-// same order on every node) and PMM_HA_RAFT_PORT (9097).
+// nodes share their external PostgreSQL), STANDIN_HA (read: the default; or
+// ignore: an image that does not know PMM_HA_*, a PMM 2 or a PMM 3 before HA,
+// runs without HA whatever they say and leads on every node), and for HA like
+// PMM 3: PMM_HA_ENABLE (1 or true), PMM_HA_NODE_ID, PMM_HA_ADVERTISE_ADDRESS
+// (this node's IPv4 address: like memberlist's, a host name is refused and HA
+// does not start on this node, which then never leads), PMM_HA_PEERS (the
+// nodes' IPv4 addresses or host names, this one included, in the same order on
+// every node; a name is looked up in /etc/hosts (STANDIN_HOSTS) at start, and
+// one that is not there is a peer that never answers) and PMM_HA_RAFT_PORT (9097).
 //
 // HA: real PMM 3 elects its leader with Raft; the stand-ins elect one among
-// themselves with a much smaller protocol, enough for tests to move the
-// leadership and crash the leader's node:
+// themselves with a much smaller protocol, with Raft's quorum, enough for
+// tests to move the leadership, crash the leader's node and cut it off:
 //   - Each node listens on ADVERTISE_ADDRESS:RAFT_PORT and answers every
 //     connection with one line "<node id> <eligible 0|1> <leader 0|1>".
 //   - Every 250 ms each node asks all its peers at once (150 ms for connect
 //     and answer; a peer that does not answer in time does not count).
 //     Eligible means warmed up, not shutting down and no stepdown file.
-//   - A leader stays leader unless it is not eligible, or a peer that comes
-//     earlier in PMM_HA_PEERS also claims leadership. There is no quorum: a
-//     leader cut off from all its peers keeps leading, and when the partition
-//     heals the earlier of the two leaders wins.
+//   - The quorum is a majority of PMM_HA_PEERS: this node and the peers that
+//     answered. A leader that has not reached a quorum for 4 rounds in a row
+//     (its lease, 1 s) steps down: a leader cut off from the others stops
+//     leading, and with 2 of 3 nodes gone nobody leads.
+//   - A leader stays leader unless it is not eligible, has lost its quorum,
+//     or a peer that comes earlier in PMM_HA_PEERS also claims leadership.
 //   - A follower follows any peer that claims leadership. After 2 rounds
 //     without one (the election timeout) it takes the leadership if it is
-//     eligible and the first eligible node in PMM_HA_PEERS order among itself
-//     and the peers that answered. So leadership is sticky: a node that comes
-//     back follows the working leader even when it comes first in the order.
+//     eligible, reaches a quorum, and is the first eligible node in
+//     PMM_HA_PEERS order among itself and the peers that answered. So
+//     leadership is sticky: a node that comes back follows the working leader
+//     even when it comes first in the order.
 //   - On SIGTERM a leader gives up the leadership at once, before the
 //     shutdown delay, like a PMM leader that is stopping.
 #include <arpa/inet.h>
@@ -95,9 +107,13 @@ std::atomic<bool> terminating{false};
 // HA mode: this node's place among its peers, from the environment.
 struct HaConfig {
   bool enabled = false;
+  // HA is enabled but cannot start (an advertise address that is not an IP):
+  // this node never leads.
+  bool broken = false;
   std::string node_id;
-  std::vector<sockaddr_in> peers;  // PMM_HA_PEERS, in their order
-  std::size_t self = 0;            // this node's index in peers
+  // PMM_HA_PEERS, in their order; nothing for a name that did not resolve.
+  std::vector<std::optional<sockaddr_in>> peers;
+  std::size_t self = 0;  // this node's index in peers
   int port = 9097;
 };
 HaConfig ha;
@@ -114,6 +130,7 @@ std::string last_view;  // guarded by election_mutex
 constexpr auto kElectionInterval = std::chrono::milliseconds(250);
 constexpr auto kProbeTimeout = std::chrono::milliseconds(150);
 constexpr int kElectionTimeoutRounds = 2;
+constexpr int kLeaseRounds = 4;
 
 std::string Env(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
@@ -165,7 +182,7 @@ void Send(int fd, int code, const char* reason, const std::string& body) {
   }
 }
 
-bool IsLeader() { return !ha.enabled || leading; }
+bool IsLeader() { return !ha.enabled || (!ha.broken && leading); }
 
 long boot_number = 0;
 std::mutex writes_mutex;
@@ -331,11 +348,40 @@ std::optional<sockaddr_in> Ipv4(const std::string& text, int port) {
   return addr;
 }
 
+// A peer's address: an IPv4 literal, or a name's first IPv4 address in
+// /etc/hosts (podman and docker write the container's, --add-host entries
+// included; a static binary has no NSS to ask DNS).
+std::optional<sockaddr_in> Resolve(const std::string& peer, int port) {
+  if (auto addr = Ipv4(peer, port)) return addr;
+  std::string hosts = ReadFile(Env("STANDIN_HOSTS", "/etc/hosts"));
+  for (std::size_t pos = 0; pos < hosts.size();) {
+    std::size_t end = std::min(hosts.find('\n', pos), hosts.size());
+    std::string line = hosts.substr(pos, std::min(hosts.find('#', pos), end) - pos);
+    pos = end + 1;
+    std::vector<std::string> words;
+    for (std::size_t w = 0; (w = line.find_first_not_of(" \t", w)) != std::string::npos;) {
+      std::size_t e = std::min(line.find_first_of(" \t", w), line.size());
+      words.push_back(line.substr(w, e - w));
+      w = e;
+    }
+    for (std::size_t k = 1; k < words.size(); ++k) {
+      if (words[k] != peer) continue;
+      if (auto addr = Ipv4(words[0], port)) return addr;
+    }
+  }
+  return std::nullopt;
+}
+
 // Reads the HA environment; false (and a log line) when it does not add up:
 // a node that cannot place itself among its peers must not elect anyone.
 bool ConfigureHa() {
   std::string enable = Env("PMM_HA_ENABLE", "0");
   ha.enabled = enable == "1" || enable == "true";
+  if (Env("STANDIN_HA", "read") == "ignore") {
+    // An image without HA does not read PMM_HA_* at all.
+    if (ha.enabled) Log("STANDIN_HA=ignore: PMM_HA_* ignored, as by an image without HA");
+    ha.enabled = false;
+  }
   if (!ha.enabled) return true;
   ha.node_id = Env("PMM_HA_NODE_ID", "");
   ha.port = std::atoi(Env("PMM_HA_RAFT_PORT", "9097").c_str());
@@ -349,21 +395,26 @@ bool ConfigureHa() {
     Log("PMM_HA_RAFT_PORT is not a port: " + Env("PMM_HA_RAFT_PORT", ""));
     return false;
   }
+  auto self_addr = Ipv4(self, ha.port);
+  if (!self_addr) {
+    // memberlist takes only an IP address to advertise: HA does not start.
+    Log("HA: cannot start: PMM_HA_ADVERTISE_ADDRESS '" + self +
+        "' is not an IP address; this node will not lead");
+    ha.broken = true;
+    return true;
+  }
   bool found = false;
   for (std::size_t pos = 0; pos < peers.size();) {
     std::size_t comma = peers.find(',', pos);
     if (comma == std::string::npos) comma = peers.size();
     std::string peer = peers.substr(pos, comma - pos);
-    auto addr = Ipv4(peer, ha.port);
-    if (!addr) {
-      Log("PMM_HA_PEERS: not an IPv4 address: '" + peer + "'");
-      return false;
-    }
-    if (peer == self) {
+    auto addr = Resolve(peer, ha.port);
+    if (!addr) Log("PMM_HA_PEERS: '" + peer + "' does not resolve to an IPv4 address");
+    if (addr && addr->sin_addr.s_addr == self_addr->sin_addr.s_addr && !found) {
       ha.self = ha.peers.size();
       found = true;
     }
-    ha.peers.push_back(*addr);
+    ha.peers.push_back(addr);
     pos = comma + 1;
   }
   if (!found) {
@@ -379,7 +430,7 @@ void ListenElection() {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr = ha.peers[ha.self];
+  sockaddr_in addr = *ha.peers[ha.self];
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 64) != 0) {
     Log("cannot listen on the election port " + std::to_string(ha.port) + ": " +
         std::strerror(errno));
@@ -448,10 +499,10 @@ std::optional<PeerState> ParseReply(std::size_t index, const std::string& reply)
 std::vector<PeerState> AskPeers() {
   std::vector<Probe> probes;
   for (std::size_t i = 0; i < ha.peers.size(); ++i) {
-    if (i == ha.self) continue;
+    if (i == ha.self || !ha.peers[i]) continue;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) continue;
-    const sockaddr_in& addr = ha.peers[i];
+    const sockaddr_in& addr = *ha.peers[i];
     if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 &&
         errno != EINPROGRESS) {
       close(fd);
@@ -502,11 +553,16 @@ bool FirstEligible(const std::vector<PeerState>& answered) {
 }
 
 // One round's decision, from the peers' answers. leaderless_rounds counts the
-// rounds in a row in which this follower saw no leader at all.
-void Decide(const std::vector<PeerState>& answered, int& leaderless_rounds) {
+// rounds in a row in which this follower saw no leader at all;
+// quorumless_rounds those in which this node reached no quorum.
+void Decide(const std::vector<PeerState>& answered, int& leaderless_rounds,
+            int& quorumless_rounds) {
   std::lock_guard<std::mutex> lock(election_mutex);
   // Checked here, not before asking: SIGTERM may have come during the round.
   eligible = Ready() && access((state_dir + "/stepdown").c_str(), F_OK) != 0;
+  const std::size_t reachable = answered.size() + 1;
+  const bool quorum = reachable > ha.peers.size() / 2;
+  quorumless_rounds = quorum ? 0 : quorumless_rounds + 1;
   const PeerState* claimant = nullptr;  // the earliest peer that claims to lead
   for (const auto& p : answered) {
     if (p.leader) {
@@ -517,6 +573,10 @@ void Decide(const std::vector<PeerState>& answered, int& leaderless_rounds) {
   if (leading && !eligible) {
     leading = false;
     Log("HA: stepping down, no longer eligible");
+  } else if (leading && quorumless_rounds >= kLeaseRounds) {
+    leading = false;
+    Log("HA: stepping down, no quorum: " + std::to_string(reachable) + " of " +
+        std::to_string(ha.peers.size()) + " nodes reachable");
   } else if (leading && claimant != nullptr && claimant->index < ha.self) {
     leading = false;
     Log("HA: stepping down, " + claimant->id + " leads too and comes first");
@@ -524,11 +584,11 @@ void Decide(const std::vector<PeerState>& answered, int& leaderless_rounds) {
   if (!leading) {
     if (claimant != nullptr) {
       leaderless_rounds = 0;
-    } else if (++leaderless_rounds >= kElectionTimeoutRounds && eligible &&
+    } else if (++leaderless_rounds >= kElectionTimeoutRounds && eligible && quorum &&
                FirstEligible(answered)) {
       leading = true;
       leaderless_rounds = 0;
-      Log("HA: elected leader among " + std::to_string(answered.size() + 1) + " reachable nodes");
+      Log("HA: elected leader among " + std::to_string(reachable) + " reachable nodes");
     }
   }
   WriteView(leading ? ha.node_id : claimant != nullptr ? claimant->id : "");
@@ -543,9 +603,10 @@ void StartElection() {
   ListenElection();
   std::thread([] {
     int leaderless_rounds = 0;
+    int quorumless_rounds = 0;
     auto next = Clock::now();
     for (;;) {
-      Decide(AskPeers(), leaderless_rounds);
+      Decide(AskPeers(), leaderless_rounds, quorumless_rounds);
       next += kElectionInterval;
       std::this_thread::sleep_until(next);
     }
@@ -575,6 +636,13 @@ int main() {
   long stop_delay_ms = std::atol(Env("STANDIN_STOP_DELAY_MS", "0").c_str());
   bool ignore_term = Env("STANDIN_IGNORE_TERM", "0") == "1";
   if (!ConfigureHa()) return 2;
+  if (access(srv_dir.c_str(), W_OK) != 0) {
+    // What PMM 3's entrypoint says, and does, before anything else.
+    Log("FATAL: " + srv_dir + " is not writable for uid " + std::to_string(getuid()) +
+        ". Please make sure that it is owned by uid " + std::to_string(getuid()) + " and gid " +
+        std::to_string(getgid()) + ".");
+    return 1;
+  }
 
   mkdir(state_dir.c_str(), 0755);
   // A crashed leader's view says leader=self: gone before anything slow (the
@@ -601,14 +669,14 @@ int main() {
   sigaddset(&set, SIGINT);
   sigprocmask(SIG_BLOCK, &set, nullptr);
 
-  std::string ports = Env("STANDIN_PORTS", "80,8080");
+  std::string ports = Env("STANDIN_PORTS", "8080");
   for (std::size_t pos = 0; pos < ports.size();) {
     std::size_t comma = ports.find(',', pos);
     if (comma == std::string::npos) comma = ports.size();
     Listen(std::atoi(ports.substr(pos, comma - pos).c_str()));
     pos = comma + 1;
   }
-  if (ha.enabled) StartElection();
+  if (ha.enabled && !ha.broken) StartElection();
 
   for (;;) {
     int sig = 0;
