@@ -34,7 +34,10 @@ pcs resource defaults update resource-stickiness=100 migration-threshold=3 failu
 
 # PMM Server on every node. /srv/pmm-ha is each node's own directory (PMM's
 # databases are external; /srv keeps the node's HA state and certificates),
-# so require_mount=false. The monitors of the two roles need different
+# so require_mount=false. Make it on every node, owned by PMM's user:
+#   mkdir -p /srv/pmm-ha && chown 1000:1000 /srv/pmm-ha
+# (PMM 3 runs as uid 1000 and exits on a /srv it cannot write; start refuses
+# such a data_dir, naming the fix). The monitors of the two roles need different
 # intervals; the unpromoted one is what notices a new leader.
 # On an SELinux-enforcing host (RHEL) add selinux_relabel=shared: podman
 # labels the small per-node directory for containers (:z).

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -491,6 +492,15 @@ void PmmServer::InstallShutdownOrder(const Deadline& deadline) {
   }
 }
 
+Status PmmServer::CheckDataDirOwner(const Deadline& deadline) {
+  // PMM 2 runs as root. A user given in run_opts is the user's choice.
+  if (config_.pmm_major < 3 || RunOptsSetUser(config_.run_opts)) return Status::Ok();
+  Status s = host_.CheckWritableBy(config_.data_dir, kPmmUid, kPmmUid, deadline);
+  if (s.ok() || s.code() != ExitCode::kErrGeneric) return s;
+  // This node's directory: Pacemaker may try another node.
+  return Status(ExitCode::kErrInstalled, s.reason());
+}
+
 Status PmmServer::StartContainer(const Deadline& deadline) {
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) return info.status();
@@ -510,6 +520,7 @@ Status PmmServer::StartContainer(const Deadline& deadline) {
       if (!same.ok()) return same;
     }
   }
+  if (Status s = CheckDataDirOwner(deadline); !s.ok()) return s;
   if (Status s = PrepareImage(deadline); !s.ok()) return s;
   if (info->state != ContainerState::kAbsent) {
     bool restartable =
@@ -991,6 +1002,35 @@ std::vector<int> NumericEntries(const std::string& dir) {
 
 class RealServerHost final : public ServerHost {
  public:
+  Status CheckWritableBy(const std::string& dir, unsigned uid, unsigned gid,
+                         const Deadline& deadline) override {
+    enum { kWritable, kDenied, kReadOnly, kMissing, kNoIdentity };
+    auto r = RunBounded(
+        fmt::format("checking that uid {} can write data_dir {}", uid, Quote(dir)), deadline,
+        [&]() -> int {
+          // The child becomes PMM's user: access() then answers as the
+          // kernel will answer PMM (the effective ids are the real ones).
+          if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+            return kNoIdentity;
+          }
+          if (access(dir.c_str(), W_OK | X_OK) == 0) return kWritable;
+          return errno == EROFS ? kReadOnly : errno == ENOENT ? kMissing : kDenied;
+        });
+    if (!r) return r.status();
+    switch (*r) {
+      case kWritable: return Status::Ok();
+      case kReadOnly: return Status::Error("data_dir {} is on a read-only filesystem", Quote(dir));
+      case kMissing: return Status::Error("data_dir {} does not exist on this node", Quote(dir));
+      case kNoIdentity:
+        return Status::Error("cannot check data_dir {}: cannot become uid {}", Quote(dir), uid);
+      default:
+        return Status::Error(
+            "data_dir {} is not writable by PMM's user (uid {}, gid {}): PMM would exit with "
+            "\"FATAL: /srv is not writable\"; chown -R {}:{} it",
+            Quote(dir), uid, gid, uid, gid);
+    }
+  }
+
   Status CheckMountPoint(const std::string& dir, const Deadline& deadline) override {
     enum { kOk, kMissing, kNotDir, kTmpfs, kRamfs, kOverlay };
     // stat and statfs touch the filesystem, which may hang: in a bounded child.

@@ -190,6 +190,16 @@ Status CheckRunOptsForCreate(const std::vector<std::string>& run_opts) {
   return Status::Ok();
 }
 
+bool RunOptsSetUser(const std::vector<std::string>& run_opts) {
+  for (std::string_view w : run_opts) {
+    if (w == "-u" || (w.rfind("-u", 0) == 0 && w.rfind("--", 0) != 0)) return true;
+    for (std::string_view opt : {"--user", "--userns", "--uidmap"}) {
+      if (w == opt || w.rfind(std::string(opt) + "=", 0) == 0) return true;
+    }
+  }
+  return false;
+}
+
 Status CheckCloneMode(const MetaAttributes& meta, bool ha) {
   if ((!meta.clone && meta.clone_max == 0) || meta.promotable || ha) return Status::Ok();
   return Status::NotConfigured(

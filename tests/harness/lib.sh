@@ -193,10 +193,11 @@ h_umount_below() {
 }
 
 # h_mounted_dir SIZE_MB: a fresh ext4 loop device mounted at H_TMP/srv (a
-# data_dir that is a real mount); prints the directory. Unmounted at exit.
+# data_dir that is a real mount), its root owned by PMM 3's user (uid 1000)
+# as the examples prepare it; prints the directory. Unmounted at exit.
 h_mounted_dir() {
   local dev dir="$H_TMP/srv"
-  dev=$(h_loop "$1" ext4) || return 1
+  dev=$(h_loop "$1" ext4 -E root_owner=1000:1000) || return 1
   mkdir -p "$dir"
   mount "$dev" "$dir" || return 1
   h_umount_at_exit "$dir"

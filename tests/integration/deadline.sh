@@ -20,6 +20,7 @@ while :; do sleep 0.1; done
 SCRIPT
 chmod 755 "$H_TMP/hang-bin/podman"
 mkdir -p "$H_TMP/srv"
+chown 1000:1000 "$H_TMP/srv"
 
 # run_timed TIMEOUT_MS ACTION [ENV...]: runs the agent as Pacemaker would,
 # leaving the elapsed milliseconds in ELAPSED_MS.

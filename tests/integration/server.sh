@@ -127,6 +127,16 @@ h_expect_rc 0 "start with a leftover container of the same name" ra start
 h_expect_rc 0 "stop" ra stop
 
 # --- data safety ---------------------------------------------------------
+# PMM 3 runs as uid 1000 and exits at once on a /srv it cannot write.
+chown 0:0 "$data"
+h_expect_rc 5 "start refuses a data_dir PMM's user (uid 1000) cannot write" ra start
+h_match "... naming the fix" "is not writable by PMM's user \(uid 1000, gid 1000\).*chown -R 1000:1000" \
+  "$H_REASON"
+h_check "... and created no container" sh -c "! $engine container inspect $name"
+h_expect_rc 0 "... while with run_opts=--user=0 the image's user is not asked about" \
+  ra start OCF_RESKEY_run_opts=--user=0
+h_expect_rc 0 "stop" ra stop
+chown -R 1000:1000 "$data"
 mkdir -p "$H_TMP/plain"
 h_expect_rc 1 "start refuses a data_dir that is not a mount" ra start OCF_RESKEY_data_dir="$H_TMP/plain"
 h_match "... with a clear reason" "is not a mount point: refusing to start PMM" "$H_REASON"

@@ -8,6 +8,7 @@ set -eu
 bin=${1:?usage: $0 STANDIN-BINARY OUT.tar}
 out=${2:?usage: $0 STANDIN-BINARY OUT.tar}
 root=$(mktemp -d)
+chmod 755 "$root"
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/srv" "$root/tmp" "$root/etc" "$root/bin"
 cp "$bin" "$root/pmm-standin"
@@ -21,4 +22,7 @@ fi
 printf 'root:x:0:0:root:/:/bin/sh\npmm:x:1000:1000:pmm:/srv:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\npmm:x:1000:\n' >"$root/etc/group"
 chmod 1777 "$root/tmp"
-tar -C "$root" --numeric-owner -cf "$out" .
+# /srv belongs to PMM's user, as in PMM 3's image (the stand-in runs as uid
+# 1000 and, like PMM, exits when it cannot write /srv).
+tar -C "$root" --numeric-owner --owner=0 --group=0 --exclude=./srv -cf "$out" .
+tar -C "$root" --numeric-owner --owner=1000 --group=1000 -rf "$out" ./srv

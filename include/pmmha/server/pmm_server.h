@@ -154,6 +154,12 @@ class ServerHost {
   // names it, superblock read in a bounded child) has the UUID `uuid`.
   virtual Status CheckFsUuid(const std::string& dir, const std::string& uuid,
                              const Deadline& deadline) = 0;
+  // Ok when the user `uid`:`gid` (no supplementary groups) may create files
+  // in `dir`: asked in a bounded child that takes that identity, so that
+  // modes, ACLs, NFS's squashing and a read-only mount all count. An error
+  // saying why not, or that the filesystem did not answer in time.
+  virtual Status CheckWritableBy(const std::string& dir, unsigned uid, unsigned gid,
+                                 const Deadline& deadline) = 0;
   // Whether /srv inside the container whose PID 1 is `pid` is the same
   // filesystem object as `dir` on the host.
   virtual Result<bool> SrvIsDataDir(int pid, const std::string& dir, const Deadline& deadline) = 0;
@@ -252,6 +258,10 @@ class PmmServer {
   Status StartContainer(const Deadline& deadline);
   void InstallShutdownOrder(const Deadline& deadline);
   Status PrepareImage(const Deadline& deadline);
+  // PMM 3 runs as uid 1000 and exits at once when it cannot write /srv:
+  // start fails first (5, the reason naming the fix) when data_dir is not
+  // writable by that user.
+  Status CheckDataDirOwner(const Deadline& deadline);
   Status RemoveStale(const ContainerInfo& info, const Deadline& deadline);
   Status CreateContainer(const Deadline& deadline);
   Status WaitReady(const Deadline& deadline);

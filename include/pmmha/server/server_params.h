@@ -29,6 +29,11 @@ std::optional<std::string> CheckDataDir(std::string_view value);
 // which the agent sets from stop_grace. kErrConfigured naming the option.
 Status CheckRunOptsForCreate(const std::vector<std::string>& run_opts);
 
+// Whether run_opts chooses the container's user or its user namespace
+// (--user, -u, --userns, --uidmap, in any spelling): then the image's user
+// (PMM 3's uid 1000) is not who writes /srv.
+bool RunOptsSetUser(const std::vector<std::string>& run_opts);
+
 // Whether the resource may run as configured with these meta attributes: a
 // clone that is not promotable runs PMM on every node at once, which only
 // PMM 3 HA (ha=true, and then as a promotable clone) is made for; with

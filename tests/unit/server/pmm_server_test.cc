@@ -204,6 +204,13 @@ class FakeHost : public ServerHost {
   Result<bool> SrvIsDataDir(int, const std::string&, const Deadline&) override {
     return srv_is_data_dir;
   }
+  Status writable;
+  std::vector<std::string> writable_asked;  // "DIR UID:GID"
+  Status CheckWritableBy(const std::string& dir, unsigned uid, unsigned gid,
+                         const Deadline&) override {
+    writable_asked.push_back(dir + " " + std::to_string(uid) + ":" + std::to_string(gid));
+    return writable;
+  }
   Status fs_uuid_check;
   std::string fs_uuid_asked;
   Status CheckFsUuid(const std::string&, const std::string& uuid, const Deadline&) override {
@@ -340,6 +347,35 @@ TEST_CASE("require_mount=false skips the mount check") {
   f.host.mount_check = Status::Error("not a mount point");
   CHECK(f.server.Start(f.Soon()).ok());
   CHECK(f.host.mount_checks == 0);
+}
+
+TEST_CASE("start refuses a data_dir PMM 3's user cannot write (5), before creating anything") {
+  Fixture f;
+  f.host.writable = Status::Error("data_dir '/srv/pmm' is not writable by PMM's user");
+  Status s = f.server.Start(f.Soon());
+  CHECK(s.code() == ExitCode::kErrInstalled);
+  CHECK_THAT(s.reason(), Catch::Contains("not writable by PMM's user"));
+  CHECK(f.host.writable_asked == std::vector<std::string>{f.config.data_dir + " 1000:1000"});
+  CHECK(f.engine.Count("run") == 0);
+  CHECK(f.engine.Count("pull") == 0);
+}
+
+TEST_CASE("the data_dir owner check is asked also without require_mount, and passes") {
+  Fixture f;
+  f.config.require_mount = false;
+  CHECK(f.server.Start(f.Soon()).ok());
+  CHECK(f.host.writable_asked.size() == 1);
+}
+
+TEST_CASE("PMM 2 (root) and a user chosen in run_opts skip the data_dir owner check") {
+  Fixture f;
+  f.host.writable = Status::Error("not writable");
+  SECTION("PMM 2") { f.config.pmm_major = 2; }
+  SECTION("--user") { f.config.run_opts = {"--user", "0"}; }
+  SECTION("--userns=") { f.config.run_opts = {"--userns=keep-id"}; }
+  SECTION("-u") { f.config.run_opts = {"-u0"}; }
+  CHECK(f.server.Start(f.Soon()).ok());
+  CHECK(f.host.writable_asked.empty());
 }
 
 TEST_CASE("start on a running container is idempotent") {

@@ -760,6 +760,9 @@ class MountedHost : public ServerHost {
  public:
   Status CheckMountPoint(const std::string&, const Deadline&) override { return Status::Ok(); }
   Result<bool> SrvIsDataDir(int, const std::string&, const Deadline&) override { return true; }
+  Status CheckWritableBy(const std::string&, unsigned, unsigned, const Deadline&) override {
+    return Status::Ok();
+  }
   std::vector<int> UninterruptibleThreads(int) override { return {}; }
   Status ProbeAnswers(const std::string&, const Deadline&) override { return Status::Ok(); }
   Status CheckFsUuid(const std::string&, const std::string&, const Deadline&) override {
