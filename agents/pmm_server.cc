@@ -71,7 +71,10 @@ const ParamSpec kDataDir{
     .longdesc =
         "The host directory that holds all of PMM's state (PostgreSQL, ClickHouse, "
         "VictoriaMetrics, Grafana) and is mounted at /srv in the container: normally "
-        "the directory of an ocf:percona:pmm-storage resource.",
+        "the directory of an ocf:percona:pmm-storage resource. PMM 3 runs as uid 1000 "
+        "and exits at once on a /srv it cannot write: start refuses (5) a data_dir "
+        "that uid 1000 cannot write (pmm-storage's owner=1000:1000, or chown it), "
+        "unless run_opts chooses another user.",
     .check = CheckDataDir,
 };
 const ParamSpec kRequireMount{
@@ -281,7 +284,12 @@ const ParamSpec kHa{
         "a new leader and that node's next monitor sees it. A promotable clone with "
         "ha=false is refused, and so is a plain clone with ha=false (by start and "
         "validate-all, with 6, as Filesystem refuses clones of ext4 and xfs): two "
-        "PMM Servers on one data set corrupt it.",
+        "PMM Servers on one data set corrupt it. An image that ignores PMM_HA_* (PMM 2, "
+        "or PMM 3 before HA) leads on every node: when PMM leads on this node and on "
+        "a peer at once for 10 s (Raft deposes a cut-off leader within a second or "
+        "two), start, promote and the unpromoted instance's monitor fail with 6, "
+        "which stops the clone everywhere: several leaders would each run the "
+        "leader's work against the one shared database.",
 };
 const ParamSpec kHaPeers{
     .name = "ha_peers",

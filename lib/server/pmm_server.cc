@@ -34,6 +34,12 @@ using std::chrono::seconds;
 
 namespace {
 
+std::string ReadSmallFile(const std::string& path, bool* ok) {
+  std::ifstream in(path);
+  *ok = static_cast<bool>(in);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 // Between readiness checks during start: short at first, never above 250 ms,
 // so start returns soon after PMM turns ready.
 constexpr milliseconds kFirstBackoff{50};
@@ -109,17 +115,91 @@ Readiness PmmServer::CheckReady(const Deadline& deadline) {
   return {false, fmt::format("HTTP {} {}", r->status, OneLine(r->body, 100))};
 }
 
+std::vector<std::string> PmmServer::OtherPeers() const {
+  std::vector<std::string> others;
+  if (!config_.ha) return others;
+  const std::string& peers = config_.ha->peers;
+  for (std::size_t start = 0; start <= peers.size();) {
+    std::size_t end = std::min(peers.find(',', start), peers.size());
+    std::string peer = peers.substr(start, end - start);
+    start = end + 1;
+    if (!peer.empty() && peer != config_.ha->advertise_address) others.push_back(peer);
+  }
+  return others;
+}
+
+std::vector<std::string> PmmServer::OtherLeaders(const Deadline& deadline) {
+  const Deadline within = deadline.Within(deadline.Remaining() / 2);
+  std::vector<std::string> leaders;
+  for (const auto& peer : OtherPeers()) {
+    auto r = Probe(PeerHealthUrl(config_.leader_url, peer), within);
+    if (r && r->status == 200) leaders.push_back(peer);
+  }
+  return leaders;
+}
+
+std::string PmmServer::SeveralLeadersMark() const {
+  return config_.failure_counter_path.empty() ? "" : config_.failure_counter_path + ".leaders";
+}
+
+Status PmmServer::CheckSoleLeader(Leadership seen, bool wait, const Deadline& deadline) {
+  const std::string mark = SeveralLeadersMark();
+  if (!config_.ha || seen != Leadership::kLeader) {
+    if (!mark.empty()) unlink(mark.c_str());
+    return Status::Ok();
+  }
+  auto now_ms = [] {
+    return std::chrono::duration_cast<milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  std::vector<std::string> others = OtherLeaders(deadline);
+  if (others.empty()) {
+    if (!mark.empty()) unlink(mark.c_str());
+    return Status::Ok();
+  }
+  // Since when: the mark of an earlier monitor, else now.
+  long long since = now_ms();
+  if (!mark.empty()) {
+    bool read = false;
+    std::string text = ReadSmallFile(mark, &read);
+    long long earlier = read ? std::atoll(text.c_str()) : 0;
+    if (earlier > 0 && earlier <= since) {
+      since = earlier;
+    } else {
+      ReplaceFile(mark, fmt::format("{}\n", since));
+    }
+  }
+  const long long grace_ms = milliseconds(kSeveralLeadersGrace).count();
+  // Start and promote wait here for Raft to settle, within half their budget.
+  const Deadline patience = deadline.Within(deadline.Remaining() / 2);
+  while (wait && now_ms() - since < grace_ms && !patience.HasExpired()) {
+    std::this_thread::sleep_for(std::min(milliseconds(1000), patience.Remaining()));
+    if (CheckLeader(deadline) != Leadership::kLeader || (others = OtherLeaders(deadline)).empty()) {
+      if (!mark.empty()) unlink(mark.c_str());
+      return Status::Ok();
+    }
+  }
+  const long long seconds_seen = (now_ms() - since) / 1000;
+  if (now_ms() - since < grace_ms) {
+    log_.Warn("PMM leads here and on {} too (for {} s): waiting for Raft to settle",
+              fmt::join(others, ", "), seconds_seen);
+    return Status::Ok();
+  }
+  if (promotion_ != nullptr) {
+    if (Status s = promotion_->Clear(deadline); !s.ok()) log_.Warn("{}", s.reason());
+  }
+  return Status::NotConfigured(
+      "PMM 3 HA is not working: PMM leads on this node and on {} at once for {} s; the image "
+      "ignores PMM_HA_* (PMM 2, or PMM 3 before HA) or HA did not start; not promoting",
+      fmt::join(others, ", "), seconds_seen);
+}
+
 std::optional<std::string> PmmServer::PeersNotReady(const Deadline& deadline) {
   if (!config_.ha) return std::nullopt;
   const Deadline within = deadline.Within(deadline.Remaining() / 2);
   std::vector<std::string> answers;
-  std::size_t start = 0;
-  const std::string& peers = config_.ha->peers;
-  while (start <= peers.size()) {
-    std::size_t end = std::min(peers.find(',', start), peers.size());
-    std::string peer = peers.substr(start, end - start);
-    start = end + 1;
-    if (peer.empty() || peer == config_.ha->advertise_address) continue;
+  for (const auto& peer : OtherPeers()) {
     auto r = Probe(PeerHealthUrl(config_.health_url, peer), within);
     if (!r) continue;                           // no answer: not evidence either way
     if (r->status == 200) return std::nullopt;  // a peer is ready: this node's own trouble
@@ -466,9 +546,13 @@ Status PmmServer::WaitReady(const Deadline& deadline) {
 Status PmmServer::Start(const Deadline& deadline) {
   // A started instance is unpromoted until Pacemaker promotes it.
   SetPromoted(false);
+  // An earlier life's sighting of several leaders is no evidence now.
+  if (std::string mark = SeveralLeadersMark(); !mark.empty()) unlink(mark.c_str());
   Status started = StartContainer(deadline);
   if (started.ok() && config_.drop_in_dependency) InstallShutdownOrder(deadline);
-  if (started.ok() && config_.ha) UpdatePromotionScore(deadline);
+  if (started.ok() && config_.ha) {
+    started = CheckSoleLeader(UpdatePromotionScore(deadline), true, deadline);
+  }
   return started;
 }
 
@@ -763,7 +847,12 @@ Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe
     WriteFailures(0);
     if (config_.ha) {
       if (std::string mark = CommonCauseMark(); !mark.empty()) unlink(mark.c_str());
-      UpdatePromotionScore(deadline);
+      const Leadership seen = UpdatePromotionScore(deadline);
+      // The promoted instance leads as expected; another that leads too is
+      // the one that asks (nothing to ask while PMM's HA works).
+      if (!promoted) {
+        if (Status sole = CheckSoleLeader(seen, false, deadline); !sole.ok()) return sole;
+      }
     }
     return Status(promoted ? ExitCode::kRunningPromoted : ExitCode::kSuccess);
   }
@@ -814,7 +903,12 @@ Status PmmServer::Promote(const Deadline& deadline) {
   SetPromoted(true);
   if (config_.ha) {
     // Nothing is forced: PMM keeps electing its leader, the score follows it.
-    bool leads = UpdatePromotionScore(deadline) == Leadership::kLeader;
+    const Leadership seen = UpdatePromotionScore(deadline);
+    if (Status sole = CheckSoleLeader(seen, true, deadline); !sole.ok()) {
+      SetPromoted(false);
+      return sole;
+    }
+    bool leads = seen == Leadership::kLeader;
     log_.Info("promoted{}", leads ? ": PMM leads on this node"
                                   : " while PMM's leader is elsewhere or being elected; the "
                                     "promoted role follows PMM's leader");
@@ -967,12 +1061,6 @@ std::optional<FsIdentity> IdentifySuperblock(std::string_view head) {
 
 namespace {
 
-std::string ReadSmallFile(const std::string& path, bool* ok) {
-  std::ifstream in(path);
-  *ok = static_cast<bool>(in);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 bool IsDirectory(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -1005,17 +1093,16 @@ class RealServerHost final : public ServerHost {
   Status CheckWritableBy(const std::string& dir, unsigned uid, unsigned gid,
                          const Deadline& deadline) override {
     enum { kWritable, kDenied, kReadOnly, kMissing, kNoIdentity };
-    auto r = RunBounded(
-        fmt::format("checking that uid {} can write data_dir {}", uid, Quote(dir)), deadline,
-        [&]() -> int {
-          // The child becomes PMM's user: access() then answers as the
-          // kernel will answer PMM (the effective ids are the real ones).
-          if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
-            return kNoIdentity;
-          }
-          if (access(dir.c_str(), W_OK | X_OK) == 0) return kWritable;
-          return errno == EROFS ? kReadOnly : errno == ENOENT ? kMissing : kDenied;
-        });
+    auto r = RunBounded(fmt::format("checking that uid {} can write data_dir {}", uid, Quote(dir)),
+                        deadline, [&]() -> int {
+                          // The child becomes PMM's user: access() then answers as the
+                          // kernel will answer PMM (the effective ids are the real ones).
+                          if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+                            return kNoIdentity;
+                          }
+                          if (access(dir.c_str(), W_OK | X_OK) == 0) return kWritable;
+                          return errno == EROFS ? kReadOnly : errno == ENOENT ? kMissing : kDenied;
+                        });
     if (!r) return r.status();
     switch (*r) {
       case kWritable: return Status::Ok();

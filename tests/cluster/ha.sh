@@ -111,4 +111,18 @@ h_nomatch "... without warnings" 'warning|error' "$H_OUT$H_ERR"
 l=$(h_leaders)
 h_match "crm: the VIP is on the leader's node" "^$l$" "$(lab where pmm-vip)"
 h_match "crm: the leader's instance is promoted" "^node$l$" "$(promoted "$l")"
+# --- an image that ignores PMM_HA_*: every PMM leads; the agent refuses it -------
+# (a PMM 2 image, or a PMM 3 before HA: each PMM would run the leader's work
+# against the one shared database).
+env=$(lab exec 1 crm_resource -r pmm-server -g env 2>/dev/null)
+h_expect_rc 0 "the stand-ins now ignore PMM_HA_* (env STANDIN_HA=ignore)" \
+  lab exec 1 crm_resource -r pmm-server -p env -v "$env STANDIN_HA=ignore"
+# shellcheck disable=SC2317 # called through h_wait_for, which shellcheck does not follow
+refused() { lab exec 1 crm_mon -1 2>/dev/null | grep -q 'PMM 3 HA is not working: PMM leads on this node and on'; }
+h_expect_rc 0 "the agent says PMM 3 HA is not working: several PMMs lead at once" h_wait_for 120 refused
+h_expect_rc 0 "... and the cluster stops PMM on every node (6: fatal)" h_wait_for 90 gone
+promoted_now=$(promoted 1)
+h_check "... no instance is promoted" test -z "$promoted_now"
+vip_now=$(lab where pmm-vip)
+h_check "... and the VIP runs nowhere" test -z "$vip_now"
 h_done

@@ -141,6 +141,11 @@ inline constexpr int kFormerLeaderScore = 1;
 // What PMM's leaderHealthCheck said.
 enum class Leadership { kLeader, kFollower, kUnknown };
 
+// How long PMM may lead here while a peer's PMM leads too before the agent
+// calls PMM 3 HA not working (an image that ignores PMM_HA_*): far more than
+// Raft needs to depose a leader cut off from its quorum (its lease, ~1 s).
+inline constexpr std::chrono::seconds kSeveralLeadersGrace{10};
+
 // Host-side checks that touch filesystems, which may hang: the real one runs
 // them in a bounded child (RunBounded).
 class ServerHost {
@@ -209,7 +214,9 @@ class PmmServer {
   // same name that is not running is removed first (reuse=false) or
   // restarted (reuse=true). A container of that name without our label
   // (kResourceLabel) is neither adopted nor removed: start fails (1). Start
-  // records the container's process (config.identity_path).
+  // records the container's process (config.identity_path). Before creating
+  // anything: 5 when PMM 3's user cannot write data_dir. In HA mode, once
+  // ready: 6 when PMM leads here and on a peer (CheckSoleLeader, waiting).
   Status Start(const Deadline& deadline);
   // An error naming every port PMM binds on this node (PmmHostPorts) that
   // another listener holds already (start fails with it before creating
@@ -232,14 +239,17 @@ class PmmServer {
   // that. A probe does not count failures. depth >= 10 also checks /srv is
   // data_dir. A promoted instance answers 8 / 191 / 9 instead of 0 / 190 /
   // 1. In HA mode it also asks PMM who leads and sets the promotion score
-  // from it. When the engine cannot be asked: 7 when the recorded process
+  // from it; an unpromoted instance whose PMM leads asks the peers too, and
+  // answers 6 when one of them has led as well for kSeveralLeadersGrace
+  // (CheckSoleLeader). When the engine cannot be asked: 7 when the recorded process
   // is gone (or none was recorded); when it is alive, PMM's readiness
   // decides as above, except that ready is 190 (191 promoted): running,
   // degraded while the engine is down. 1 when the engine lists no container
   // but the recorded process runs.
   Status Monitor(const Deadline& deadline, bool probe, int depth);
   // Promote and demote only record the role Pacemaker gave (PMM's leader is
-  // PMM's choice): 0 while the container runs, 7 when it does not. Demote
+  // PMM's choice): 0 while the container runs, 7 when it does not; promote
+  // fails with 6 when PMM leads here and on a peer (CheckSoleLeader). Demote
   // with the engine down decides from the recorded process.
   Status Promote(const Deadline& deadline);
   Status Demote(const Deadline& deadline);
@@ -269,6 +279,18 @@ class PmmServer {
   // 503, ...") when every peer that answered is not ready and one did at
   // least; nothing when a peer is ready, none answered, or ha is off.
   std::optional<std::string> PeersNotReady(const Deadline& deadline);
+  // The other peers of ha_peers, by address (empty without HA).
+  std::vector<std::string> OtherPeers() const;
+  // The other peers whose PMM says it leads (leaderHealthCheck 200).
+  std::vector<std::string> OtherLeaders(const Deadline& deadline);
+  // PMM leads on this node (`seen`): an error (6) when a peer's PMM has led
+  // too for kSeveralLeadersGrace: PMM 3 HA is not working (an image without
+  // it leads everywhere), and this instance must not be promoted (its score
+  // is cleared). `wait` (start, promote): asks again within `deadline` until
+  // the grace is over or the other claim ends; else (monitor) a mark in
+  // HA_RSCTMP remembers since when, and the next monitors decide.
+  Status CheckSoleLeader(Leadership seen, bool wait, const Deadline& deadline);
+  std::string SeveralLeadersMark() const;
   // Whether the container carries our label (see kResourceLabel).
   bool IsOurs(const ContainerInfo& info) const;
   Status NotOurs(const ContainerInfo& info, std::string_view refusal) const;

@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "pmmha/core/state_file.h"
 #include "pmmha/server/server_params.h"
 
 using namespace pmmha;
@@ -298,6 +299,7 @@ struct Fixture {
   ~Fixture() {
     unlink(config.failure_counter_path.c_str());
     unlink((config.failure_counter_path + ".common").c_str());
+    unlink((config.failure_counter_path + ".leaders").c_str());
     unlink(config.identity_path.c_str());
     if (!config.promoted_path.empty()) unlink(config.promoted_path.c_str());
   }
@@ -941,6 +943,68 @@ TEST_CASE("HA: not ready here nor on any peer that answers is a common cause: de
     plain.http.answers = {NotReady()};
     CHECK(plain.server.Monitor(plain.Soon(), false, 0).code() == ExitCode::kErrGeneric);
     CHECK(plain.http.peer_urls.empty());
+  }
+}
+
+TEST_CASE("HA: PMM leading here and on a peer past the grace is PMM HA not working (6)") {
+  Fixture f;
+  f.MakeHa();
+  const std::string leader1 = "http://10.0.0.11:8080/v1/server/leaderHealthCheck";
+  const std::string mark = f.config.failure_counter_path + ".leaders";
+  auto age_mark = [&](std::chrono::seconds age) {
+    auto since = std::chrono::duration_cast<milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch() - age)
+                     .count();
+    REQUIRE(ReplaceFile(mark, std::to_string(since) + "\n").ok());
+  };
+  f.http.leader = {HttpResponse{200, "{}"}};  // PMM leads on this node
+  f.http.peers[leader1] = HttpResponse{200, "{}"};
+  SECTION("start waits for Raft within its budget; a claim not over the grace yet is a warning") {
+    auto began = std::chrono::steady_clock::now();
+    CHECK(f.server.Start(f.Soon(2000)).ok());
+    CHECK(std::chrono::steady_clock::now() - began >= milliseconds(900));
+    CHECK(access(mark.c_str(), F_OK) == 0);
+  }
+  SECTION("monitor: the first sighting marks the time, one past the grace is 6") {
+    REQUIRE(f.server.Start(f.Soon(200)).ok());
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+    age_mark(kSeveralLeadersGrace + std::chrono::seconds(1));
+    Status s = f.server.Monitor(f.Soon(), false, 0);
+    CHECK(s.code() == ExitCode::kErrConfigured);
+    CHECK_THAT(s.reason(), Catch::StartsWith("PMM 3 HA is not working: PMM leads on this node "
+                                             "and on 10.0.0.11 at once for 11 s; the image "
+                                             "ignores PMM_HA_*"));
+    CHECK(f.promotion.Last() == "clear");
+  }
+  SECTION("the other claim ends: the mark goes, all is well") {
+    REQUIRE(f.server.Start(f.Soon(200)).ok());
+    age_mark(kSeveralLeadersGrace + std::chrono::seconds(1));
+    f.http.peers[leader1] = HttpResponse{400, "{}"};
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+    CHECK(access(mark.c_str(), F_OK) != 0);
+    CHECK(f.promotion.Last() == "set 1000");
+  }
+  SECTION("promote refuses past the grace, and the role stays unpromoted") {
+    REQUIRE(f.server.Start(f.Soon(200)).ok());
+    age_mark(kSeveralLeadersGrace + std::chrono::seconds(1));
+    Status s = f.server.Promote(f.Soon());
+    CHECK(s.code() == ExitCode::kErrConfigured);
+    CHECK(access(f.config.promoted_path.c_str(), F_OK) != 0);
+  }
+  SECTION("the promoted instance does not ask: the others do") {
+    REQUIRE(f.server.Start(f.Soon(200)).ok());
+    f.http.peers.erase(leader1);
+    REQUIRE(f.server.Promote(f.Soon()).ok());
+    f.http.peers[leader1] = HttpResponse{200, "{}"};
+    f.http.peer_urls.clear();
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
+    CHECK(f.http.peer_urls.empty());
+  }
+  SECTION("a follower here asks nobody") {
+    f.http.leader = {HttpResponse{400, "{}"}};
+    REQUIRE(f.server.Start(f.Soon()).ok());
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+    CHECK(f.http.peer_urls.empty());
   }
 }
 
