@@ -287,7 +287,7 @@ const ParamSpec kHa{
         "PMM Servers on one data set corrupt it. An image that ignores PMM_HA_* (PMM 2, "
         "or PMM 3 before HA) leads on every node: when PMM leads on this node and on "
         "a peer at once for 10 s (Raft deposes a cut-off leader within a second or "
-        "two), start, promote and the unpromoted instance's monitor fail with 6, "
+        "two), start and the unpromoted instances' monitors fail with 6, "
         "which stops the clone everywhere: several leaders would each run the "
         "leader's work against the one shared database.",
 };

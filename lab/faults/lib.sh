@@ -90,3 +90,11 @@ fault_taking_over() {
   done
   return 1
 }
+
+# fault_stepped_down K: node K's PMM (the stand-in) gave up the leadership for
+# want of a quorum since the fault began: its ha-events in the node's own
+# /srv, which outlive the container of a fenced node.
+fault_stepped_down() {
+  awk -v t="${FAULT_T0_MS:-0}" '$1 >= t && /stepping down, no quorum/ { f = 1 } END { exit !f }' \
+    "$LAB_DIR/node$1/srv-local/standin/ha-events" 2>/dev/null
+}

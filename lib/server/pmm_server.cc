@@ -144,8 +144,9 @@ std::string PmmServer::SeveralLeadersMark() const {
 
 Status PmmServer::CheckSoleLeader(Leadership seen, bool wait, const Deadline& deadline) {
   const std::string mark = SeveralLeadersMark();
-  if (!config_.ha || seen != Leadership::kLeader) {
-    if (!mark.empty()) unlink(mark.c_str());
+  if (!config_.ha || mark.empty()) return Status::Ok();
+  if (seen != Leadership::kLeader) {
+    unlink(mark.c_str());
     return Status::Ok();
   }
   auto now_ms = [] {
@@ -153,35 +154,39 @@ Status PmmServer::CheckSoleLeader(Leadership seen, bool wait, const Deadline& de
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   };
-  std::vector<std::string> others = OtherLeaders(deadline);
-  if (others.empty()) {
-    if (!mark.empty()) unlink(mark.c_str());
+  // The mark: "led" since an earlier monitor saw PMM lead here, "several
+  // MS" since a peer was seen leading too.
+  bool read = false;
+  const std::string text = ReadSmallFile(mark, &read);
+  if (!wait && !read) {
+    // The first monitor to see PMM lead here asks nobody: after an election
+    // the new leader is promoted within moments, and a dead peer (the old
+    // leader's node) would hold this monitor, and the promote queued behind
+    // it, for the probe's timeout.
+    ReplaceFile(mark, "led\n");
     return Status::Ok();
   }
-  // Since when: the mark of an earlier monitor, else now.
+  std::vector<std::string> others = OtherLeaders(deadline);
   long long since = now_ms();
-  if (!mark.empty()) {
-    bool read = false;
-    std::string text = ReadSmallFile(mark, &read);
-    long long earlier = read ? std::atoll(text.c_str()) : 0;
-    if (earlier > 0 && earlier <= since) {
-      since = earlier;
-    } else {
-      ReplaceFile(mark, fmt::format("{}\n", since));
-    }
+  if (long long earlier = 0;
+      std::sscanf(text.c_str(), "several %lld", &earlier) == 1 && earlier > 0 && earlier <= since) {
+    since = earlier;
   }
   const long long grace_ms = milliseconds(kSeveralLeadersGrace).count();
-  // Start and promote wait here for Raft to settle, within half their budget.
+  // Start waits here for Raft to settle, within half its budget.
   const Deadline patience = deadline.Within(deadline.Remaining() / 2);
-  while (wait && now_ms() - since < grace_ms && !patience.HasExpired()) {
+  while (wait && !others.empty() && now_ms() - since < grace_ms && !patience.HasExpired()) {
     std::this_thread::sleep_for(std::min(milliseconds(1000), patience.Remaining()));
-    if (CheckLeader(deadline) != Leadership::kLeader || (others = OtherLeaders(deadline)).empty()) {
-      if (!mark.empty()) unlink(mark.c_str());
-      return Status::Ok();
-    }
+    if (CheckLeader(deadline) != Leadership::kLeader) others.clear();
+    if (!others.empty()) others = OtherLeaders(deadline);
+  }
+  if (others.empty()) {
+    ReplaceFile(mark, "led\n");
+    return Status::Ok();
   }
   const long long seconds_seen = (now_ms() - since) / 1000;
   if (now_ms() - since < grace_ms) {
+    ReplaceFile(mark, fmt::format("several {}\n", since));
     log_.Warn("PMM leads here and on {} too (for {} s): waiting for Raft to settle",
               fmt::join(others, ", "), seconds_seen);
     return Status::Ok();
@@ -850,8 +855,9 @@ Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe
       const Leadership seen = UpdatePromotionScore(deadline);
       // The promoted instance leads as expected; another that leads too is
       // the one that asks (nothing to ask while PMM's HA works).
-      if (!promoted) {
-        if (Status sole = CheckSoleLeader(seen, false, deadline); !sole.ok()) return sole;
+      if (Status sole = CheckSoleLeader(promoted ? Leadership::kFollower : seen, false, deadline);
+          !sole.ok()) {
+        return sole;
       }
     }
     return Status(promoted ? ExitCode::kRunningPromoted : ExitCode::kSuccess);
@@ -903,12 +909,7 @@ Status PmmServer::Promote(const Deadline& deadline) {
   SetPromoted(true);
   if (config_.ha) {
     // Nothing is forced: PMM keeps electing its leader, the score follows it.
-    const Leadership seen = UpdatePromotionScore(deadline);
-    if (Status sole = CheckSoleLeader(seen, true, deadline); !sole.ok()) {
-      SetPromoted(false);
-      return sole;
-    }
-    bool leads = seen == Leadership::kLeader;
+    bool leads = UpdatePromotionScore(deadline) == Leadership::kLeader;
     log_.Info("promoted{}", leads ? ": PMM leads on this node"
                                   : " while PMM's leader is elsewhere or being elected; the "
                                     "promoted role follows PMM's leader");

@@ -254,6 +254,9 @@ h_check "node$old, cut off without a quorum, steps down: 400 within 2 s (Raft's 
 h_check "... its leader-view names no leader" h_wait_for 1 view_is "$old" "leader= self=node$old eligible=1"
 h_match "... and its log says why" "stepping down, no quorum: 1 of 3 nodes reachable" \
   "$(cat "$H_TMP/n$old.log")"
+h_match "... as does its ha-events file, with the time and the boot" \
+  "^[0-9]{13} [0-9]+ HA: stepping down, no quorum: 1 of 3 nodes reachable\$" \
+  "$(cat "$H_TMP/n$old/standin/ha-events")"
 ip -n "$sw" link set "p$old" up
 wait_leader 5 1 2 3 || abort "no single leader after node$old's link came back"
 h_pass "link back up: exactly one leader again, node$LEADER ($ELAPSED ms)"

@@ -31,6 +31,8 @@
 //                  eligible, so a leader steps down and a follower never leads
 //   leader-view    (HA) "leader=<id or empty> self=<id> eligible=0|1", this
 //                  node's view, rewritten when it changes (for debugging)
+//   ha-events      (HA) "MS BOOT MESSAGE" per leadership change of this
+//                  node: elected, stepping down and why
 // It runs as PMM 3 does, as uid 1000 (the image says USER 1000:1000), and
 // like PMM's entrypoint exits 1 with "FATAL: /srv is not writable" when it
 // cannot write /srv.
@@ -544,6 +546,23 @@ void WriteView(const std::string& leader_id) {
   WriteFileSync(state_dir + "/leader-view", view);
 }
 
+// A change of leadership: logged, and appended to ha-events ("MS BOOT
+// MESSAGE" per line, epoch ms), which outlives the container's log (a fenced
+// node's container is made anew), for tests to read afterwards. Caller holds
+// election_mutex.
+void HaEvent(const std::string& message) {
+  Log(message);
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  std::string line =
+      std::to_string(now_ms.count()) + " " + std::to_string(boot_number) + " " + message + "\n";
+  int fd =
+      open((state_dir + "/ha-events").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  if (write(fd, line.data(), line.size()) < 0) Log("cannot append to ha-events");
+  close(fd);
+}
+
 // Whether no eligible peer that answered comes before this node.
 bool FirstEligible(const std::vector<PeerState>& answered) {
   for (const auto& p : answered) {
@@ -572,14 +591,14 @@ void Decide(const std::vector<PeerState>& answered, int& leaderless_rounds,
   }
   if (leading && !eligible) {
     leading = false;
-    Log("HA: stepping down, no longer eligible");
+    HaEvent("HA: stepping down, no longer eligible");
   } else if (leading && quorumless_rounds >= kLeaseRounds) {
     leading = false;
-    Log("HA: stepping down, no quorum: " + std::to_string(reachable) + " of " +
-        std::to_string(ha.peers.size()) + " nodes reachable");
+    HaEvent("HA: stepping down, no quorum: " + std::to_string(reachable) + " of " +
+            std::to_string(ha.peers.size()) + " nodes reachable");
   } else if (leading && claimant != nullptr && claimant->index < ha.self) {
     leading = false;
-    Log("HA: stepping down, " + claimant->id + " leads too and comes first");
+    HaEvent("HA: stepping down, " + claimant->id + " leads too and comes first");
   }
   if (!leading) {
     if (claimant != nullptr) {
@@ -588,7 +607,7 @@ void Decide(const std::vector<PeerState>& answered, int& leaderless_rounds,
                FirstEligible(answered)) {
       leading = true;
       leaderless_rounds = 0;
-      Log("HA: elected leader among " + std::to_string(reachable) + " reachable nodes");
+      HaEvent("HA: elected leader among " + std::to_string(reachable) + " reachable nodes");
     }
   }
   WriteView(leading ? ha.node_id : claimant != nullptr ? claimant->id : "");
@@ -621,7 +640,7 @@ void StepDownForShutdown() {
   if (!ha.enabled) return;
   bool was_leading = leading.exchange(false);
   eligible = false;
-  if (was_leading) Log("HA: stepping down, shutting down");
+  if (was_leading) HaEvent("HA: stepping down, shutting down");
   WriteView("");
 }
 

@@ -239,17 +239,15 @@ class PmmServer {
   // that. A probe does not count failures. depth >= 10 also checks /srv is
   // data_dir. A promoted instance answers 8 / 191 / 9 instead of 0 / 190 /
   // 1. In HA mode it also asks PMM who leads and sets the promotion score
-  // from it; an unpromoted instance whose PMM leads asks the peers too, and
-  // answers 6 when one of them has led as well for kSeveralLeadersGrace
-  // (CheckSoleLeader). When the engine cannot be asked: 7 when the recorded process
-  // is gone (or none was recorded); when it is alive, PMM's readiness
-  // decides as above, except that ready is 190 (191 promoted): running,
-  // degraded while the engine is down. 1 when the engine lists no container
-  // but the recorded process runs.
+  // from it; an unpromoted instance whose PMM leads (from its second monitor
+  // so) asks the peers too, and answers 6 when one of them has led as well
+  // for kSeveralLeadersGrace (CheckSoleLeader). When the engine cannot be asked: 7 when the
+  // recorded process is gone (or none was recorded); when it is alive, PMM's readiness decides as
+  // above, except that ready is 190 (191 promoted): running, degraded while the engine is down. 1
+  // when the engine lists no container but the recorded process runs.
   Status Monitor(const Deadline& deadline, bool probe, int depth);
   // Promote and demote only record the role Pacemaker gave (PMM's leader is
-  // PMM's choice): 0 while the container runs, 7 when it does not; promote
-  // fails with 6 when PMM leads here and on a peer (CheckSoleLeader). Demote
+  // PMM's choice): 0 while the container runs, 7 when it does not. Demote
   // with the engine down decides from the recorded process.
   Status Promote(const Deadline& deadline);
   Status Demote(const Deadline& deadline);
@@ -286,9 +284,11 @@ class PmmServer {
   // PMM leads on this node (`seen`): an error (6) when a peer's PMM has led
   // too for kSeveralLeadersGrace: PMM 3 HA is not working (an image without
   // it leads everywhere), and this instance must not be promoted (its score
-  // is cleared). `wait` (start, promote): asks again within `deadline` until
-  // the grace is over or the other claim ends; else (monitor) a mark in
-  // HA_RSCTMP remembers since when, and the next monitors decide.
+  // is cleared). `wait` (start): asks again within `deadline` until the
+  // grace is over or the other claim ends. Else (an unpromoted instance's
+  // monitor) a mark in HA_RSCTMP carries what earlier monitors saw: the
+  // first that sees PMM lead here asks nobody (a new leader is promoted at
+  // once, and a dead peer would delay that promote), the next ones ask.
   Status CheckSoleLeader(Leadership seen, bool wait, const Deadline& deadline);
   std::string SeveralLeadersMark() const;
   // Whether the container carries our label (see kResourceLabel).
