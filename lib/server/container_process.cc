@@ -19,6 +19,10 @@ using std::chrono::milliseconds;
 
 std::string FormatIdentity(const ContainerIdentity& identity) {
   // An id is never empty in an engine's answer; "-" keeps the line parseable.
+  if (identity.conmon_pid > 0) {
+    return fmt::format("{} {} {} {} {}\n", identity.id.empty() ? "-" : identity.id, identity.pid,
+                       identity.start_time, identity.conmon_pid, identity.conmon_start_time);
+  }
   return fmt::format("{} {} {}\n", identity.id.empty() ? "-" : identity.id, identity.pid,
                      identity.start_time);
 }
@@ -28,6 +32,11 @@ std::optional<ContainerIdentity> ParseIdentity(std::string_view text) {
   ContainerIdentity identity;
   if (!(in >> identity.id >> identity.pid >> identity.start_time) || identity.pid <= 0) {
     return std::nullopt;
+  }
+  // A record of an older version has no conmon: none known.
+  if (!(in >> identity.conmon_pid >> identity.conmon_start_time) || identity.conmon_pid <= 0) {
+    identity.conmon_pid = 0;
+    identity.conmon_start_time = 0;
   }
   return identity;
 }

@@ -344,8 +344,14 @@ void PmmServer::RecordIdentity(const ContainerInfo& info) const {
   if (config_.identity_path.empty() || processes_ == nullptr || info.pid <= 0) return;
   auto start_time = processes_->StartTime(info.pid);
   if (!start_time) return;
-  Status saved =
-      ReplaceFile(config_.identity_path, FormatIdentity({info.id, info.pid, *start_time}));
+  ContainerIdentity record{info.id, info.pid, *start_time};
+  if (info.conmon_pid > 0) {
+    if (auto conmon_start = processes_->StartTime(info.conmon_pid)) {
+      record.conmon_pid = info.conmon_pid;
+      record.conmon_start_time = *conmon_start;
+    }
+  }
+  Status saved = ReplaceFile(config_.identity_path, FormatIdentity(record));
   if (!saved.ok()) {
     log_.Warn("cannot record the container's process: {}", saved.reason());
     return;
@@ -756,7 +762,28 @@ Status PmmServer::StopWithoutEngine(const Status& why, const Deadline& deadline)
   return Status::Ok();
 }
 
+std::optional<int> PmmServer::RunningAsRecorded() const {
+  if (processes_ == nullptr) return std::nullopt;
+  auto record = ReadIdentity();
+  if (!record || !processes_->IsAlive(*record)) return std::nullopt;
+  if (engine_.kind() == EngineKind::kPodman) {
+    // Without its conmon podman would not see PMM exit: the engine's view
+    // (and ConmonGone's degraded answer) is needed then.
+    ContainerIdentity conmon{record->id, record->conmon_pid, record->conmon_start_time};
+    if (record->conmon_pid <= 0 || !processes_->IsAlive(conmon)) return std::nullopt;
+  }
+  // Paused: the engine says so (and the monitor fails); unknown: ask it.
+  if (host_.Frozen(record->pid).value_or(true)) return std::nullopt;
+  return record->pid;
+}
+
 Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
+  // The container start recorded runs as it did, with its conmon, not
+  // paused: nothing the engine could add, so it is not asked (a podman CLI
+  // call is a fork and tens of milliseconds). Probes and depth 10 ask.
+  if (!probe && depth < 10) {
+    if (auto pid = RunningAsRecorded()) return MonitorReadiness(*pid, deadline, probe, depth);
+  }
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) {
     // The engine cannot be asked (dockerd down, socket gone, not installed):
@@ -1091,6 +1118,36 @@ std::vector<int> NumericEntries(const std::string& dir) {
 
 class RealServerHost final : public ServerHost {
  public:
+  std::optional<bool> Frozen(int pid) override {
+    bool read = false;
+    const std::string groups = ReadSmallFile(fmt::format("/proc/{}/cgroup", pid), &read);
+    if (!read) return std::nullopt;
+    std::string unified;  // the cgroup v2 path
+    std::istringstream lines(groups);
+    for (std::string line; std::getline(lines, line);) {
+      // hierarchy-ID:controller-list:cgroup-path
+      const auto first = line.find(':');
+      const auto second = line.find(':', first + 1);
+      if (first == std::string::npos || second == std::string::npos) continue;
+      const std::string controllers = "," + line.substr(first + 1, second - first - 1) + ",";
+      const std::string path = line.substr(second + 1);
+      if (controllers.find(",freezer,") != std::string::npos) {
+        // cgroup v1: THAWED, FREEZING or FROZEN.
+        std::string state =
+            ReadSmallFile(fmt::format("/sys/fs/cgroup/freezer{}/freezer.state", path), &read);
+        if (!read) return std::nullopt;
+        return state.rfind("THAWED", 0) != 0;
+      }
+      if (controllers == ",," && line.rfind("0:", 0) == 0) unified = path;
+    }
+    if (unified.empty() || unified == "/") return std::nullopt;
+    for (const char* root : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+      std::string events = ReadSmallFile(fmt::format("{}{}/cgroup.events", root, unified), &read);
+      if (read) return events.find("frozen 1") != std::string::npos;
+    }
+    return std::nullopt;
+  }
+
   Status CheckWritableBy(const std::string& dir, unsigned uid, unsigned gid,
                          const Deadline& deadline) override {
     enum { kWritable, kDenied, kReadOnly, kMissing, kNoIdentity };

@@ -85,6 +85,30 @@ fi
 mode ok
 h_expect_rc 0 "monitor depth 10: /srv is data_dir" ra monitor OCF_CHECK_LEVEL=10
 
+# --- the monitor asks the engine only when the start's record cannot answer ---
+# A spy in front of the engine's CLI counts the agent's calls.
+spy="$H_TMP/spy"
+mkdir -p "$spy"
+printf '#!/bin/sh\necho "$*" >>"%s/calls"\nexec %s "$@"\n' "$spy" "$(command -v "$engine")" \
+  >"$spy/$engine"
+chmod 755 "$spy/$engine"
+calls() { wc -l <"$spy/calls"; }
+spied=(PATH="$spy:$PATH" OCF_RESKEY_CRM_meta_interval=10000)
+: >"$spy/calls"
+h_expect_rc 0 "monitor of the container its start recorded: running" ra monitor "${spied[@]}"
+if [ "$backend" = cli ]; then
+  h_match "... without asking $engine (no fork)" '^0$' "$(calls)"
+  h_expect_rc 0 "a monitor at depth 10 asks" ra monitor "${spied[@]}" OCF_CHECK_LEVEL=10
+  h_check "... $engine, once at least" test "$(calls)" -ge 1
+fi
+"$engine" pause "$name" >/dev/null
+: >"$spy/calls"
+h_expect_rc 1 "paused behind the agent's back: monitor fails" ra monitor "${spied[@]}"
+h_match "... saying so" "container '$name' is paused" "$H_REASON"
+[ "$backend" = cli ] && h_check "... having asked $engine" test "$(calls)" -ge 1
+"$engine" unpause "$name" >/dev/null
+h_expect_rc 0 "unpaused: running" ra monitor "${spied[@]}"
+
 # --- the container dies behind the agent's back --------------------------
 "$engine" kill "$name" >/dev/null 2>&1
 h_expect_rc 7 "container killed: monitor says not running" ra monitor OCF_RESKEY_CRM_meta_interval=10000

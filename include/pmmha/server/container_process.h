@@ -25,10 +25,14 @@ struct ContainerIdentity {
   std::string id;                     // the engine's container id
   int pid = 0;                        // the container's PID 1, in our pid namespace
   unsigned long long start_time = 0;  // /proc/PID/stat field 22: ticks after boot
+  // Podman: the container's conmon, which records its exit (0: none known).
+  int conmon_pid = 0;
+  unsigned long long conmon_start_time = 0;
 };
 
-// The state file's one line ("ID PID START_TIME"), and back; nothing when
-// the text is not such a line.
+// The state file's one line ("ID PID START_TIME", then "CONMON_PID
+// CONMON_START_TIME" when a conmon is known), and back; nothing when the
+// text is not such a line.
 std::string FormatIdentity(const ContainerIdentity& identity);
 std::optional<ContainerIdentity> ParseIdentity(std::string_view text);
 

@@ -168,6 +168,10 @@ class ServerHost {
   // Whether /srv inside the container whose PID 1 is `pid` is the same
   // filesystem object as `dir` on the host.
   virtual Result<bool> SrvIsDataDir(int pid, const std::string& dir, const Deadline& deadline) = 0;
+  // Whether process `pid` is frozen (its cgroup's freezer: a paused
+  // container); nothing when it cannot be told. Reads /proc and the cgroup
+  // filesystem only.
+  virtual std::optional<bool> Frozen(int pid) = 0;
   // The threads of process `pid` and of every process below it that are in
   // uninterruptible sleep (state D): waiting for I/O. Reads /proc only.
   virtual std::vector<int> UninterruptibleThreads(int pid) = 0;
@@ -298,6 +302,10 @@ class PmmServer {
   void RecordIdentity(const ContainerInfo& info) const;
   std::optional<ContainerIdentity> ReadIdentity() const;
   void ClearIdentity() const;
+  // The PID 1 of the container start recorded when it still runs, with its
+  // conmon (podman), and is not paused: the monitor's answer without the
+  // engine. Nothing when any of it is not so or cannot be told.
+  std::optional<int> RunningAsRecorded() const;
   // Whether the recorded process is alive: nothing when it cannot be told
   // (no ProcessControl), else false when nothing was recorded.
   std::optional<bool> RecordedAlive() const;

@@ -18,6 +18,14 @@ TEST_CASE("the identity record round-trips; junk is no record") {
   CHECK(back->id == "3f2a");
   CHECK(back->pid == 4242);
   CHECK(back->start_time == 987654);
+  CHECK(back->conmon_pid == 0);
+  ContainerIdentity with_conmon{"3f2a", 4242, 987654, 4240, 987650};
+  CHECK(FormatIdentity(with_conmon) == "3f2a 4242 987654 4240 987650\n");
+  auto conmon = ParseIdentity(FormatIdentity(with_conmon));
+  REQUIRE(conmon);
+  CHECK(conmon->conmon_pid == 4240);
+  CHECK(conmon->conmon_start_time == 987650);
+  CHECK(ParseIdentity("3f2a 4242 987654 x")->conmon_pid == 0);  // an older record's shape
   CHECK_FALSE(ParseIdentity(""));
   CHECK_FALSE(ParseIdentity("abc"));
   CHECK_FALSE(ParseIdentity("abc 0 5"));

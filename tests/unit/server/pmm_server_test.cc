@@ -82,14 +82,25 @@ class FakeEngine : public ContainerEngine {
     info.exit_code = exit_after_run >= 0 ? exit_after_run : 0;
     info.pid = 100;
     info.id = "c0ffee";
+    if (exit_after_run < 0) Spawn();
     return Status::Ok();
   }
   Status Start(const std::string&, const Deadline&) override {
     calls.push_back("start");
     info.state = ContainerState::kRunning;
     info.state_text = "running";
+    Spawn();
     return Status::Ok();
   }
+  // The container's process (pid 100, a new start time) and its conmon (pid
+  // 200) begin, on the node's process table.
+  void Spawn() {
+    if (processes == nullptr) return;
+    (*processes)[100] = ++starts;
+    info.conmon_pid = 200;
+    (*processes)[200] = 9000 + starts;
+  }
+  unsigned long long starts = 5555;
   Status Stop(const std::string&, seconds grace, const Deadline&) override {
     calls.push_back("stop");
     last_grace = grace;
@@ -135,6 +146,11 @@ class FakeEngine : public ContainerEngine {
     info.state = ContainerState::kExited;
     info.state_text = "exited";
     SetLabel(ours);
+    // Its process and conmon are gone with it.
+    if (processes != nullptr) {
+      processes->erase(info.pid);
+      processes->erase(info.conmon_pid);
+    }
   }
   void SetLabel(bool ours) {
     if (ours) {
@@ -205,6 +221,8 @@ class FakeHost : public ServerHost {
   Result<bool> SrvIsDataDir(int, const std::string&, const Deadline&) override {
     return srv_is_data_dir;
   }
+  std::optional<bool> frozen = false;
+  std::optional<bool> Frozen(int) override { return frozen; }
   Status writable;
   std::vector<std::string> writable_asked;  // "DIR UID:GID"
   Status CheckWritableBy(const std::string& dir, unsigned uid, unsigned gid,
@@ -837,12 +855,13 @@ TEST_CASE("podman after the container's conmon died: the process decides, not th
   Fixture f;
   REQUIRE(f.server.Start(f.Soon()).ok());  // records process 100
   f.engine.conmon_dead = true;
-  f.engine.info.conmon_pid = 99;  // not alive
+  const auto conmon_start = f.processes.alive.at(200);
+  f.processes.alive.erase(200);  // the conmon start recorded
   SECTION("PMM serves: degraded (190), naming the conmon; 0 while the conmon lives") {
     Status s = f.server.Monitor(f.Soon(), false, 0);
     CHECK(s.code() == ExitCode::kDegraded);
-    CHECK_THAT(s.reason(), Catch::Contains("conmon 99 is gone"));
-    f.processes.alive[99] = 1;
+    CHECK_THAT(s.reason(), Catch::Contains("conmon 200 is gone"));
+    f.processes.alive[200] = conmon_start;
     CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
   }
   SECTION("stop: the process ends, the container left 'stopping' is removed, stop succeeds") {
@@ -866,7 +885,7 @@ TEST_CASE("podman after the container's conmon died: the process decides, not th
     Status s = f.server.Monitor(f.Soon(), false, 0);
     CHECK(s.code() == ExitCode::kNotRunning);
     CHECK_THAT(s.reason(), Catch::Contains("is running for the fake, but its process 100 has "
-                                           "exited (its conmon 99 is gone"));
+                                           "exited (its conmon 200 is gone"));
     CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kNotRunning);
     CHECK(f.server.Stop(f.Soon()).ok());
     CHECK(f.engine.Count("stop") == 0);
@@ -1027,6 +1046,56 @@ TEST_CASE("peer readiness URLs: health_url's scheme, port and path on the peer's
         "http://pmm2.example.com/v1/readyz");
 }
 
+TEST_CASE("monitor: the container start recorded, running with its conmon, asks no engine") {
+  Fixture f;
+  REQUIRE(f.server.Start(f.Soon()).ok());
+  const int inspects = f.engine.Count("inspect");
+  SECTION("running as recorded: 0, the engine not asked, PMM's readiness still asked") {
+    const int probes = f.http.requests;
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+    CHECK(f.engine.Count("inspect") == inspects);
+    CHECK(f.http.requests == probes + 1);
+    f.http.answers = {NotReady()};
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);
+    CHECK(f.engine.Count("inspect") == inspects);
+  }
+  SECTION("probes and depth 10 ask the engine") {
+    CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kSuccess);
+    CHECK(f.server.Monitor(f.Soon(), false, 10).code() == ExitCode::kSuccess);
+    CHECK(f.engine.Count("inspect") == inspects + 2);
+  }
+  SECTION("stopped or killed behind the agent's back: the process is gone, the engine says") {
+    f.engine.SetExited();
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kNotRunning);
+    CHECK(f.engine.Count("inspect") == inspects + 1);
+  }
+  SECTION("replaced behind the agent's back: another start time, the engine says") {
+    f.processes.alive[100] = 1;
+    f.engine.SetRunning(false);
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kNotRunning);
+    CHECK(f.engine.Count("inspect") == inspects + 1);
+  }
+  SECTION("paused (frozen), or frozen unknown: the engine says") {
+    f.engine.info.state = ContainerState::kPaused;
+    f.engine.info.state_text = "paused";
+    for (std::optional<bool> frozen : {std::optional<bool>(true), std::optional<bool>()}) {
+      f.host.frozen = frozen;
+      CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kErrGeneric);
+    }
+    CHECK(f.engine.Count("inspect") == inspects + 2);
+  }
+  SECTION("the conmon gone: the engine is asked (podman would not see PMM exit)") {
+    f.processes.alive.erase(200);
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);
+    CHECK(f.engine.Count("inspect") == inspects + 1);
+  }
+  SECTION("a record of an older version (no conmon): the engine is asked") {
+    std::ofstream(f.config.identity_path) << "c0ffee 100 " << f.processes.alive.at(100) << "\n";
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+    CHECK(f.engine.Count("inspect") == inspects + 1);
+  }
+}
+
 TEST_CASE("monitor with the engine down: PMM's readiness decides while the process lives") {
   Fixture f;
   REQUIRE(f.server.Start(f.Soon()).ok());
@@ -1044,12 +1113,14 @@ TEST_CASE("monitor with the engine down: PMM's readiness decides while the proce
     CHECK(f.processes.calls.empty());
     CHECK(f.engine.Count("run") == runs);
   }
-  SECTION("promoted and ready: degraded promoted") {
+  SECTION("promoted and ready: degraded promoted (depth 10 asks the engine)") {
     f.MakeHa();
     f.engine.reachable = true;
     REQUIRE(f.server.Promote(f.Soon()).ok());
     f.engine.reachable = false;
-    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegradedPromoted);
+    CHECK(f.server.Monitor(f.Soon(), false, 10).code() == ExitCode::kDegradedPromoted);
+    // At depth 0 the start's record answers, without asking the engine.
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
   }
   SECTION("not ready: counted as with the engine up, then failed") {
     f.http.answers = {NotReady()};

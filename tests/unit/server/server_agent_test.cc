@@ -763,6 +763,7 @@ class MountedHost : public ServerHost {
   Status CheckWritableBy(const std::string&, unsigned, unsigned, const Deadline&) override {
     return Status::Ok();
   }
+  std::optional<bool> Frozen(int) override { return false; }
   std::vector<int> UninterruptibleThreads(int) override { return {}; }
   Status ProbeAnswers(const std::string&, const Deadline&) override { return Status::Ok(); }
   Status CheckFsUuid(const std::string&, const std::string&, const Deadline&) override {
