@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <cerrno>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -51,6 +52,23 @@ class RealProcessControl final : public ProcessControl {
     auto id = IdentifyProcess(pid);
     if (!id) return std::nullopt;
     return id->start_time;
+  }
+
+  std::optional<int> Conmon(int pid) const override {
+    std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+    std::string line;
+    if (!std::getline(stat, line)) return std::nullopt;
+    // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+    auto close = line.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream rest(line.substr(close + 1));
+    std::string state;
+    int ppid = 0;
+    if (!(rest >> state >> ppid) || ppid <= 1) return std::nullopt;
+    std::ifstream comm(fmt::format("/proc/{}/comm", ppid));
+    std::string name;
+    if (!std::getline(comm, name) || name != "conmon") return std::nullopt;
+    return ppid;
   }
 
   Status Terminate(const ContainerIdentity& identity, std::chrono::seconds grace,

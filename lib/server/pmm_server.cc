@@ -345,9 +345,14 @@ void PmmServer::RecordIdentity(const ContainerInfo& info) const {
   auto start_time = processes_->StartTime(info.pid);
   if (!start_time) return;
   ContainerIdentity record{info.id, info.pid, *start_time};
-  if (info.conmon_pid > 0) {
-    if (auto conmon_start = processes_->StartTime(info.conmon_pid)) {
-      record.conmon_pid = info.conmon_pid;
+  // The Docker-compatible API does not name podman's conmon: /proc does.
+  int conmon = info.conmon_pid;
+  if (conmon <= 0 && engine_.kind() == EngineKind::kPodman) {
+    conmon = processes_->Conmon(info.pid).value_or(0);
+  }
+  if (conmon > 0) {
+    if (auto conmon_start = processes_->StartTime(conmon)) {
+      record.conmon_pid = conmon;
       record.conmon_start_time = *conmon_start;
     }
   }
@@ -391,13 +396,20 @@ std::string PmmServer::ExitedUnseenText(const ContainerInfo& info) const {
                      Quote(config_.name), info.state_text, engine_.Describe(), info.pid,
                      ConmonGone(info) ? fmt::format(" (its conmon {} is gone: nobody recorded the "
                                                     "exit)",
-                                                    info.conmon_pid)
+                                                    ConmonOf(info))
                                       : "");
 }
 
+int PmmServer::ConmonOf(const ContainerInfo& info) const {
+  if (info.conmon_pid > 0) return info.conmon_pid;
+  auto record = ReadIdentity();
+  return record && record->id == info.id ? record->conmon_pid : 0;
+}
+
 bool PmmServer::ConmonGone(const ContainerInfo& info) const {
-  return processes_ != nullptr && engine_.kind() == EngineKind::kPodman && info.conmon_pid > 0 &&
-         !processes_->StartTime(info.conmon_pid);
+  if (processes_ == nullptr || engine_.kind() != EngineKind::kPodman) return false;
+  const int conmon = ConmonOf(info);
+  return conmon > 0 && !processes_->StartTime(conmon);
 }
 
 bool PmmServer::IsPromoted() const {
@@ -850,7 +862,7 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
       std::move(ready),
       fmt::format("container {} runs and PMM is ready, but its conmon {} is gone: podman will "
                   "not see PMM exit; restart the resource when convenient",
-                  Quote(config_.name), info->conmon_pid));
+                  Quote(config_.name), ConmonOf(*info)));
 }
 
 Status PmmServer::DegradedIfReady(Status ready, std::string reason) {

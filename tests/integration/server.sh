@@ -96,6 +96,11 @@ calls() { wc -l <"$spy/calls"; }
 spied=(PATH="$spy:$PATH" OCF_RESKEY_CRM_meta_interval=10000)
 : >"$spy/calls"
 h_expect_rc 0 "monitor of the container its start recorded: running" ra monitor "${spied[@]}"
+if [ "$engine" = podman ]; then
+  read -r _ _ _ recorded_conmon _ <"$HA_RSCTMP/pmm-server-$name.container"
+  h_match "the start's record names the container's conmon (also when the API does not)" \
+    "^$(podman container inspect --format '{{.State.ConmonPid}}' "$name")\$" "$recorded_conmon"
+fi
 if [ "$backend" = cli ]; then
   h_match "... without asking $engine (no fork)" '^0$' "$(calls)"
   h_expect_rc 0 "a monitor at depth 10 asks" ra monitor "${spied[@]}" OCF_CHECK_LEVEL=10

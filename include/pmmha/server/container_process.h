@@ -49,6 +49,11 @@ class ProcessControl {
   virtual Status Terminate(const ContainerIdentity& identity, std::chrono::seconds grace,
                            const Deadline& deadline) = 0;
 
+  // Podman: the conmon that watches the container whose PID 1 is `pid` (its
+  // parent, when that is a conmon); for an engine that does not say (the
+  // Docker-compatible API). Nothing when there is none.
+  virtual std::optional<int> Conmon(int /*pid*/) const { return std::nullopt; }
+
   // Whether the recorded process is still the one running under its pid.
   bool IsAlive(const ContainerIdentity& identity) const {
     auto t = StartTime(identity.pid);

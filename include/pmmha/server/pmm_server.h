@@ -316,6 +316,9 @@ class PmmServer {
   // be told (nothing recorded, or another container).
   bool ExitedUnseen(const ContainerInfo& info) const;
   std::string ExitedUnseenText(const ContainerInfo& info) const;
+  // Podman: the container's conmon, as the engine says, else as start
+  // recorded it for this container (the Docker-compatible API does not say).
+  int ConmonOf(const ContainerInfo& info) const;
   // Podman: the container's conmon is gone (PMM runs on, unwatched).
   bool ConmonGone(const ContainerInfo& info) const;
   // `ready` (a monitor's result) as running but degraded, for `reason`,
