@@ -57,3 +57,24 @@ bench_harness() {
   . "$BENCH_SOURCE/tests/harness/lib.sh"
   h_begin "bench-$1"
 }
+
+# bench_vip_namespace AGENT: a network namespace (printed into BENCH_NS) with
+# a veth pair, both ends inside it (nothing reaches the host's interfaces),
+# 198.51.100.1/24 on vb0, and pmm-vip AGENT started with 198.51.100.10/24
+# there; the OCF_RESKEY_* of that VIP exported for both agents' monitors.
+bench_vip_namespace() {
+  BENCH_NS=$(h_netns bench)
+  ip -n "$BENCH_NS" link add vb0 type veth peer name vb1
+  ip -n "$BENCH_NS" link set vb0 up
+  ip -n "$BENCH_NS" link set vb1 up
+  ip -n "$BENCH_NS" addr add 198.51.100.1/24 dev vb0
+  export OCF_RESOURCE_INSTANCE=bench
+  export OCF_RESKEY_ip=198.51.100.10 OCF_RESKEY_nic=vb0 OCF_RESKEY_cidr_netmask=24
+  export OCF_RESKEY_CRM_meta_interval=10000 OCF_RESKEY_CRM_meta_timeout=20000
+  # The same work as IPaddr2's monitor, which looks for no other holder. The
+  # duplicate address probe (run_arping, on by default) adds the 100 ms it
+  # waits for an answer, and here it would get one: vb1, in the same
+  # namespace, answers ARP for the namespace's addresses.
+  export OCF_RESKEY_run_arping=false
+  OCF_RESKEY_arp_count=1 in-netns "$BENCH_NS" "$1" start
+}

@@ -27,18 +27,8 @@ bench_need "$ipaddr2" "install resource-agents"
 bench_harness vip-curve
 h_ocf_env
 
-ns=$(h_netns bench)
-ip -n "$ns" link add vb0 type veth peer name vb1
-ip -n "$ns" link set vb0 up
-ip -n "$ns" link set vb1 up
-ip -n "$ns" addr add 198.51.100.1/24 dev vb0
-export OCF_RESOURCE_INSTANCE=bench
-export OCF_RESKEY_ip=198.51.100.10 OCF_RESKEY_nic=vb0 OCF_RESKEY_cidr_netmask=24
-export OCF_RESKEY_CRM_meta_interval=10000 OCF_RESKEY_CRM_meta_timeout=20000
-# As in vip_monitor.sh: IPaddr2's duplicate address probe would add its
-# 100 ms wait here (vb1 answers ARP in the same namespace).
-export OCF_RESKEY_run_arping=false
-OCF_RESKEY_arp_count=1 in-netns "$ns" "$agent" start
+bench_vip_namespace "$agent"
+ns=$BENCH_NS
 
 # grow_to N: N interfaces (veth pairs, both ends in the namespace) with 10
 # addresses each, 10.X.Y.Z: far from the VIP's subnet.

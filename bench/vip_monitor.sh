@@ -31,21 +31,8 @@ bench_need "$ipaddr2" "install resource-agents"
 bench_harness vip
 h_ocf_env
 
-ns=$(h_netns bench)
-ip -n "$ns" link add vb0 type veth peer name vb1
-ip -n "$ns" link set vb0 up
-ip -n "$ns" link set vb1 up
-ip -n "$ns" addr add 198.51.100.1/24 dev vb0
-
-export OCF_RESOURCE_INSTANCE=bench
-export OCF_RESKEY_ip=198.51.100.10 OCF_RESKEY_nic=vb0 OCF_RESKEY_cidr_netmask=24
-export OCF_RESKEY_CRM_meta_interval=10000 OCF_RESKEY_CRM_meta_timeout=20000
-# The same work as IPaddr2's monitor, which looks for no other holder. The
-# duplicate address probe (run_arping, on by default) adds the 100 ms it
-# waits for an answer, and here it would get one: vb1, in the same
-# namespace, answers ARP for the namespace's addresses.
-export OCF_RESKEY_run_arping=false
-OCF_RESKEY_arp_count=1 in-netns "$ns" "$agent" start
+bench_vip_namespace "$agent"
+ns=$BENCH_NS
 
 in-netns "$ns" "$MEASURE" -n "$opt_n" --warmup 1 --expect-rc 0 --wall-target "pmm-vip monitor=20" \
   --case "IPaddr2 monitor" "$ipaddr2" monitor \
