@@ -88,6 +88,7 @@ std::string FormatMountRecord(const MountRecord& r) {
       "devno={}\nsource={}\nroot={}\n",
       r.directory, r.configured, r.device, DevText(r.rdev), r.fstype, r.uuid, r.mount_id,
       DevText(r.devno), r.source, r.root);
+  if (r.unique_id != 0) out += fmt::format("unique_id={}\n", r.unique_id);
   if (r.child) out += fmt::format("child={} {}\n", r.child->pid, r.child->start_time);
   return out;
 }
@@ -127,6 +128,10 @@ std::optional<MountRecord> ParseMountRecord(std::string_view text) {
       auto id = ParseInteger(value);
       if (!id || *id < 0 || *id > 0x7fffffff) return std::nullopt;
       r.mount_id = static_cast<int>(*id);
+    } else if (key == "unique_id") {
+      auto id = ParseInteger(value);
+      if (!id || *id <= 0) return std::nullopt;
+      r.unique_id = static_cast<std::uint64_t>(*id);
     } else if (key == "child") {
       auto space = value.find(' ');
       if (space == std::string::npos) return std::nullopt;
@@ -354,6 +359,41 @@ Status Storage::Validate(std::string_view action, bool /*probe*/, const Deadline
   return Status::Ok();
 }
 
+std::uint64_t Storage::UniqueIdOf(const MountRecord& record, const Deadline& deadline) {
+  // statx walks into the filesystem: a small share of the budget, and
+  // nothing lost without it (monitors read the mount table instead).
+  auto id = sys_.UniqueMountIdAt(record.directory, deadline.Fraction(0.1));
+  if (!id) return 0;
+  // The same mount as the table showed, not one attached since.
+  MountLookup look = sys_.LookUpMount(*id);
+  if (look.state != MountLookup::State::kFound ||
+      look.id_old != static_cast<std::uint32_t>(record.mount_id)) {
+    return 0;
+  }
+  return *id;
+}
+
+bool Storage::StillMountedAsRecorded() {
+  if (!record_ || record_->unique_id == 0 || record_->child) return false;
+  MountLookup look = sys_.LookUpMount(record_->unique_id);
+  if (look.state != MountLookup::State::kFound) return false;
+  const std::string& dir = config_.directory;
+  if (look.mount_point != dir || look.id_old != static_cast<std::uint32_t>(record_->mount_id)) {
+    return false;
+  }
+  // Something mounted over it, a read-only remount, a device node gone: the
+  // mount table tells the whole story (and the monitor fails with it).
+  for (const auto& child : look.children) {
+    if (child == dir) return false;
+  }
+  if (look.read_only && !config_.options.read_only) return false;
+  if (!config_.device.IsBind() && IsDevicePath(record_->source) &&
+      !sys_.Stat(record_->source).exists) {
+    return false;
+  }
+  return true;
+}
+
 Status Storage::Monitor(int depth, bool probe, const Deadline& deadline) {
   const std::string& dir = config_.directory;
   LoadRecord();
@@ -363,6 +403,14 @@ Status Storage::Monitor(int depth, bool probe, const Deadline& deadline) {
                          Quote(record_->device.empty() ? record_->configured : record_->device),
                          record_->child->pid);
   }
+  // Depth 0: the kernel answers for our one mount (statmount), instead of
+  // generating the whole mount table, whose cost grows with the host's
+  // mounts. Anything unusual, or an older kernel, reads the table.
+  if (depth < 10 && StillMountedAsRecorded()) {
+    log_.Debug("{} is mounted as start recorded it (statmount)", Quote(dir));
+    return Status::Ok();
+  }
+  log_.Debug("reading the mount table for {}", Quote(dir));
   auto table = sys_.ReadMounts();
   if (!table) return table.status();
   auto stack = table->StackAt(dir);
@@ -515,6 +563,7 @@ Status Storage::Start(const Deadline& deadline) {
                             .devno = e.devno,
                             .source = e.source,
                             .root = e.root};
+      record_->unique_id = UniqueIdOf(*record_, deadline);
       if (Status s = SaveRecord(); !s.ok()) return s;
     }
     return FixOwner(deadline);
@@ -612,6 +661,7 @@ Status Storage::Start(const Deadline& deadline) {
   record_->devno = entry->devno;
   record_->source = entry->source;
   record_->root = entry->root;
+  record_->unique_id = UniqueIdOf(*record_, deadline);
   if (Status s = SaveRecord(); !s.ok()) return s;
   return FixOwner(deadline);
 }

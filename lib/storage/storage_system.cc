@@ -218,6 +218,13 @@ class RealStorageSystem final : public StorageSystem {
   RealStorageSystem() : runner_(MakeProcessRunner()), procs_("/proc", getpid()) {}
 
   Result<MountTable> ReadMounts() override { return MountTable::Read(); }
+  MountLookup LookUpMount(std::uint64_t unique_id) override {
+    return pmmha::LookUpMount(unique_id);
+  }
+  std::optional<std::uint64_t> UniqueMountIdAt(const std::string& dir,
+                                               const Deadline& deadline) override {
+    return pmmha::UniqueMountIdAt(dir, deadline);
+  }
 
   PathInfo Stat(const std::string& path) override {
     PathInfo info;

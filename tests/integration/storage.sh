@@ -19,7 +19,7 @@ rs() {
   shift
   for kv in "$@"; do
     case $kv in
-      OCF_CHECK_LEVEL=*) env+=("$kv") ;;
+      OCF_CHECK_LEVEL=* | HA_*=*) env+=("$kv") ;;
       *) env+=("OCF_RESKEY_$kv") ;;
     esac
   done
@@ -151,6 +151,37 @@ mount "$ext4" "$H_TMP/elsewhere"
 h_expect_rc 1 "the device mounted elsewhere on this node: start refuses" rs start "${dev[@]}"
 h_match "... saying where" "already mounted at '$H_TMP/elsewhere'" "$H_REASON"
 umount "$H_TMP/elsewhere"
+
+# --- depth 0 from the kernel's word on the recorded mount (statmount) -----------
+h_expect_rc 0 "start" rs start "${dev[@]}"
+if grep -q '^unique_id=' "$HA_RSCTMP"/pmm-storage-*.mount 2>/dev/null; then
+  h_pass "start recorded the mount's unique ID (Linux 6.8+)"
+  h_expect_rc 0 "monitor depth 0" rs monitor "${dev[@]}" CRM_meta_interval=20000 HA_debug=1
+  h_match "... asked the kernel about the recorded mount, not the mount table" \
+    "mounted as start recorded it \(statmount\)" "$H_ERR"
+  mount -t tmpfs pmmt-over "$mnt"
+  h_expect_rc 1 "something mounted over it: monitor depth 0 fails" rs monitor "${dev[@]}" \
+    CRM_meta_interval=20000
+  h_match "... naming both" "has 'pmmt-over' \(tmpfs\) mounted over ours" "$H_REASON"
+  umount "$mnt"
+  mkdir -p "$mnt/sub"
+  mount -t tmpfs pmmt-below "$mnt/sub"
+  h_expect_rc 0 "a mount below it: monitor depth 0 still passes" rs monitor "${dev[@]}" \
+    CRM_meta_interval=20000
+  umount "$mnt/sub"
+  rmdir "$mnt/sub"
+  mount -o remount,ro "$mnt"
+  h_expect_rc 1 "read-only remount: monitor depth 0 fails" rs monitor "${dev[@]}" \
+    CRM_meta_interval=20000
+  mount -o remount,rw "$mnt"
+  umount "$mnt"
+  h_expect_rc 7 "unmounted behind the agent's back: monitor depth 0 says not running" \
+    rs monitor "${dev[@]}" CRM_meta_interval=20000
+  h_expect_rc 0 "stop" rs stop "${dev[@]}"
+else
+  h_log "this kernel ($(uname -r)) has no unique mount IDs: monitors read the mount table"
+  h_expect_rc 0 "stop" rs stop "${dev[@]}"
+fi
 
 # --- read-only remount ---------------------------------------------------------
 h_expect_rc 0 "start" rs start "${dev[@]}"

@@ -36,6 +36,7 @@
 #include "pmmha/storage/escalation.h"
 #include "pmmha/storage/mount_table.h"
 #include "pmmha/storage/proc_users.h"
+#include "pmmha/storage/statmount.h"
 #include "pmmha/storage/storage_params.h"
 
 namespace pmmha {
@@ -68,6 +69,9 @@ struct MountRecord {
   std::string uuid = {};  // filesystem UUID (libblkid), empty when it has none
   // As mountinfo showed the mount after start; 0 / empty while pending.
   int mount_id = 0;
+  // The kernel's unique ID of that mount (statx, Linux 6.8): monitors ask
+  // statmount(2) about it instead of reading the mount table; 0: unknown.
+  std::uint64_t unique_id = 0;
   dev_t devno = 0;  // 0:NN for btrfs, NFS, tmpfs: not the device's number
   std::string source = {};
   std::string root = {};
@@ -128,6 +132,10 @@ struct UnmountResult {
 class StorageSystem : public ProcessControl {
  public:
   virtual Result<MountTable> ReadMounts() = 0;
+  // statmount(2) and listmount(2): see statmount.h.
+  virtual MountLookup LookUpMount(std::uint64_t unique_id) = 0;
+  virtual std::optional<std::uint64_t> UniqueMountIdAt(const std::string& dir,
+                                                       const Deadline& deadline) = 0;
   // stat(2) of a path that is not on a mount we manage (a /dev node, a
   // directory before mounting).
   virtual PathInfo Stat(const std::string& path) = 0;
@@ -230,6 +238,13 @@ class Storage {
   bool OursElsewhere(const MountEntry& entry, dev_t our_devno, const std::string& our_source);
   void LoadRecord();
   Status SaveRecord();
+  // The unique mount ID of the mount `record` describes, checked against
+  // its mountinfo ID; 0 when the kernel has none or it cannot be told.
+  std::uint64_t UniqueIdOf(const MountRecord& record, const Deadline& deadline);
+  // Depth 0 without the mount table: the recorded mount (by unique ID) is
+  // still at directory, not hidden, read-write as configured, its device
+  // node present. False whenever the table must decide.
+  bool StillMountedAsRecorded();
   // The mount start abandoned, if it still runs: an error unless it ends
   // by `until`.
   Status AwaitAbandonedMount(const Deadline& until);

@@ -38,6 +38,21 @@ MountEntry Entry(int id, dev_t devno, std::string source, std::string target,
 // processes using mounts. Records what the agent asked for.
 class FakeSystem final : public StorageSystem {
  public:
+  // The kernel's unique mount IDs (statmount): none by default, as before 6.8.
+  std::map<std::uint64_t, MountLookup> kernel_mounts;
+  std::optional<std::uint64_t> unique_at_dir;
+  int table_reads = 0;
+  MountLookup LookUpMount(std::uint64_t id) override {
+    auto it = kernel_mounts.find(id);
+    if (it != kernel_mounts.end()) return it->second;
+    MountLookup none;
+    none.state =
+        kernel_mounts.empty() ? MountLookup::State::kUnsupported : MountLookup::State::kGone;
+    return none;
+  }
+  std::optional<std::uint64_t> UniqueMountIdAt(const std::string&, const Deadline&) override {
+    return unique_at_dir;
+  }
   std::vector<MountEntry> mounts = {Entry(20, kRootDev, "/dev/vda1", "/", "ext4", "rw")};
   std::map<std::string, PathInfo> paths = {
       {"/dev/loop3", {.exists = true, .is_block = true, .rdev = kLoop3}},
@@ -83,7 +98,10 @@ class FakeSystem final : public StorageSystem {
   std::vector<std::string> checks;
   std::vector<std::pair<pid_t, int>> signals;
 
-  Result<MountTable> ReadMounts() override { return MountTable(mounts); }
+  Result<MountTable> ReadMounts() override {
+    ++table_reads;
+    return MountTable(mounts);
+  }
   PathInfo Stat(const std::string& path) override {
     auto it = paths.find(path);
     return it == paths.end() ? PathInfo{} : it->second;
@@ -1005,6 +1023,76 @@ TEST_CASE("monitor with a record needs no libblkid") {
   Status s = f.Monitor(0, false, c);
   CHECK(s.code() == ExitCode::kErrGeneric);
   CHECK_THAT(s.reason(), Catch::Contains("no answer within"));
+}
+
+TEST_CASE("monitor at depth 0 asks the kernel about the recorded mount, not the mount table") {
+  Fixture f;
+  StorageConfig c = LinkTo(f, "/dev/loop3");
+  MountLookup ours;
+  ours.state = MountLookup::State::kFound;
+  ours.mount_point = "/srv";
+  ours.id_old = 101;  // the fake's first mount
+  f.sys.unique_at_dir = 0x80000042;
+  f.sys.kernel_mounts[0x80000042] = ours;
+  SECTION("start records no unique ID that is not the mount the table shows") {
+    f.sys.kernel_mounts[0x80000042].id_old = 7;
+    REQUIRE(f.Start(c).ok());
+    CHECK(ParseMountRecord(f.sys.state.at(kState))->unique_id == 0);
+    CHECK(f.Monitor(0, false, c).ok());  // from the table
+    return;
+  }
+  REQUIRE(f.Start(c).ok());
+  auto r = ParseMountRecord(f.sys.state.at(kState));
+  REQUIRE(r.has_value());
+  REQUIRE(r->mount_id == 101);
+  REQUIRE(r->unique_id == 0x80000042);
+  auto& kernel = f.sys.kernel_mounts[0x80000042];
+  const int reads = f.sys.table_reads;
+  SECTION("as recorded: 0 without reading the table") {
+    CHECK(f.Monitor(0, false, c).ok());
+    CHECK(f.Monitor(0, true, c).ok());
+    CHECK(f.sys.table_reads == reads);
+  }
+  SECTION("depth 10 reads the table (and checks the mount)") {
+    CHECK(f.Monitor(10, false, c).ok());
+    CHECK(f.sys.table_reads == reads + 1);
+  }
+  SECTION("something mounted over it: the table tells, and the monitor fails") {
+    kernel.children = {"/srv"};
+    f.sys.mounts.push_back(Entry(99, makedev(0, 60), "tmpfs", "/srv", "tmpfs", "rw"));
+    Status s = f.Monitor(0, false, c);
+    CHECK(s.code() == ExitCode::kErrGeneric);
+    CHECK_THAT(s.reason(), Catch::Contains("mounted over ours"));
+    CHECK(f.sys.table_reads == reads + 1);
+  }
+  SECTION("a mount below it is no reason to read the table") {
+    kernel.children = {"/srv/sub"};
+    CHECK(f.Monitor(0, false, c).ok());
+    CHECK(f.sys.table_reads == reads);
+  }
+  SECTION("remounted read-only: the table tells") {
+    kernel.read_only = true;
+    f.sys.mounts.back().vfs_options = "ro";
+    CHECK(f.Monitor(0, false, c).code() == ExitCode::kErrGeneric);
+    CHECK(f.sys.table_reads == reads + 1);
+  }
+  SECTION("unmounted behind the agent's back: gone for the kernel, the table says not running") {
+    f.sys.kernel_mounts.erase(0x80000042);
+    f.sys.kernel_mounts[1] = ours;  // statmount works, the mount is gone
+    f.sys.mounts.pop_back();
+    CHECK(f.Monitor(0, false, c).code() == ExitCode::kNotRunning);
+    CHECK(f.sys.table_reads == reads + 1);
+  }
+  SECTION("another mount point (moved): the table decides") {
+    kernel.mount_point = "/elsewhere";
+    f.Monitor(0, false, c);
+    CHECK(f.sys.table_reads == reads + 1);
+  }
+  SECTION("the device node gone: the table tells, and the monitor fails") {
+    f.sys.paths.erase("/dev/loop3");
+    CHECK(f.Monitor(0, false, c).code() == ExitCode::kErrGeneric);
+    CHECK(f.sys.table_reads == reads + 1);
+  }
 }
 
 TEST_CASE("mount records round-trip and refuse what is not one") {
