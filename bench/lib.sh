@@ -78,3 +78,41 @@ bench_vip_namespace() {
   export OCF_RESKEY_run_arping=false
   OCF_RESKEY_arp_count=1 in-netns "$BENCH_NS" "$1" start
 }
+
+# bench_shm_ext4 SIZE_MB: a directory in /dev/shm (printed into BENCH_TMP)
+# with an ext4 image of SIZE_MB on a loop device (BENCH_LOOP): in memory, so
+# a depth-20 fsync measures the agents, not the machine's disk. Removed at exit.
+bench_shm_ext4() {
+  BENCH_TMP=$(mktemp -d /dev/shm/pmmbench-XXXX)
+  h_defer rm -rf "$BENCH_TMP"
+  truncate -s "$1M" "$BENCH_TMP/disk.img"
+  BENCH_LOOP=$(losetup -f --show "$BENCH_TMP/disk.img")
+  h_defer losetup -d "$BENCH_LOOP"
+  mkfs.ext4 -q -F "$BENCH_LOOP"
+}
+
+# bench_plot TSV TITLE XLABEL PLOT: TSV's curve drawn by gnuplot's PLOT
+# command (log scale of milliseconds) into curve.svg and curve.png next to
+# it; a note instead when gnuplot is not installed.
+bench_plot() {
+  local dir term ext
+  dir=$(dirname "$1")
+  command -v gnuplot >/dev/null || { echo "gnuplot is not installed: no plot"; return 0; }
+  for term in "svg size 800,420 dynamic font 'sans,11'" "pngcairo size 800,420 font 'sans,10'"; do
+    ext=${term%% *}
+    ext=${ext/pngcairo/png}
+    gnuplot <<GP
+set terminal $term
+set output "$dir/curve.$ext"
+set title "$2"
+set xlabel "$3"
+set ylabel "wall time per monitor, ms"
+set logscale y
+set key top left
+set grid
+set datafile separator "\t"
+$4
+GP
+  done
+  echo "plots: $dir/curve.svg, $dir/curve.png"
+}

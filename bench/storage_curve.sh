@@ -11,7 +11,8 @@
 #
 # Prints, per count, the medians (bench/measure.py) and the ratio, and which
 # way pmm-storage's monitor checked the mount: statmount(2) on the mount
-# start recorded (Linux 6.8+), or the whole mount table (older kernels);
+# start recorded (Linux 6.8+), or the whole mount table (older kernels), and
+# what the table costs (the same monitor with a record without the ID);
 # writes DIR/curve.tsv and, with gnuplot, DIR/curve.svg and DIR/curve.png.
 # Default DIR: bench/results/storage-curve.
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -30,12 +31,8 @@ bench_need "$heartbeat" "install resource-agents"
 bench_harness storage-curve
 h_ocf_env
 
-tmp=$(mktemp -d /dev/shm/pmmbench-XXXX)
-h_defer rm -rf "$tmp"
-truncate -s 64M "$tmp/disk.img"
-loop=$(losetup -f --show "$tmp/disk.img")
-h_defer losetup -d "$loop"
-mkfs.ext4 -q -F "$loop"
+bench_shm_ext4 64
+tmp=$BENCH_TMP loop=$BENCH_LOOP
 mkdir "$tmp/mnt" "$tmp/many"
 h_umount_at_exit "$tmp/mnt"
 h_defer h_umount_below "$tmp/many"
@@ -44,6 +41,10 @@ export OCF_RESKEY_device="$loop" OCF_RESKEY_directory="$tmp/mnt" OCF_RESKEY_fsty
 export OCF_RESKEY_CRM_meta_interval=20000 OCF_RESKEY_CRM_meta_timeout=40000
 "$agent" start 2>/dev/null
 h_defer "$agent" stop
+# The same record without the unique mount ID, in a state directory of its
+# own: the monitor of an older kernel, which reads the mount table.
+mkdir "$tmp/rsc-table"
+grep -v '^unique_id=' "$HA_RSCTMP/pmm-storage-bench.mount" >"$tmp/rsc-table/pmm-storage-bench.mount"
 
 # grow_to N: N tmpfs mounts under tmp/many (a host running containers has
 # thousands).
@@ -59,8 +60,9 @@ grow_to() {
 
 mkdir -p "$opt_o"
 tsv="$opt_o/curve.tsv"
-printf '# mounts\tFilesystem wall ms\tFilesystem cpu ms\tpmm-storage wall ms\tpmm-storage cpu ms\tratio wall\tpath\n' >"$tsv"
-printf '%-8s %15s %15s %8s  %s\n' mounts "Filesystem ms" "pmm-storage ms" ratio "pmm-storage checked"
+printf '# mounts\tFilesystem wall ms\tFilesystem cpu ms\tpmm-storage wall ms\tpmm-storage cpu ms\tratio wall\tpath\tpmm-storage by the table wall ms\n' >"$tsv"
+printf '%-8s %15s %15s %8s  %-16s %s\n' mounts "Filesystem ms" "pmm-storage ms" ratio "checked by" \
+  "(by the table: ms)"
 IFS=, read -ra counts <<<"$opt_c"
 for n in "${counts[@]}"; do
   grow_to "$n"
@@ -71,31 +73,20 @@ for n in "${counts[@]}"; do
     path="the mount table"
   fi
   out=$("$MEASURE" -n "$opt_n" --warmup 1 --expect-rc 0 \
-    --case "Filesystem" "$heartbeat" monitor --case "pmm-storage" "$agent" monitor)
+    --case "Filesystem" "$heartbeat" monitor --case "pmm-storage" "$agent" monitor \
+    --case "table" HA_RSCTMP="$tmp/rsc-table" "$agent" monitor)
   read -r _ fw fc _ <<<"$(grep '^Filesystem ' <<<"$out")"
   read -r _ ow oc _ <<<"$(grep '^pmm-storage ' <<<"$out")"
+  read -r _ tw _ <<<"$(grep '^table ' <<<"$out")"
   ratio=$(awk -v a="$fw" -v b="$ow" 'BEGIN { printf "%.1f", a / b }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mounts" "$fw" "$fc" "$ow" "$oc" "$ratio" "$path" >>"$tsv"
-  printf '%-8s %15s %15s %7sx  %s\n' "$mounts" "$fw" "$ow" "$ratio" "$path"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mounts" "$fw" "$fc" "$ow" "$oc" "$ratio" "$path" "$tw" \
+    >>"$tsv"
+  printf '%-8s %15s %15s %7sx  %-16s %s\n' "$mounts" "$fw" "$ow" "$ratio" "$path" "$tw"
 done
 echo "curve: $tsv (kernel $(uname -r))"
 
-command -v gnuplot >/dev/null || { echo "gnuplot is not installed: no plot"; exit 0; }
-for term in "svg size 800,420 dynamic font 'sans,11'" "pngcairo size 800,420 font 'sans,10'"; do
-  ext=${term%% *}
-  ext=${ext/pngcairo/png}
-  gnuplot <<GP
-set terminal $term
-set output "$opt_o/curve.$ext"
-set title "Mount monitor, depth 0: cost against the mounts on the host (median of $opt_n)"
-set xlabel "mounts in /proc/self/mountinfo"
-set ylabel "wall time per monitor, ms"
-set logscale y
-set key top left
-set grid
-set datafile separator "\t"
-plot "$tsv" using 1:2 with linespoints lw 2 title "ocf:heartbeat:Filesystem", \
-     "$tsv" using 1:4 with linespoints lw 2 title "ocf:percona:pmm-storage"
-GP
-done
-echo "plots: $opt_o/curve.svg, $opt_o/curve.png"
+bench_plot "$tsv" "Mount monitor, depth 0: cost against the mounts on the host (median of $opt_n)" \
+  "mounts in /proc/self/mountinfo" \
+  "plot \"$tsv\" using 1:2 with linespoints lw 2 title \"ocf:heartbeat:Filesystem\", \
+     \"$tsv\" using 1:4 with linespoints lw 2 title \"ocf:percona:pmm-storage\", \
+     \"$tsv\" using 1:8 with linespoints lw 2 dt 2 title \"pmm-storage reading the mount table (kernels before 6.8)\""

@@ -21,14 +21,8 @@ bench_need "$heartbeat" "install resource-agents"
 bench_harness storage
 h_ocf_env
 
-# The image lives in /dev/shm: both agents' depth-20 fsync then measures the
-# agents, not this VM's disk.
-tmp=$(mktemp -d /dev/shm/pmmbench-XXXX)
-h_defer rm -rf "$tmp"
-truncate -s 128M "$tmp/disk.img"
-loop=$(losetup -f --show "$tmp/disk.img")
-h_defer losetup -d "$loop"
-mkfs.ext4 -q -F "$loop"
+bench_shm_ext4 128
+tmp=$BENCH_TMP loop=$BENCH_LOOP
 mkdir "$tmp/mnt"
 h_umount_at_exit "$tmp/mnt"
 

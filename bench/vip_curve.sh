@@ -71,21 +71,7 @@ for n in "${counts[@]}"; do
 done
 echo "curve: $tsv"
 
-command -v gnuplot >/dev/null || { echo "gnuplot is not installed: no plot"; exit 0; }
-for term in "svg size 800,420 dynamic font 'sans,11'" "pngcairo size 800,420 font 'sans,10'"; do
-  ext=${term%% *}
-  ext=${ext/pngcairo/png}
-  gnuplot <<GP
-set terminal $term
-set output "$opt_o/curve.$ext"
-set title "VIP monitor: cost against the addresses in the namespace (median of $opt_n)"
-set xlabel "IPv4 addresses (10 per interface)"
-set ylabel "wall time per monitor, ms"
-set logscale y
-set key top left
-set grid
-plot "$tsv" using 2:3 with linespoints lw 2 title "ocf:heartbeat:IPaddr2", \
-     "$tsv" using 2:5 with linespoints lw 2 title "ocf:percona:pmm-vip"
-GP
-done
-echo "plots: $opt_o/curve.svg, $opt_o/curve.png"
+bench_plot "$tsv" "VIP monitor: cost against the addresses in the namespace (median of $opt_n)" \
+  "IPv4 addresses (10 per interface)" \
+  "plot \"$tsv\" using 2:3 with linespoints lw 2 title \"ocf:heartbeat:IPaddr2\", \
+     \"$tsv\" using 2:5 with linespoints lw 2 title \"ocf:percona:pmm-vip\""
