@@ -9,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "pmmha/core/bounded.h"
-
 namespace pmmha {
 namespace {
 
@@ -115,24 +113,13 @@ MountLookup LookUpMount(std::uint64_t id) {
   return out;
 }
 
-std::optional<std::uint64_t> UniqueMountIdAt(const std::string& dir, const Deadline& deadline) {
-  // The child reports through a pipe: an exit status holds 8 bits only.
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return std::nullopt;
-  auto r = RunBounded("asking the unique mount ID", deadline, [&]() -> int {
-    close(fds[0]);
-    struct statx st {};
-    if (statx(AT_FDCWD, dir.c_str(), AT_NO_AUTOMOUNT, kStatxMntIdUnique, &st) != 0) return 1;
-    if ((st.stx_mask & kStatxMntIdUnique) == 0) return 2;
-    std::uint64_t id = st.stx_mnt_id;
-    return write(fds[1], &id, sizeof id) == static_cast<ssize_t>(sizeof id) ? 0 : 3;
-  });
-  close(fds[1]);
-  std::uint64_t id = 0;
-  bool got = r && *r == 0 && read(fds[0], &id, sizeof id) == static_cast<ssize_t>(sizeof id);
-  close(fds[0]);
-  if (!got || id == 0) return std::nullopt;
-  return id;
+std::optional<std::uint64_t> UniqueMountIdOf(const std::string& dir) {
+  struct statx st {};
+  if (statx(AT_FDCWD, dir.c_str(), AT_NO_AUTOMOUNT, kStatxMntIdUnique, &st) != 0 ||
+      (st.stx_mask & kStatxMntIdUnique) == 0 || st.stx_mnt_id == 0) {
+    return std::nullopt;
+  }
+  return st.stx_mnt_id;
 }
 
 }  // namespace pmmha

@@ -373,6 +373,10 @@ std::uint64_t Storage::UniqueIdOf(const MountRecord& record, const Deadline& dea
   return *id;
 }
 
+bool Storage::DeviceNodeGone(const std::string& source) {
+  return !config_.device.IsBind() && IsDevicePath(source) && !sys_.Stat(source).exists;
+}
+
 bool Storage::StillMountedAsRecorded() {
   if (!record_ || record_->unique_id == 0 || record_->child) return false;
   MountLookup look = sys_.LookUpMount(record_->unique_id);
@@ -387,11 +391,7 @@ bool Storage::StillMountedAsRecorded() {
     if (child == dir) return false;
   }
   if (look.read_only && !config_.options.read_only) return false;
-  if (!config_.device.IsBind() && IsDevicePath(record_->source) &&
-      !sys_.Stat(record_->source).exists) {
-    return false;
-  }
-  return true;
+  return !DeviceNodeGone(record_->source);
 }
 
 Status Storage::Monitor(int depth, bool probe, const Deadline& deadline) {
@@ -445,7 +445,7 @@ Status Storage::Monitor(int depth, bool probe, const Deadline& deadline) {
   }
 
   const MountEntry& entry = *top;
-  if (!config_.device.IsBind() && IsDevicePath(entry.source) && !sys_.Stat(entry.source).exists) {
+  if (DeviceNodeGone(entry.source)) {
     return Status::Error("{} mounted at {} does not exist on this node any more",
                          Quote(entry.source), Quote(dir));
   }

@@ -223,7 +223,19 @@ class RealStorageSystem final : public StorageSystem {
   }
   std::optional<std::uint64_t> UniqueMountIdAt(const std::string& dir,
                                                const Deadline& deadline) override {
-    return pmmha::UniqueMountIdAt(dir, deadline);
+    // statx walks into the filesystem: in a bounded child.
+    std::string data;
+    Status s = RunBoundedWithData(
+        fmt::format("asking the unique mount ID of {}", Quote(dir)), deadline,
+        [&](ChildProgress& progress, int out) -> Status {
+          progress.Step(fmt::format("statx of {}", Quote(dir)));
+          if (auto id = UniqueMountIdOf(dir)) WriteAll(out, std::to_string(*id));
+          return Status::Ok();
+        },
+        data);
+    auto id = ParseInteger(data);
+    if (!s.ok() || !id || *id <= 0) return std::nullopt;
+    return static_cast<std::uint64_t>(*id);
   }
 
   PathInfo Stat(const std::string& path) override {

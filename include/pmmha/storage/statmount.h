@@ -12,8 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "pmmha/core/deadline.h"
-
 namespace pmmha {
 
 struct MountLookup {
@@ -31,9 +29,9 @@ struct MountLookup {
 // The mount with unique ID `id` in our mount namespace, and its children.
 MountLookup LookUpMount(std::uint64_t id);
 
-// The unique mount ID (statx STATX_MNT_ID_UNIQUE) of the mount at `dir`,
-// asked in a bounded child: statx walks into the mounted filesystem.
-// Nothing when the kernel has none (before 6.8) or `deadline` passes.
-std::optional<std::uint64_t> UniqueMountIdAt(const std::string& dir, const Deadline& deadline);
+// The unique mount ID (statx STATX_MNT_ID_UNIQUE) of the mount at `dir`;
+// nothing when the kernel has none (before 6.8). statx walks into the
+// mounted filesystem: call it in a bounded child.
+std::optional<std::uint64_t> UniqueMountIdOf(const std::string& dir);
 
 }  // namespace pmmha

@@ -245,6 +245,9 @@ class Storage {
   // still at directory, not hidden, read-write as configured, its device
   // node present. False whenever the table must decide.
   bool StillMountedAsRecorded();
+  // A mount's source is a device node (not a bind mount) that no longer
+  // exists on this node.
+  bool DeviceNodeGone(const std::string& source);
   // The mount start abandoned, if it still runs: an error unless it ends
   // by `until`.
   Status AwaitAbandonedMount(const Deadline& until);
