@@ -91,7 +91,7 @@ bench_shm_ext4() {
   mkfs.ext4 -q -F "$BENCH_LOOP"
 }
 
-# bench_plot TSV TITLE XLABEL PLOT: TSV's curve drawn by gnuplot's PLOT
+# bench_plot TSV TITLE XLABEL PLOT [YLABEL]: TSV's curve drawn by gnuplot's PLOT
 # command (log scale of milliseconds) into curve.svg and curve.png next to
 # it; a note instead when gnuplot is not installed.
 bench_plot() {
@@ -106,7 +106,7 @@ set terminal $term
 set output "$dir/curve.$ext"
 set title "$2"
 set xlabel "$3"
-set ylabel "wall time per monitor, ms"
+set ylabel "${5:-wall time per monitor, ms}"
 set logscale y
 set key top left
 set grid

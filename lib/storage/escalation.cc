@@ -44,6 +44,7 @@ Status Escalate(std::string_view what, const EscalationStep& step, ProcessContro
     return d;
   };
   bool signalled = false;
+  bool logged_search = false;
   for (;;) {
     Attempt attempt = step.attempt();
     if (attempt.kind == Attempt::Kind::kDone) return Status::Ok();
@@ -62,7 +63,12 @@ Status Escalate(std::string_view what, const EscalationStep& step, ProcessContro
     const bool term_phase = !term_end.HasExpired();
     const int sig = term_phase ? SIGTERM : SIGKILL;
     std::set<pid_t>& sent = term_phase ? termed : killed;
-    std::vector<ProcUser> users = step.users();
+    UserSearch search = step.users();
+    if (!logged_search && !search.open_files.empty()) {
+      log.Debug("{} is busy: searching its users with {}", what, search.open_files);
+      logged_search = true;
+    }
+    const std::vector<ProcUser>& users = search.users;
     std::vector<pid_t> pids;
     for (const ProcUser& u : users) {
       pids.push_back(u.pid);
@@ -81,16 +87,18 @@ Status Escalate(std::string_view what, const EscalationStep& step, ProcessContro
     // No time left for another try: its own deadline would fail it anyway.
     if (deadline.HasExpired()) break;
   }
-  std::vector<ProcUser> left = step.users();
-  if (left.empty()) {
+  UserSearch left = step.users();
+  const std::string unfinished = left.unfinished.empty() ? "" : "; " + left.unfinished;
+  if (left.users.empty()) {
     return Status::Error(
         "{} did not succeed before the stop timeout: still busy, no process "
-        "using it found{}",
-        what, signalled ? " (after killing its users)" : "");
+        "using it found{}{}",
+        what, signalled ? " (after killing its users)" : "", unfinished);
   }
-  return Status::Error("{} did not succeed before the stop timeout: still used by {}{}", what,
-                       DescribeUsers(left),
-                       policy.force == ForceUnmount::kNo ? " (force_unmount=false)" : "");
+  return Status::Error("{} did not succeed before the stop timeout: still used by {}{}{}", what,
+                       DescribeUsers(left.users),
+                       policy.force == ForceUnmount::kNo ? " (force_unmount=false)" : "",
+                       unfinished);
 }
 
 void SystemProcessControl::Signal(pid_t pid, int signal) { kill(pid, signal); }

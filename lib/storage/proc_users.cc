@@ -15,6 +15,7 @@
 #include <climits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -172,8 +173,9 @@ std::vector<std::string_view> SplitTabs(std::string_view line) {
 // A process as the scan sees it.
 struct ProcScanner::ProcInfo {
   pid_t pid = 0;
-  std::string ns;    // empty: unreadable (a process exiting, or not ours to see)
-  std::string root;  // readlink of /proc/PID/root
+  const KernelTask* task = nullptr;  // the kernel's view of it, when it gave one
+  std::string ns;                    // empty: unreadable (a process exiting, or not ours to see)
+  std::string root;                  // readlink of /proc/PID/root
   bool same_ns = true;
 };
 
@@ -197,10 +199,12 @@ struct ProcScanner::Namespace {
   }
 };
 
-ProcScanner::ProcScanner(std::string proc_root, pid_t self, SourceDevice source_device)
+ProcScanner::ProcScanner(std::string proc_root, pid_t self, SourceDevice source_device,
+                         KernelViewSource kernel_view)
     : root_(std::move(proc_root)),
       self_(self),
-      source_device_(source_device ? std::move(source_device) : SourceDevice(StatSourceDevice)) {}
+      source_device_(source_device ? std::move(source_device) : SourceDevice(StatSourceDevice)),
+      kernel_view_(std::move(kernel_view)) {}
 
 std::vector<pid_t> ProcScanner::Pids() const {
   std::vector<pid_t> pids;
@@ -235,19 +239,51 @@ bool ProcScanner::IsOurs(const MountEntry& e, const FilesystemRef& fs) const {
 }
 
 std::vector<ProcUser> ProcScanner::FindUsers(
-    const MountUserQuery& q, const std::function<void(const ProcUser&)>& found) const {
+    const MountUserQuery& q, const std::function<void(const ProcUser&)>& found,
+    const std::function<void(const ScanProgress&)>& progress) const {
   std::string own_ns = ReadLink(Path(self_, "ns/mnt"));
-  std::vector<ProcInfo> procs;
-  for (pid_t pid : Pids()) {
-    ProcInfo p;
-    p.pid = pid;
-    p.ns = ReadLink(Path(pid, "ns/mnt"));
-    p.root = ReadLink(Path(pid, "root"));
-    // Paths in the query are only meaningful in our own mount namespace; an
-    // unreadable link (a process just exiting) is judged as ours.
-    p.same_ns = own_ns.empty() || p.ns.empty() || p.ns == own_ns;
-    procs.push_back(std::move(p));
+  // The kernel's own view of every process and open file (BPF iterators),
+  // when it can be had; else each process's /proc links and fdinfo.
+  std::optional<KernelView> kernel;
+  std::string open_files = "/proc";
+  if (kernel_view_) {
+    auto view = kernel_view_(true);
+    if (view) {
+      kernel = std::move(*view);
+    } else {
+      open_files = fmt::format("/proc (no BPF iterators: {})", view.status().reason());
+    }
   }
+  std::vector<ProcInfo> procs;
+  if (kernel) {
+    const pid_t me = getpid();
+    for (const KernelTask& t : kernel->tasks) {
+      if (t.pid <= 1 || t.pid == self_ || t.pid == me) continue;
+      ProcInfo p;
+      p.pid = t.pid;
+      p.ns = t.mount_ns == 0 ? "" : fmt::format("mnt:[{}]", t.mount_ns);
+      // The root's path matters only to a chrooted process's paths.
+      p.root = t.root_is_top ? "/" : ReadLink(Path(t.pid, "root"));
+      p.same_ns = own_ns.empty() || p.ns.empty() || p.ns == own_ns;
+      p.task = &t;
+      procs.push_back(std::move(p));
+    }
+    std::sort(procs.begin(), procs.end(),
+              [](const ProcInfo& a, const ProcInfo& b) { return a.pid < b.pid; });
+  } else {
+    for (pid_t pid : Pids()) {
+      ProcInfo p;
+      p.pid = pid;
+      p.ns = ReadLink(Path(pid, "ns/mnt"));
+      p.root = ReadLink(Path(pid, "root"));
+      // Paths in the query are only meaningful in our own mount namespace; an
+      // unreadable link (a process just exiting) is judged as ours.
+      p.same_ns = own_ns.empty() || p.ns.empty() || p.ns == own_ns;
+      procs.push_back(std::move(p));
+    }
+  }
+  ScanProgress report{.examined = 0, .total = procs.size(), .open_files = {}};
+  if (progress) progress(report);
 
   // Each namespace's mounts of the filesystem; their IDs (unique across
   // namespaces) and device numbers (one per superblock) in every namespace.
@@ -280,21 +316,51 @@ std::vector<ProcUser> ProcScanner::FindUsers(
     }
   }
 
+  // The processes with an open file on one of the mounts, from the
+  // kernel's file tables when it gave them; else each process's fdinfo.
+  std::optional<std::set<pid_t>> open_on_ours;
+  if (kernel && !ids.empty()) {
+    open_on_ours.emplace();
+    for (const OpenFile& f : kernel->files) {
+      if (ids.count(f.mount_id) != 0) open_on_ours->insert(f.pid);
+    }
+    open_files = fmt::format(
+        "the kernel's task and file tables (BPF iterators, {} processes, "
+        "{} open files)",
+        kernel->tasks.size(), kernel->files.size());
+  }
+  report.open_files = open_files;
+  if (progress) progress(report);
+
   std::vector<ProcUser> users;
   for (const ProcInfo& p : procs) {
     const pid_t pid = p.pid;
+    if (progress && ++report.examined % 256 == 0) progress(report);
     auto sit = spaces.find(p.ns);
     const Namespace* space = sit == spaces.end() ? nullptr : &sit->second;
     std::string how;
-    for (const char* link : {"cwd", "root", "exe"}) {
-      std::string target = std::string_view(link) == "root" ? p.root : ReadLink(Path(pid, link));
-      if (target.empty()) continue;
-      if ((p.same_ns && WithinAny(target, q.paths)) || (space && space->Holds(target))) {
-        how = link == std::string_view("exe") ? "executable" : link;
-        break;
+    if (p.task != nullptr && open_on_ours) {
+      // The mounts the kernel holds for its cwd, root and executable.
+      if (ids.count(p.task->cwd) != 0) {
+        how = "cwd";
+      } else if (ids.count(p.task->root) != 0) {
+        how = "root";
+      } else if (ids.count(p.task->exe) != 0) {
+        how = "executable";
+      }
+    } else {
+      for (const char* link : {"cwd", "root", "exe"}) {
+        std::string target = std::string_view(link) == "root" ? p.root : ReadLink(Path(pid, link));
+        if (target.empty()) continue;
+        if ((p.same_ns && WithinAny(target, q.paths)) || (space && space->Holds(target))) {
+          how = link == std::string_view("exe") ? "executable" : link;
+          break;
+        }
       }
     }
-    if (how.empty() && !ids.empty()) {
+    if (how.empty() && open_on_ours) {
+      if (open_on_ours->count(pid) != 0) how = "open file";
+    } else if (how.empty() && !ids.empty()) {
       std::string fdinfo_dir = Path(pid, "fdinfo");
       std::unique_ptr<DIR, DirClose> dir(opendir(fdinfo_dir.c_str()));
       while (dir && how.empty()) {
@@ -324,6 +390,8 @@ std::vector<ProcUser> ProcScanner::FindUsers(
     users.push_back({pid, Comm(pid), how, p.ns});
     if (found) found(users.back());
   }
+  report.examined = procs.size();
+  if (progress) progress(report);
   return users;
 }
 
@@ -335,16 +403,32 @@ std::vector<NamespaceMounts> ProcScanner::FindNamespaceMounts(const FilesystemRe
   // (its mountinfo shows every mount), else the first one at all.
   std::map<std::string, std::pair<pid_t, std::string>> chosen;
   std::vector<std::string> order;
-  for (pid_t pid : Pids()) {
-    std::string ns = ReadLink(Path(pid, "ns/mnt"));
-    if (ns.empty() || ns == own_ns) continue;
-    std::string root = ReadLink(Path(pid, "root"));
+  auto consider = [&](pid_t pid, const std::string& ns, const std::function<std::string()>& root) {
+    if (ns.empty() || ns == own_ns) return;
     auto it = chosen.find(ns);
     if (it == chosen.end()) {
-      chosen.emplace(ns, std::make_pair(pid, root));
+      chosen.emplace(ns, std::make_pair(pid, root()));
       order.push_back(ns);
-    } else if (it->second.second != "/" && root == "/") {
-      it->second = {pid, root};
+    } else if (it->second.second != "/") {
+      if (std::string r = root(); r == "/") it->second = {pid, r};
+    }
+  };
+  // The kernel's list of processes and their namespaces when it gives one;
+  // else two links of each process in /proc.
+  auto view = kernel_view_ ? kernel_view_(false) : Result<KernelView>(Status::Error("none"));
+  if (view) {
+    const pid_t me = getpid();
+    std::vector<KernelTask> tasks = std::move(view->tasks);
+    std::sort(tasks.begin(), tasks.end(),
+              [](const KernelTask& a, const KernelTask& b) { return a.pid < b.pid; });
+    for (const KernelTask& t : tasks) {
+      if (t.pid <= 1 || t.pid == self_ || t.pid == me || t.mount_ns == 0) continue;
+      consider(t.pid, fmt::format("mnt:[{}]", t.mount_ns),
+               [&]() { return t.root_is_top ? std::string("/") : ReadLink(Path(t.pid, "root")); });
+    }
+  } else {
+    for (pid_t pid : Pids()) {
+      consider(pid, ReadLink(Path(pid, "ns/mnt")), [&]() { return ReadLink(Path(pid, "root")); });
     }
   }
   for (const std::string& ns : order) {
@@ -517,8 +601,12 @@ std::string EncodeNamespace(const NamespaceMounts& space) {
   return out;
 }
 
+std::string EncodeProgress(const ScanProgress& p) {
+  return fmt::format("P\t{}\t{}\t{}\n", p.examined, p.total, Field(p.open_files));
+}
+
 bool DecodeScan(std::string_view text, std::vector<ProcUser>* users,
-                std::vector<NamespaceMounts>* spaces) {
+                std::vector<NamespaceMounts>* spaces, ScanProgress* progress) {
   while (!text.empty()) {
     std::size_t end = text.find('\n');
     if (end == std::string_view::npos) return false;  // cut short
@@ -536,6 +624,15 @@ bool DecodeScan(std::string_view text, std::vector<ProcUser>* users,
                          .pid = static_cast<pid_t>(*pid),
                          .comm = std::string(f[3]),
                          .mounts = {}});
+    } else if (f[0] == "P" && f.size() == 4) {
+      auto examined = ParseInteger(f[1]);
+      auto total = ParseInteger(f[2]);
+      if (!examined || !total) return false;
+      if (progress != nullptr) {
+        *progress = {.examined = static_cast<std::size_t>(*examined),
+                     .total = static_cast<std::size_t>(*total),
+                     .open_files = std::string(f[3])};
+      }
     } else if (f[0] == "M" && f.size() == 3 && spaces != nullptr && !spaces->empty()) {
       auto id = ParseInteger(f[1]);
       if (!id) return false;

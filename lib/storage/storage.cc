@@ -732,8 +732,10 @@ Status Storage::DrainHolders(dev_t devno, const Deadline& deadline) {
     if (!spaces) return Attempt::Failed(spaces.status().reason());
     if (spaces->empty()) return Attempt::Done();
     left = DescribeNamespaces(*spaces);
-    // Users first: unmounting under them would only hide them.
-    if (!step.users().empty()) return Attempt::Busy();
+    // Users first: unmounting under them would only hide them (and a search
+    // cut short may have missed some).
+    UserSearch users = step.users();
+    if (!users.users.empty() || !users.unfinished.empty()) return Attempt::Busy();
     for (const NamespaceMounts& space : *spaces) {
       log_.Info(
           "{} is still mounted in the mount namespace of {} ({}), used by no process: "

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <libmount/libmount.h>
@@ -29,6 +30,7 @@
 #include "pmmha/core/text.h"
 #include "pmmha/storage/block_device.h"
 #include "pmmha/storage/bounded_check.h"
+#include "pmmha/storage/kernel_tasks.h"
 #include "pmmha/storage/storage.h"
 
 namespace pmmha {
@@ -215,7 +217,9 @@ Result<FsProbe> BoundedProbeFilesystem(const std::string& device, const Deadline
 
 class RealStorageSystem final : public StorageSystem {
  public:
-  RealStorageSystem() : runner_(MakeProcessRunner()), procs_("/proc", getpid()) {}
+  RealStorageSystem()
+      : runner_(MakeProcessRunner()),
+        procs_("/proc", getpid(), {}, [this](bool files) { return KernelView(files); }) {}
 
   Result<MountTable> ReadMounts() override { return MountTable::Read(); }
   MountLookup LookUpMount(std::uint64_t unique_id) override {
@@ -479,18 +483,32 @@ class RealStorageSystem final : public StorageSystem {
 
   // The /proc scans run in a child bounded by the deadline (see
   // RunBoundedScan); the namespace's unmount too (setns changes the caller).
-  std::vector<ProcUser> FindUsers(const MountUserQuery& query, const Deadline& deadline) override {
+  UserSearch FindUsers(const MountUserQuery& query, const Deadline& deadline) override {
+    // Loaded here, once, so that each scan's child only walks them.
+    if (!kernel_tasks_) kernel_tasks_ = LoadKernelTasks();
     ScanOutput scan =
         RunBoundedScan("search for the filesystem's users", deadline, [&](const ScanEmit& emit) {
-          procs_.FindUsers(query, [&](const ProcUser& user) { emit(EncodeUser(user)); });
+          procs_.FindUsers(
+              query, [&](const ProcUser& user) { emit(EncodeUser(user)); },
+              [&](const ScanProgress& progress) { emit(EncodeProgress(progress)); });
         });
-    std::vector<ProcUser> users;
-    DecodeScan(scan.text, &users, nullptr);
-    return users;
+    UserSearch search;
+    ScanProgress progress;
+    DecodeScan(scan.text, &search.users, nullptr, &progress);
+    search.open_files = progress.open_files;
+    if (!scan.complete) {
+      search.unfinished =
+          progress.total == 0
+              ? fmt::format("the search for its users did not get through /proc ({})", scan.error)
+              : fmt::format("the search for its users was cut short after {} of {} processes ({})",
+                            progress.examined, progress.total, scan.error);
+    }
+    return search;
   }
 
   Result<std::vector<NamespaceMounts>> FindNamespaceMounts(const FilesystemRef& fs,
                                                            const Deadline& deadline) override {
+    if (!kernel_tasks_) kernel_tasks_ = LoadKernelTasks();
     ScanOutput scan =
         RunBoundedScan("search for other mount namespaces", deadline, [&](const ScanEmit& emit) {
           for (const NamespaceMounts& space : procs_.FindNamespaceMounts(fs)) {
@@ -523,6 +541,39 @@ class RealStorageSystem final : public StorageSystem {
  private:
   std::unique_ptr<ProcessRunner> runner_;
   ProcScanner procs_;
+  std::optional<Result<std::shared_ptr<const KernelTasks>>> kernel_tasks_;
+
+  // On a busy host the kernel's own tables (BPF iterators) answer in a
+  // fraction of the time /proc takes; loading them (about 0.1 s: libbpf
+  // reads the kernel's BTF) costs more than reading /proc on a quiet one.
+  static Result<std::shared_ptr<const KernelTasks>> LoadKernelTasks() {
+    constexpr std::size_t kBusyHost = 500;  // processes
+    std::size_t processes = 0;
+    if (std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir("/proc"), closedir); dir) {
+      while (dirent* e = readdir(dir.get())) {
+        if (e->d_name[0] >= '1' && e->d_name[0] <= '9') ++processes;
+      }
+    }
+    if (processes < kBusyHost) {
+      return Status::Error("{} processes, fewer than {}: /proc is quicker", processes, kBusyHost);
+    }
+    return KernelTasks::Load();
+  }
+
+  Result<ProcScanner::KernelView> KernelView(bool with_files) const {
+    if (!kernel_tasks_) return Status::Error("the BPF iterators are not loaded");
+    if (!*kernel_tasks_) return kernel_tasks_->status();
+    const KernelTasks& kernel = ***kernel_tasks_;
+    auto tasks = kernel.Tasks();
+    if (!tasks) return tasks.status();
+    ProcScanner::KernelView view{.tasks = std::move(*tasks), .files = {}};
+    if (with_files) {
+      auto files = kernel.Files();
+      if (!files) return files.status();
+      view.files = std::move(*files);
+    }
+    return view;
+  }
   SystemProcessControl control_;
 };
 

@@ -62,7 +62,7 @@ class ProcessControl {
 
 struct EscalationStep {
   std::function<Attempt()> attempt;
-  std::function<std::vector<ProcUser>()> users;
+  std::function<UserSearch()> users;
 };
 
 // Repeats `step.attempt` until it is done, escalating against `step.users`

@@ -27,6 +27,7 @@
 
 #include "pmmha/core/deadline.h"
 #include "pmmha/core/status.h"
+#include "pmmha/storage/kernel_tasks.h"
 #include "pmmha/storage/mount_table.h"
 
 namespace pmmha {
@@ -76,8 +77,34 @@ struct NamespaceMounts {
   std::vector<Mount> mounts;  // deepest first (the order to unmount them)
 };
 
+// How far a search for users got; reported every few hundred processes.
+struct ScanProgress {
+  std::size_t examined = 0;  // processes
+  std::size_t total = 0;
+  std::string open_files;  // how processes and open files were read (for the debug log)
+};
+
+// What a search for the users of a filesystem found, and whether it finished.
+struct UserSearch {
+  std::vector<ProcUser> users;
+  // Empty when every process was examined; else how far the search got
+  // ("the search for its users was cut short by the deadline after 2300 of
+  // 5066 processes"), for the stop's reason.
+  std::string unfinished;
+  std::string open_files;
+};
+
 class ProcScanner {
  public:
+  // Every process and (when asked) every open file on the host at once
+  // (KernelTasks), or an error: then each process's /proc links and fdinfo
+  // are read.
+  struct KernelView {
+    std::vector<KernelTask> tasks;
+    std::vector<OpenFile> files;
+  };
+  using KernelViewSource = std::function<Result<KernelView>(bool with_files)>;
+
   // How a mount source names a block device: its device number, 0 when it
   // is none. The default stat()s sources below /dev (device nodes, never a
   // mounted filesystem of ours).
@@ -85,12 +112,15 @@ class ProcScanner {
 
   // `proc_root` is "/proc" on a real system, a directory tree in tests;
   // `self` is never reported (nor is pid 1, which cannot be signalled away).
-  ProcScanner(std::string proc_root, pid_t self, SourceDevice source_device = {});
+  ProcScanner(std::string proc_root, pid_t self, SourceDevice source_device = {},
+              KernelViewSource kernel_view = {});
 
   // Every process using one of the mounts, each once, by pid; `found` is
-  // called for each as it is found (so a scan cut short still reports some).
-  std::vector<ProcUser> FindUsers(const MountUserQuery& query,
-                                  const std::function<void(const ProcUser&)>& found = {}) const;
+  // called for each as it is found (so a scan cut short still reports some),
+  // `progress` every few hundred processes and at the end.
+  std::vector<ProcUser> FindUsers(
+      const MountUserQuery& query, const std::function<void(const ProcUser&)>& found = {},
+      const std::function<void(const ScanProgress&)>& progress = {}) const;
 
   // The mount namespaces other than ours that have `fs` mounted.
   std::vector<NamespaceMounts> FindNamespaceMounts(const FilesystemRef& fs) const;
@@ -118,6 +148,7 @@ class ProcScanner {
   std::string root_;
   pid_t self_;
   SourceDevice source_device_;
+  KernelViewSource kernel_view_;
 };
 
 // The mount ID, parent ID and mount point (unescaped) of each line of a
@@ -131,13 +162,15 @@ std::string DescribeUsers(const std::vector<ProcUser>& users, std::size_t max = 
 // "'/srv' in the mount namespace of 123 (sleep)", for each namespace.
 std::string DescribeNamespaces(const std::vector<NamespaceMounts>& spaces, std::size_t max = 3);
 
-// One line of text for a user or a namespace (tabs separate the fields), and
-// back: how a scan run in a child reports to its parent.
+// One line of text for a user, a namespace or the progress (tabs separate
+// the fields), and back: how a scan run in a child reports to its parent.
 std::string EncodeUser(const ProcUser& user);
 std::string EncodeNamespace(const NamespaceMounts& space);
-// Decodes `text` (lines from the Encode functions); false on a malformed line.
+std::string EncodeProgress(const ScanProgress& progress);
+// Decodes `text` (lines from the Encode functions; the last progress line
+// wins); false on a malformed line.
 bool DecodeScan(std::string_view text, std::vector<ProcUser>* users,
-                std::vector<NamespaceMounts>* spaces);
+                std::vector<NamespaceMounts>* spaces, ScanProgress* progress = nullptr);
 
 // The deadline for one /proc scan under an operation's `deadline`: at least
 // 300 ms from now, so that the escalation's last look at who keeps a mount

@@ -177,9 +177,9 @@ class StorageSystem : public ProcessControl {
                                const Deadline& deadline) = 0;
 
   // Processes using the mounts of `query`, in every mount namespace, from
-  // /proc alone; bounded by `deadline` (a scan cut short gives those found).
-  virtual std::vector<ProcUser> FindUsers(const MountUserQuery& query,
-                                          const Deadline& deadline) = 0;
+  // /proc alone; bounded by `deadline` (a scan cut short gives those found
+  // and says how far it got).
+  virtual UserSearch FindUsers(const MountUserQuery& query, const Deadline& deadline) = 0;
   // The mount namespaces other than ours that have `fs` mounted; an error
   // when /proc could not be read whole before `deadline`.
   virtual Result<std::vector<NamespaceMounts>> FindNamespaceMounts(const FilesystemRef& fs,

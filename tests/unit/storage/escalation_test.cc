@@ -29,6 +29,7 @@ class FakeWorld : public ProcessControl {
   std::map<pid_t, FakeUser> users;
   int anonymous_busy = 0;
   int tries = 0;
+  std::string unfinished;  // the search for users is cut short, saying this
   bool fail_attempt = false;
   struct Sent {
     pid_t pid;
@@ -52,10 +53,11 @@ class FakeWorld : public ProcessControl {
               return Attempt::Done();
             },
             [this] {
-              std::vector<ProcUser> out;
+              UserSearch out;
               for (auto& [pid, u] : users) {
-                if (u.alive) out.push_back({pid, u.comm, "cwd"});
+                if (u.alive) out.users.push_back({pid, u.comm, "cwd"});
               }
+              out.unfinished = unfinished;
               return out;
             }};
   }
@@ -194,6 +196,29 @@ TEST_CASE("an attempt cut short by the deadline reports who holds the mount") {
   CHECK(s.code() == ExitCode::kErrGeneric);
   CHECK_THAT(s.reason(), Catch::Contains("still used by 42 (sleep: cwd) (force_unmount=false)"));
   CHECK_THAT(s.reason(), !Catch::Contains("no answer"));
+}
+
+TEST_CASE("a search for users cut short says how far it got in the reason") {
+  // A host with more processes than the stop has time to look through: the
+  // users found are still ended, and the reason tells the admin why the
+  // rest may have been missed.
+  FakeWorld w;
+  w.users[42] = {"sleep", Reaction::kNeverDies};
+  w.unfinished = "the search for its users was cut short after 2300 of 5066 processes";
+  Status s = Escalate("unmount of '/srv'", w.Step(), w, EscalationPolicy{},
+                      Deadline::After(milliseconds(300)), Logger());
+  CHECK(s.code() == ExitCode::kErrGeneric);
+  CHECK(w.Count(SIGTERM) == 1);
+  CHECK_THAT(s.reason(), Catch::Contains("still used by 42 (sleep: cwd); the search for its users "
+                                         "was cut short after 2300 of 5066 processes"));
+
+  // Nobody found at all: the same words.
+  w.users.clear();
+  w.anonymous_busy = 1000;
+  s = Escalate("unmount of '/srv'", w.Step(), w, EscalationPolicy{},
+               Deadline::After(milliseconds(200)), Logger());
+  CHECK_THAT(s.reason(), Catch::Contains("no process using it found; the search for its users "
+                                         "was cut short after 2300"));
 }
 
 TEST_CASE("force_unmount values") {

@@ -303,6 +303,32 @@ TEST_CASE("namespaces that have the filesystem mounted, deepest mount first") {
     REQUIRE(again.size() == 1);
     CHECK(again[0].pid == 501);
   }
+  SECTION("the kernel's list of processes names their namespaces instead of /proc") {
+    // /proc's links say nothing here (every process in our namespace): the
+    // kernel's list decides, and only the tasks, not the files, are asked.
+    FakeProc plain;
+    plain.Process(500, "conmon").Mountinfo(500, with).Process(501, "pmm-managed");
+    plain.Mountinfo(501, with).Process(502, "udevd").Mountinfo(502, without);
+    bool asked_files = true;
+    ProcScanner kernel(plain.root(), kSelf, {}, [&](bool with_files) {
+      asked_files = with_files;
+      auto task = [](pid_t pid, unsigned long ns, bool top) {
+        return KernelTask{
+            .pid = pid, .mount_ns = ns, .cwd = 1, .root = 1, .exe = 1, .root_is_top = top};
+      };
+      return Result<ProcScanner::KernelView>(ProcScanner::KernelView{
+          .tasks = {task(kSelf, 4026531841, true), task(502, 4026533000, true),
+                    task(501, 4026532999, true), task(500, 4026532999, false)},
+          .files = {}});
+    });
+    plain.Link(500, "root", "/var/lib/c");
+    auto found = kernel.FindNamespaceMounts({.devno = makedev(7, 3), .root = "/"});
+    CHECK_FALSE(asked_files);
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].ns == kOtherNs);
+    CHECK(found[0].pid == 501);  // its root is the namespace's
+    CHECK(found[0].mounts.size() == 2);
+  }
 }
 
 TEST_CASE("the unmount in another namespace reads mount IDs and unescaped mount points") {
@@ -378,4 +404,104 @@ TEST_CASE("users are described briefly") {
   std::vector<ProcUser> users = {{1, "a", "cwd"}, {2, "b", "open file"}, {3, "c", "root"}};
   CHECK(DescribeUsers(users) == "1 (a: cwd), 2 (b: open file), 3 (c: root)");
   CHECK(DescribeUsers(users, 2) == "1 (a: cwd), 2 (b: open file) and 1 more");
+}
+
+TEST_CASE("the kernel's view of processes and open files replaces their /proc links and fdinfo") {
+  // The BPF iterators' lists replace every process's links and fdinfo: a
+  // cwd, root, executable or file they list on one of our mount IDs makes
+  // its process a user, whatever /proc (here stale on purpose) says; maps
+  // are still read from /proc.
+  FakeProc proc;
+  proc.Process(500, "writer")
+      .OpenFile(500, 3, 12)
+      .Process(501, "stale-fdinfo")
+      .OpenFile(501, 3, 77)
+      .Process(502, "stale-cwd")
+      .Link(502, "cwd", "/srv")
+      .Process(503, "shell")
+      .Process(504, "chrooted")
+      .Process(505, "binary")
+      .Process(506, "mapper")
+      .Map(506, "07:03", "5555", "/srv/data.bin")
+      .Process(507, "parent-mount")
+      .Link(507, "cwd", "/srv");
+  auto task = [](pid_t pid, int cwd, int root, int exe) {
+    return KernelTask{.pid = pid,
+                      .mount_ns = 4026531841,
+                      .cwd = cwd,
+                      .root = root,
+                      .exe = exe,
+                      .root_is_top = true};
+  };
+  int calls = 0;
+  auto view = [&](bool with_files) -> Result<ProcScanner::KernelView> {
+    ++calls;
+    CHECK(with_files);
+    return ProcScanner::KernelView{
+        .tasks = {task(kSelf, 78, 1, 1), task(500, 1, 1, 1), task(501, 1, 1, 1), task(502, 1, 1, 1),
+                  task(503, 78, 1, 1), task(504, 1, 77, 1), task(505, 1, 1, 78), task(506, 1, 1, 1),
+                  task(507, 20, 1, 1)},
+        .files = {{.pid = 500, .fd = 3, .mount_id = 78, .device = 0},
+                  {.pid = 501, .fd = 3, .mount_id = 12, .device = 0},
+                  {.pid = 999, .fd = 1, .mount_id = 77, .device = 0}}};
+  };
+  std::vector<ScanProgress> reports;
+  ProcScanner scanner(proc.root(), kSelf, {}, view);
+  auto users =
+      scanner.FindUsers(BlockQuery(), {}, [&](const ScanProgress& p) { reports.push_back(p); });
+  CHECK(calls == 1);
+  CHECK(HowOf(users, 500) == "open file");
+  CHECK(HowOf(users, 501).empty());
+  CHECK(HowOf(users, 502).empty());
+  CHECK(HowOf(users, 503) == "cwd");
+  CHECK(HowOf(users, 504) == "root");
+  CHECK(HowOf(users, 505) == "executable");
+  CHECK(HowOf(users, 506) == "memory map");
+  // A cwd on the directory under the mount (chdir before the mount): not a
+  // user of the mount, though its path is the mount point's.
+  CHECK(HowOf(users, 507).empty());
+  CHECK(users.size() == 5);  // not pid 999 (no task of it listed), never ourselves
+  for (const auto& u : users) CHECK(u.ns == "mnt:[4026531841]");
+  REQUIRE(!reports.empty());
+  CHECK(reports.front().examined == 0);
+  CHECK(reports.back().examined == 8);
+  CHECK(reports.back().total == 8);
+  CHECK_THAT(reports.back().open_files,
+             Catch::Contains("BPF iterators, 9 processes, 3 open files"));
+
+  SECTION("without the kernel's view, /proc, and the reason why") {
+    ProcScanner fallback(proc.root(), kSelf, {}, [](bool) -> Result<ProcScanner::KernelView> {
+      return Status::NotInstalled("libbpf.so.1 cannot be loaded");
+    });
+    reports.clear();
+    users =
+        fallback.FindUsers(BlockQuery(), {}, [&](const ScanProgress& p) { reports.push_back(p); });
+    CHECK(HowOf(users, 500).empty());
+    CHECK(HowOf(users, 501) == "open file");
+    CHECK(HowOf(users, 502) == "cwd");
+    REQUIRE(!reports.empty());
+    CHECK_THAT(reports.back().open_files, Catch::Contains("/proc (no BPF iterators: ") &&
+                                              Catch::Contains("libbpf.so.1 cannot be loaded"));
+  }
+  SECTION("no mount ID to look for: paths decide, as without the view") {
+    MountUserQuery q;
+    q.paths = {"/srv"};
+    users = scanner.FindUsers(q);
+    CHECK(HowOf(users, 502) == "cwd");
+    CHECK(HowOf(users, 503).empty());
+  }
+}
+
+TEST_CASE("the progress of a scan travels with its users from the child") {
+  std::string text = EncodeUser({7, "sleep", "cwd", kOurNs}) +
+                     EncodeProgress({.examined = 256, .total = 5066, .open_files = "fdinfo"}) +
+                     EncodeProgress({.examined = 512, .total = 5066, .open_files = "fd\tinfo"});
+  std::vector<ProcUser> users;
+  ScanProgress progress;
+  REQUIRE(DecodeScan(text, &users, nullptr, &progress));
+  REQUIRE(users.size() == 1);
+  CHECK(progress.examined == 512);
+  CHECK(progress.total == 5066);
+  CHECK(progress.open_files == "fd info");
+  CHECK_FALSE(DecodeScan("P\tx\t1\t\n", &users, nullptr, &progress));
 }

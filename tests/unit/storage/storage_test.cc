@@ -228,14 +228,16 @@ class FakeSystem final : public StorageSystem {
     checks.push_back("write " + dir + "/" + name + (direct ? " direct" : ""));
     return writable;
   }
-  std::vector<ProcUser> FindUsers(const MountUserQuery& q, const Deadline&) override {
+  UserSearch FindUsers(const MountUserQuery& q, const Deadline&) override {
     queries.push_back(q);
-    std::vector<ProcUser> out;
+    UserSearch out;
     for (const auto& p : q.paths) {
-      for (const auto& u : users_of[p]) out.push_back(u);
+      for (const auto& u : users_of[p]) out.users.push_back(u);
     }
     // Users in other mount namespaces are found by the filesystem.
-    if (q.filesystem.devno != 0) out.insert(out.end(), holders.begin(), holders.end());
+    if (q.filesystem.devno != 0) {
+      out.users.insert(out.users.end(), holders.begin(), holders.end());
+    }
     return out;
   }
   Result<std::vector<NamespaceMounts>> FindNamespaceMounts(const FilesystemRef& fs,
