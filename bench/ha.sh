@@ -8,7 +8,7 @@
 # it reports how long PMM took to elect a new leader, and how much longer the
 # VIP took to answer on it as the leader (seen from a client). The second
 # figure is the agents' and the cluster's share: the new leader's next
-# unpromoted monitor (6 s interval in the example) plus a promote/VIP move;
+# unpromoted monitor (every second in the example) plus a promote/VIP move;
 # after a crash also the cluster noticing the node is gone (token).
 #
 #   bench/ha.sh [-r ROUNDS] [-b BUILD_DIR]
@@ -60,5 +60,6 @@ for kind in move crash; do
   awk -v k="$kind" 'BEGIN { n = 0 } $1 == k { e[n] = $2 + 0; v[n] = $3 + 0; t[n] = $2 + $3; n++ }
     function med(a, n,   i, j, x) { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }
       return n % 2 ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }
-    END { if (n) printf "%-5s election %6d   VIP after the election %6d   total %6d   (%d rounds)\n", k, med(e, n), med(v, n), med(t, n), n }' "$results"
+    function max(a, n,   i, m) { m = a[0]; for (i = 1; i < n; i++) if (a[i] > m) m = a[i]; return m }
+    END { if (n) printf "%-5s election %6d   VIP after the election %6d (max %6d)   total %6d   (%d rounds)\n", k, med(e, n), med(v, n), max(v, n), med(t, n), n }' "$results"
 done

@@ -431,7 +431,7 @@ Leadership PmmServer::UpdatePromotionScore(const Deadline& deadline) {
   const Leadership seen = CheckLeader(deadline);
   Status s;
   switch (seen) {
-    case Leadership::kLeader: s = promotion_->Set(kLeaderScore, deadline); break;
+    case Leadership::kLeader: s = promotion_->SetLeader(deadline); break;
     case Leadership::kFollower:
       s = IsPromoted() ? promotion_->Set(kFormerLeaderScore, deadline)
                        : promotion_->Clear(deadline);
@@ -543,7 +543,11 @@ Status PmmServer::WaitReady(const Deadline& deadline) {
   milliseconds backoff = kFirstBackoff;
   Readiness last;
   for (;;) {
-    auto info = engine_.Inspect(config_.name, deadline);
+    // PMM first: an image that answers at once (or a container that was
+    // already running) costs one engine call, not one before every probe.
+    last = CheckReady(deadline);
+    auto info = identity_recorded_ && last.ready ? Result<ContainerInfo>(Status::Error("known"))
+                                                 : engine_.Inspect(config_.name, deadline);
     if (info && HasStopped(info->state)) {
       return ExitedReason("exited while PMM was starting", *info, deadline);
     }
@@ -551,8 +555,8 @@ Status PmmServer::WaitReady(const Deadline& deadline) {
     if (info && info->state == ContainerState::kRunning && !identity_recorded_) {
       RecordIdentity(*info);
     }
-    last = CheckReady(deadline);
-    if (last.ready) {
+    if (info) started_id_ = info->id;
+    if (last.ready && (!info || info->state == ContainerState::kRunning)) {
       WriteFailures(0);
       return Status::Ok();
     }
@@ -581,14 +585,19 @@ Status PmmServer::Start(const Deadline& deadline) {
 
 void PmmServer::InstallShutdownOrder(const Deadline& deadline) {
   // PMM runs and answers: a missing ordering is worth a warning, not a
-  // failed start (the cluster would stop a working PMM for it).
-  auto info = engine_.Inspect(config_.name, deadline);
-  if (!info || info->id.empty()) {
-    log_.Warn("no shutdown ordering drop-in: the container's id is unknown{}{}", info ? "" : ": ",
-              info ? "" : info.status().reason());
-    return;
+  // failed start (the cluster would stop a working PMM for it). The id is
+  // the one start's last look at the container saw, when it had one.
+  std::string id = started_id_;
+  if (id.empty()) {
+    auto info = engine_.Inspect(config_.name, deadline);
+    if (!info || info->id.empty()) {
+      log_.Warn("no shutdown ordering drop-in: the container's id is unknown{}{}", info ? "" : ": ",
+                info ? "" : info.status().reason());
+      return;
+    }
+    id = info->id;
   }
-  DropIn d = ShutdownOrderDropIn(config_.systemd_root, config_.name, engine_.kind(), info->id);
+  DropIn d = ShutdownOrderDropIn(config_.systemd_root, config_.name, engine_.kind(), id);
   auto r = host_.InstallDropIn(config_.systemd_root, d, deadline);
   if (!r) {
     log_.Warn("no shutdown ordering drop-in: {}", r.status().reason());

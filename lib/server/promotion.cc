@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "pmmha/core/text.h"
+
 namespace pmmha {
 
 namespace {
@@ -25,6 +27,17 @@ class CrmPromotionScore final : public PromotionScore {
   Status Set(int score, const Deadline& deadline) override {
     return Write(std::to_string(score), {"--promotion", "--update", std::to_string(score)},
                  deadline);
+  }
+  Status SetLeader(const Deadline& deadline) override {
+    // Still the score it got when it began to lead, even if the cache is no
+    // longer fresh: another node's newer leader score must keep ranking above.
+    std::string last;
+    std::ifstream(cache_path_) >> last;
+    auto score = ParseInteger(last);
+    if (score && *score >= kLeaderScore && *score < kLeaderScore + kLeaderTerms) {
+      return Set(static_cast<int>(*score), deadline);
+    }
+    return Set(LeaderScoreAt(std::chrono::system_clock::now()), deadline);
   }
   Status Clear(const Deadline& deadline) override {
     return Write("none", {"--promotion", "--delete"}, deadline);
@@ -63,6 +76,12 @@ class CrmPromotionScore final : public PromotionScore {
 };
 
 }  // namespace
+
+int LeaderScoreAt(std::chrono::system_clock::time_point now) {
+  const auto tenths =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() / 100;
+  return kLeaderScore + static_cast<int>(tenths % kLeaderTerms);
+}
 
 std::unique_ptr<PromotionScore> MakeCrmPromotionScore(ProcessRunner& runner,
                                                       std::string crm_attribute,

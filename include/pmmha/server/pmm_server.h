@@ -131,8 +131,6 @@ enum class DropInResult { kNoSystemd, kUnchanged, kWritten };
 // not adopt or remove it, stop and monitor leave it alone.
 inline constexpr const char* kResourceLabel = "io.percona.pmm-ha.resource";
 
-// Promotion scores: where PMM leads, Pacemaker must promote.
-inline constexpr int kLeaderScore = 1000;
 // A promoted instance whose PMM no longer leads keeps a token score: it stays
 // promoted (and the VIP where it is) until PMM names a new leader, instead of
 // leaving no instance promoted during every election.
@@ -353,6 +351,8 @@ class PmmServer {
   PromotionScore* promotion_;
   ProcessControl* processes_;
   mutable bool identity_recorded_ = false;
+  // The container id start last saw (for the shutdown ordering drop-in).
+  std::string started_id_;
 };
 
 // Splits a stop budget: the grace for the graceful stop, leaving a reserve

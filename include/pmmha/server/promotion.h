@@ -4,6 +4,7 @@
 // leader, so it reports where the leader is through this score.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -13,11 +14,28 @@
 
 namespace pmmha {
 
+// Promotion scores: where PMM leads, Pacemaker must promote. A leader's score
+// also says when it began to lead: kLeaderScore plus the tenths of a second
+// since the epoch modulo kLeaderTerms (a cycle of 25 hours), kept while it
+// leads. The newest leader outranks a former one whose own monitor has not
+// yet seen it lose the lead, so the promoted role (and the VIP) moves in the
+// transition the new leader's monitor starts, not at the former leader's
+// next monitor. Across the cycle's end a new leader may rank below the
+// former one until that one's monitor lowers its score, as before.
+inline constexpr int kLeaderScore = 1000;
+inline constexpr int kLeaderTerms = 900000;
+
+// The leader score for a node whose PMM began to lead at `now`.
+int LeaderScoreAt(std::chrono::system_clock::time_point now);
+
 class PromotionScore {
  public:
   virtual ~PromotionScore() = default;
   // Sets this node's score for the resource (a transient node attribute).
   virtual Status Set(int score, const Deadline& deadline) = 0;
+  // This node's PMM leads: the leader score it got when it began to lead,
+  // or a new one (LeaderScoreAt) when it did not lead before.
+  virtual Status SetLeader(const Deadline& deadline) = 0;
   // Removes it: the instance here must not be promoted.
   virtual Status Clear(const Deadline& deadline) = 0;
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "pmmha/server/pmm_server.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <deque>
@@ -202,6 +203,10 @@ class FakePromotion : public PromotionScore {
     calls.push_back("set " + std::to_string(score));
     return Status::Ok();
   }
+  Status SetLeader(const Deadline&) override {
+    calls.push_back("leader");
+    return Status::Ok();
+  }
   Status Clear(const Deadline&) override {
     calls.push_back("clear");
     return Status::Ok();
@@ -349,6 +354,22 @@ TEST_CASE("start creates the container and returns when PMM is ready") {
   CHECK(f.engine.Count("run") == 1);
   CHECK(f.http.requests == 3);
   CHECK(f.host.mount_checks == 1);
+}
+
+TEST_CASE("a start whose PMM answers at once asks the engine once after creating it") {
+  // Every engine call of the CLI backend is a podman fork (about 0.1 s): a
+  // failover waits for each. Before the run: the container (and the image);
+  // after it: one look that records the process and gives the drop-in its id.
+  Fixture f;
+  f.config.drop_in_dependency = true;
+  f.config.systemd_root = "/tmp/root";
+  f.http.answers = {HttpResponse{200, "{}"}};
+  REQUIRE(f.server.Start(f.Soon()).ok());
+  CHECK(f.engine.calls == std::vector<std::string>{"inspect", "has_image", "run", "inspect"});
+  REQUIRE(f.host.drop_ins.size() == 1);
+  CHECK_THAT(f.host.drop_ins[0].content, Catch::Contains("libpod-c0ffee.scope"));  // the run's
+  struct stat recorded;
+  CHECK(stat(f.config.identity_path.c_str(), &recorded) == 0);
 }
 
 TEST_CASE("start refuses a data_dir that is not mounted, before creating anything") {
@@ -1009,7 +1030,7 @@ TEST_CASE("HA: PMM leading here and on a peer past the grace is PMM HA not worki
     age_mark(kSeveralLeadersGrace + std::chrono::seconds(1));
     f.http.peers[leader1] = HttpResponse{400, "{}"};
     CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
-    CHECK(f.promotion.Last() == "set 1000");
+    CHECK(f.promotion.Last() == "leader");
     f.http.peers[leader1] = HttpResponse{200, "{}"};
     CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);  // counts anew
   }
@@ -1224,9 +1245,9 @@ TEST_CASE("HA monitor: the role Pacemaker gave, the score from PMM's leader") {
     ExitCode rc;
     const char* score;  // the promotion call made, "" for none
   } cases[] = {
-      {false, HttpResponse{200, "{}"}, ExitCode::kSuccess, "set 1000"},
+      {false, HttpResponse{200, "{}"}, ExitCode::kSuccess, "leader"},
       {false, HttpResponse{400, "{}"}, ExitCode::kSuccess, "clear"},
-      {true, HttpResponse{200, "{}"}, ExitCode::kRunningPromoted, "set 1000"},
+      {true, HttpResponse{200, "{}"}, ExitCode::kRunningPromoted, "leader"},
       // Promoted, but PMM leads elsewhere or is electing: stay promoted, token score.
       {true, HttpResponse{400, "{}"}, ExitCode::kRunningPromoted, "set 1"},
       // No clear answer: the score is left alone, nothing flaps.
@@ -1286,7 +1307,7 @@ TEST_CASE("HA start leaves the instance unpromoted and scores it; stop clears bo
   REQUIRE(f.server.Promote(f.Soon()).ok());
   f.http.leader = {HttpResponse{200, "{}"}};
   CHECK(f.server.Start(f.Soon()).ok());
-  CHECK(f.promotion.Last() == "set 1000");
+  CHECK(f.promotion.Last() == "leader");
   CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
   REQUIRE(f.server.Promote(f.Soon()).ok());
   CHECK(f.server.Stop(f.Soon()).ok());

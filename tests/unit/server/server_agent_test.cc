@@ -794,6 +794,7 @@ class MatrixProcesses : public ProcessControl {
 class NoScores : public PromotionScore {
  public:
   Status Set(int, const Deadline&) override { return Status::Ok(); }
+  Status SetLeader(const Deadline&) override { return Status::Ok(); }
   Status Clear(const Deadline&) override { return Status::Ok(); }
 };
 
