@@ -61,6 +61,10 @@ for token in $tokens; do
   dev=$(lab disk)
   srv="$LAB_DIR/srv"
   mkdir -p "$srv"
+  # PMM 3 (and the stand-in) runs as uid 1000: the disk's root is made its
+  # own once, as an admin does before the stock agents can run it (pmm-storage
+  # does it with owner=1000:1000).
+  lab exec 1 sh -c "mount '$dev' '$srv' && chown 1000:1000 '$srv' && umount '$srv'"
   for _ in $(seq 1 "$rounds"); do
     # the cluster alone
     lab exec 1 pcs resource create b-dummy ocf:heartbeat:Dummy --group b >/dev/null

@@ -44,9 +44,12 @@ constexpr std::chrono::seconds kCarrierGrace{2};
 // Duplicate address detection (RFC 5227 probes, shortened: on a LAN an
 // answer takes well under a millisecond; the RFC's 1-2 s spacing is for
 // slow links, and every start would pay for it). Start sends kStartProbes,
-// each monitor one.
+// kStartProbeWait apart: 90 ms of a failover, against 300 ms with the
+// monitor's wait; a host that answers later still meets every monitor's
+// probe, which waits longer (it costs no CPU, and no client waits on it).
 constexpr int kStartProbes = 3;
-constexpr std::chrono::milliseconds kProbeWait{100};
+constexpr std::chrono::milliseconds kStartProbeWait{30};
+constexpr std::chrono::milliseconds kMonitorProbeWait{100};
 
 }  // namespace
 
@@ -311,7 +314,7 @@ Status Vip::Start(const Deadline& deadline) {
 
   if (!present) {
     if (config_.duplicate_check && config_.ip.is_v4()) {
-      auto taken = announcer_.Probe(link, config_.ip, kStartProbes, kProbeWait, deadline);
+      auto taken = announcer_.Probe(link, config_.ip, kStartProbes, kStartProbeWait, deadline);
       if (!taken) return taken.status().Prefixed("duplicate address check failed");
       if (*taken) {
         return Status::Error("{} is in use by {} on {}: it answered our ARP probe",
@@ -403,7 +406,7 @@ Status Vip::Announce(const LinkInfo& link, int count, const Deadline& deadline) 
 }
 
 Status Vip::Defend(const LinkInfo& link, const Deadline& deadline) {
-  auto taken = announcer_.Probe(link, config_.ip, 1, kProbeWait, deadline);
+  auto taken = announcer_.Probe(link, config_.ip, 1, kMonitorProbeWait, deadline);
   if (!taken) {
     // The address is served; a probe that cannot be sent says nothing about it.
     log_.Warn("duplicate address check failed: {}", taken.status().reason());
