@@ -115,6 +115,9 @@ at "(b) partition"
 lab exec 1 pcs resource create fx-dummy ocf:heartbeat:Dummy op monitor interval=5s --group fx >/dev/null
 lab exec 1 pcs resource create fx-vip ocf:percona:pmm-vip ip="$vip" cidr_netmask=24 arp_count=1 \
   op monitor interval=5s --group fx >/dev/null
+# Sticky like every example's group: without it the scheduler may balance the
+# group back onto the fenced node when it rejoins.
+lab exec 1 pcs resource meta fx resource-stickiness=100 >/dev/null
 # started_on K: node K runs the group (the Dummy's state file and the VIP).
 started_on() {
   local hp
