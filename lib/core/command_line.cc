@@ -3,6 +3,7 @@
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join from fmt 11 on
 
 #include "pmmha/core/text.h"
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join from fmt 11 on
 
 #include "pmmha/core/agent.h"
 

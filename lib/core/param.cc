@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join from fmt 11 on
 
 #include "pmmha/core/text.h"
 

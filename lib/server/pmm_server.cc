@@ -20,6 +20,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join from fmt 11 on
 
 #include "pmmha/core/bounded.h"
 #include "pmmha/core/process.h"

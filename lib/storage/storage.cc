@@ -7,6 +7,7 @@
 #include <array>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join from fmt 11 on
 
 #include "pmmha/core/text.h"
 
