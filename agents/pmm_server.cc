@@ -178,6 +178,20 @@ const ParamSpec kHealthFailures{
     .min = 1,
     .max = 1000,
 };
+const ParamSpec kHealthGrace{
+    .name = "health_grace",
+    .type = ParamType::kInteger,
+    .default_value = "0",
+    .shortdesc = "Seconds PMM may be not ready before a failure",
+    .longdesc =
+        "The least time, in seconds, from the first monitor that finds PMM running but not "
+        "ready to the one that reports a failure, on top of health_failures: with a short "
+        "monitor interval it keeps the grace PMM gets (a restart of its databases, an "
+        "outage of PMM 3 HA's external ones) from shrinking with the interval. 0: "
+        "health_failures alone decides.",
+    .min = 0,
+    .max = 3600,
+};
 const ParamSpec kTlsVerify{
     .name = "tls_verify",
     .type = ParamType::kBoolean,
@@ -373,6 +387,7 @@ const ParamTable kParams{&kImage,
                          &kPmmVersion,
                          &kHealthTimeout,
                          &kHealthFailures,
+                         &kHealthGrace,
                          &kTlsVerify,
                          &kStopGrace,
                          &kPull,
@@ -408,6 +423,7 @@ ServerParams Read(const Context& ctx) {
       .pmm_version = p.String(kPmmVersion),
       .health_timeout_s = p.Integer(kHealthTimeout),
       .health_failures = p.Integer(kHealthFailures),
+      .health_grace_s = p.Integer(kHealthGrace),
       .tls_verify = p.Boolean(kTlsVerify),
       .stop_grace_s = p.IsSet(kStopGrace) ? std::optional(p.Integer(kStopGrace)) : std::nullopt,
       .pull = p.String(kPull),

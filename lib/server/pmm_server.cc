@@ -302,17 +302,27 @@ std::string PmmServer::CommonCauseMark() const {
   return config_.failure_counter_path.empty() ? "" : config_.failure_counter_path + ".common";
 }
 
-int PmmServer::ReadFailures() const {
-  int count = 0;
-  if (config_.failure_counter_path.empty()) return 0;
+// The counter file: "COUNT SINCE_MS", SINCE_MS on the steady clock.
+PmmServer::NotReadyRun PmmServer::ReadFailures() const {
+  NotReadyRun run;
+  if (config_.failure_counter_path.empty()) return run;
   if (FILE* f = std::fopen(config_.failure_counter_path.c_str(), "re")) {
-    if (std::fscanf(f, "%d", &count) != 1) count = 0;
+    int count = 0;
+    long long since_ms = 0;
+    const int got = std::fscanf(f, "%d %lld", &count, &since_ms);
     std::fclose(f);
+    if (got >= 1 && count > 0) {
+      run.count = count;
+      // A file without the time (written by an older agent) starts the grace now.
+      run.since = got == 2
+                      ? std::chrono::steady_clock::time_point(std::chrono::milliseconds(since_ms))
+                      : config_.now();
+    }
   }
-  return std::max(count, 0);
+  return run;
 }
 
-void PmmServer::WriteFailures(int count) const {
+void PmmServer::WriteFailures(int count, std::chrono::steady_clock::time_point since) const {
   if (config_.failure_counter_path.empty()) return;
   if (count == 0) {
     unlink(config_.failure_counter_path.c_str());
@@ -320,7 +330,10 @@ void PmmServer::WriteFailures(int count) const {
   }
   std::string tmp = config_.failure_counter_path + ".new";
   if (FILE* f = std::fopen(tmp.c_str(), "we")) {
-    std::fprintf(f, "%d\n", count);
+    std::fprintf(f, "%d %lld\n", count,
+                 static_cast<long long>(
+                     std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch())
+                         .count()));
     std::fclose(f);
     std::rename(tmp.c_str(), config_.failure_counter_path.c_str());
   }
@@ -915,11 +928,23 @@ Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe
   if (probe) {
     return Status(degraded, fmt::format("PMM Server is not ready: {}", ready.detail));
   }
-  int failures = ReadFailures() + 1;
-  WriteFailures(failures);
-  if (failures < config_.health_failures) {
-    return Status(degraded, fmt::format("PMM Server is not ready ({} of {}): {}", failures,
-                                        config_.health_failures, ready.detail));
+  const auto now = config_.now();
+  NotReadyRun run = ReadFailures();
+  if (run.count == 0) run.since = now;
+  const int failures = ++run.count;
+  WriteFailures(failures, run.since);
+  const auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - run.since);
+  // "2 of 3" or, with a grace, "2 of 3, 4 s of 20 s".
+  auto progress = [&](int count, std::chrono::seconds spent) {
+    if (config_.health_grace.count() == 0) {
+      return fmt::format("{} of {}", count, config_.health_failures);
+    }
+    return fmt::format("{} of {}, {} s of {} s", count, config_.health_failures, spent.count(),
+                       config_.health_grace.count());
+  };
+  if (failures < config_.health_failures || waited < config_.health_grace) {
+    return Status(degraded, fmt::format("PMM Server is not ready ({}): {}",
+                                        progress(failures, waited), ready.detail));
   }
   // PMM 3 HA's readiness includes its external databases: one outage of
   // theirs fails every instance at once, and failing them all would ban PMM
@@ -930,10 +955,10 @@ Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe
     // The peers are back first (they reconnect one after the other when
     // such an outage ends): this one gets health_failures monitors of its
     // own, from now, before a failure.
-    WriteFailures(1);
-    return Status(degraded, fmt::format("PMM Server is not ready (1 of {}) after an outage of "
+    WriteFailures(1, now);
+    return Status(degraded, fmt::format("PMM Server is not ready ({}) after an outage of "
                                         "every peer, now over elsewhere: {}",
-                                        config_.health_failures, ready.detail));
+                                        progress(1, std::chrono::seconds(0)), ready.detail));
   }
   if (peers) {
     WriteFailures(0);
@@ -944,7 +969,9 @@ Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe
   }
   return Status(
       promoted ? ExitCode::kFailedPromoted : ExitCode::kErrGeneric,
-      fmt::format("PMM Server has not been ready for {} monitors: {}", failures, ready.detail));
+      fmt::format("PMM Server has not been ready for {} monitors{}: {}", failures,
+                  config_.health_grace.count() == 0 ? "" : fmt::format(" ({} s)", waited.count()),
+                  ready.detail));
 }
 
 Status PmmServer::Promote(const Deadline& deadline) {

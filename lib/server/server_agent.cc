@@ -120,6 +120,7 @@ Status ResolveContainer(const ServerParams& p, const Request& request, ServerCon
   c.tls_verify = p.tls_verify;
   c.health_timeout = std::chrono::seconds(p.health_timeout_s);
   c.health_failures = static_cast<int>(p.health_failures);
+  c.health_grace = std::chrono::seconds(p.health_grace_s);
   if (p.stop_grace_s) c.stop_grace = std::chrono::seconds(*p.stop_grace_s);
   c.pull = p.pull == "never"    ? PullPolicy::kNever
            : p.pull == "always" ? PullPolicy::kAlways

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,11 @@ struct ServerConfig {
   bool tls_verify = false;
   std::chrono::milliseconds health_timeout{5000};
   int health_failures = 3;
+  // At least this long from the first not-ready monitor to a failure.
+  std::chrono::seconds health_grace{0};
+  // The clock health_grace is measured on (system-wide, so one monitor's
+  // reading means the same to the next); tests move it.
+  std::function<std::chrono::steady_clock::time_point()> now = std::chrono::steady_clock::now;
   std::optional<std::chrono::seconds> stop_grace;  // nothing: most of the budget
   PullPolicy pull = PullPolicy::kMissing;
   bool reuse = false;
@@ -237,9 +243,10 @@ class PmmServer {
   // the fencing that must follow.
   Status Stop(const Deadline& deadline);
   // Monitor: 7 absent, exited or not ours; 0 running and ready; 190
-  // running, not ready, fewer than health_failures times in a row; 1 after
-  // that. A probe does not count failures. depth >= 10 also checks /srv is
-  // data_dir. A promoted instance answers 8 / 191 / 9 instead of 0 / 190 /
+  // running, not ready, fewer than health_failures times in a row or for
+  // less than health_grace since the first of them; 1 after that. A probe does not count failures.
+  // depth >= 10 also checks /srv is data_dir. A promoted instance answers 8 / 191 / 9 instead of 0
+  // / 190 /
   // 1. In HA mode it also asks PMM who leads and sets the promotion score
   // from it; an unpromoted instance whose PMM leads (from its second monitor
   // so) asks the peers too, and answers 6 when one of them has led as well
@@ -335,8 +342,14 @@ class PmmServer {
   // answer a probe. Ok otherwise (the usual case costs one /proc scan).
   Status CheckStoppable(int pid, const Deadline& deadline);
   Status ExitedReason(std::string_view when, const ContainerInfo& info, const Deadline& deadline);
-  int ReadFailures() const;
-  void WriteFailures(int count) const;
+  // Monitors in a row that found PMM not ready, and when the first did.
+  struct NotReadyRun {
+    int count = 0;
+    std::chrono::steady_clock::time_point since;
+  };
+  NotReadyRun ReadFailures() const;
+  // Writes `count` not-ready monitors since `since` (0: forgets the run).
+  void WriteFailures(int count, std::chrono::steady_clock::time_point since = {}) const;
   bool IsPromoted() const;
   void SetPromoted(bool promoted) const;
   // Observes leadership, sets the promotion score from it and returns what

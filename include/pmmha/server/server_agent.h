@@ -40,6 +40,7 @@ struct ServerParams {
   std::string pmm_version = "auto";  // auto | 2 | 3
   long long health_timeout_s = 5;
   long long health_failures = 3;
+  long long health_grace_s = 0;
   bool tls_verify = false;
   std::optional<long long> stop_grace_s;
   std::string pull = "missing";  // never | missing | always

@@ -769,6 +769,52 @@ TEST_CASE("monitor counts readiness failures: degraded, then failed, then reset"
   CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);
 }
 
+TEST_CASE("health_grace: a failure needs the monitors and the seconds, however often it runs") {
+  Fixture f;
+  f.engine.SetRunning();
+  f.config.health_failures = 3;
+  f.config.health_grace = std::chrono::seconds(20);
+  auto clock = std::chrono::steady_clock::time_point(std::chrono::hours(100));
+  f.config.now = [&] { return clock; };
+  f.http.answers = {NotReady()};
+  // A monitor every second: three monitors are not yet 20 s.
+  for (int i = 1; i <= 20; ++i) {
+    Status s = f.server.Monitor(f.Soon(), false, 0);
+    INFO("monitor " << i);
+    REQUIRE(s.code() == ExitCode::kDegraded);
+    if (i == 4) CHECK_THAT(s.reason(), Catch::Contains("(4 of 3, 3 s of 20 s)"));
+    clock += std::chrono::seconds(1);
+  }
+  Status failed = f.server.Monitor(f.Soon(), false, 0);
+  CHECK(failed.code() == ExitCode::kErrGeneric);
+  CHECK_THAT(failed.reason(), Catch::Contains("not been ready for 21 monitors (20 s): HTTP 500"));
+  SECTION("ready once starts both over") {
+    f.http.answers = {HttpResponse{200, "{}"}};
+    CHECK(f.server.Monitor(f.Soon(), false, 0).ok());
+    f.http.answers = {NotReady()};
+    clock += std::chrono::seconds(60);
+    Status s = f.server.Monitor(f.Soon(), false, 0);
+    CHECK(s.code() == ExitCode::kDegraded);
+    CHECK_THAT(s.reason(), Catch::Contains("(1 of 3, 0 s of 20 s)"));
+  }
+  SECTION("a long interval: the monitors are what is left to wait for") {
+    f.http.answers = {HttpResponse{200, "{}"}};
+    CHECK(f.server.Monitor(f.Soon(), false, 0).ok());
+    f.http.answers = {NotReady()};
+    for (int i = 1; i <= 2; ++i) {
+      CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);
+      clock += std::chrono::seconds(30);
+    }
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kErrGeneric);
+  }
+  SECTION("a counter without its time (an older agent's) starts the grace now") {
+    REQUIRE(ReplaceFile(f.config.failure_counter_path, "5\n").ok());
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);
+    clock += std::chrono::seconds(20);
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kErrGeneric);
+  }
+}
+
 TEST_CASE("a probe reports the truth and does not count failures") {
   Fixture f;
   f.engine.SetRunning();

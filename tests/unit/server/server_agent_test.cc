@@ -414,6 +414,7 @@ TEST_CASE("the plain values reach the configuration") {
   p.publish = "443:8443, 80:8080";
   p.health_timeout_s = 7;
   p.health_failures = 4;
+  p.health_grace_s = 18;
   p.tls_verify = true;
   p.stop_grace_s = 200;
   p.reuse = true;
@@ -429,6 +430,7 @@ TEST_CASE("the plain values reach the configuration") {
   CHECK(c.publish == std::vector<std::string>{"443:8443", "80:8080"});
   CHECK(c.health_timeout == std::chrono::seconds(7));
   CHECK(c.health_failures == 4);
+  CHECK(c.health_grace == std::chrono::seconds(18));
   CHECK(c.tls_verify);
   CHECK(c.stop_grace == std::chrono::seconds(200));
   CHECK(c.reuse);
