@@ -143,6 +143,7 @@ const ParamSpec kEnvFile{
 };
 const ParamSpec kHealthUrl{
     .name = "health_url",
+    .flags = kReloadable,
     .shortdesc = "Readiness URL",
     .longdesc =
         "The URL whose HTTP 200 means PMM Server is ready. Default: PMM's readyz on "
@@ -163,6 +164,7 @@ const ParamSpec kHealthTimeout{
     .name = "health_timeout",
     .type = ParamType::kInteger,
     .default_value = "5",
+    .flags = kReloadable,
     .shortdesc = "Seconds one readiness request may take",
     .min = 1,
     .max = 300,
@@ -171,6 +173,7 @@ const ParamSpec kHealthFailures{
     .name = "health_failures",
     .type = ParamType::kInteger,
     .default_value = "3",
+    .flags = kReloadable,
     .shortdesc = "Failed readiness checks before a failure",
     .longdesc =
         "How many monitors in a row may find PMM running but not ready: they report "
@@ -182,6 +185,7 @@ const ParamSpec kHealthGrace{
     .name = "health_grace",
     .type = ParamType::kInteger,
     .default_value = "0",
+    .flags = kReloadable,
     .shortdesc = "Seconds PMM may be not ready before a failure",
     .longdesc =
         "The least time, in seconds, from the first monitor that finds PMM running but not "
@@ -196,6 +200,7 @@ const ParamSpec kTlsVerify{
     .name = "tls_verify",
     .type = ParamType::kBoolean,
     .default_value = "false",
+    .flags = kReloadable,
     .shortdesc = "Verify the TLS certificate of an https health_url",
     .longdesc = "PMM ships a self-signed certificate, so this is off by default.",
 };
@@ -214,6 +219,10 @@ const ParamSpec kStopGrace{
     .min = 0,
     .max = 86400,
 };
+// podman's and docker's allow_pull: true pulls an image that is missing.
+std::optional<std::string> PullFromAllowPull(std::string_view value) {
+  return std::string(IsOcfTrue(value) ? "missing" : "never");
+}
 const ParamSpec kPull{
     .name = "pull",
     .default_value = "missing",
@@ -222,6 +231,10 @@ const ParamSpec kPull{
         "never: the image must be on the node; missing: pull it when absent; always: "
         "pull on every start.",
     .choices = {"never", "missing", "always"},
+    .aliases = {{.name = "allow_pull",
+                 .agent = "ocf:heartbeat:podman",
+                 .type = ParamType::kBoolean,
+                 .translate = PullFromAllowPull}},
 };
 const ParamSpec kReuse{
     .name = "reuse",
@@ -448,7 +461,26 @@ Status Stop(Context& ctx) { return ServerStop(Read(ctx), ctx); }
 Status Monitor(Context& ctx) { return ServerMonitor(Read(ctx), ctx); }
 Status Promote(Context& ctx) { return ServerPromote(Read(ctx), ctx); }
 Status Demote(Context& ctx) { return ServerDemote(Read(ctx), ctx); }
+Status Reload(Context& ctx) { return ServerReload(Read(ctx), ctx); }
 Status Validate(Context& ctx) { return ServerValidate(Read(ctx), ctx); }
+
+constexpr std::string_view kPodman = "ocf:heartbeat:podman/docker";
+// podman's and docker's parameters that pmm-server does not have (README's
+// migration table).
+const std::vector<ForeignParam> kForeign = {
+    {"run_cmd", kPodman, "PMM's image runs its own entrypoint; run_opts passes engine options"},
+    {"mount_points", kPodman,
+     "data_dir is PMM's /srv; other host directories go in run_opts ('-v /host:/path')"},
+    {"monitor_cmd", kPodman,
+     "monitor asks PMM's readiness over HTTP (health_url) from the agent, without an exec into "
+     "the container"},
+    {"force_kill", kPodman,
+     "stop gives PMM stop_grace to shut its databases down, then kills (stop_grace sets it)",
+     IsOcfFalse},
+    {"query_docker_health", kPodman,
+     "monitor asks PMM's own readiness (health_url), what a health check in the image would ask",
+     IsOcfFalse},
+};
 
 const AgentSpec kAgent{
     .name = "pmm-server",
@@ -476,6 +508,7 @@ const AgentSpec kAgent{
         "serves, 7 once the recorded process is gone, and stop removes the container "
         "left 'stopping' once that process is gone.",
     .params = kParams,
+    .foreign = kForeign,
     .actions =
         {
             {.name = "start", .timeout_s = 300, .handler = Start},
@@ -484,8 +517,32 @@ const AgentSpec kAgent{
              .handler = Stop},
             {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 10, .depth = 0},
             {.name = "monitor", .timeout_s = 30, .handler = Monitor, .interval_s = 60, .depth = 10},
+            // A promotable clone's instances: the promoted one, and the
+            // unpromoted ones, whose monitor sees a new leader (intervals
+            // differ: Pacemaker keys monitors by interval).
+            {.name = "monitor",
+             .timeout_s = 30,
+             .handler = Monitor,
+             .interval_s = 5,
+             .depth = 0,
+             .role = "Promoted"},
+            {.name = "monitor",
+             .timeout_s = 30,
+             .handler = Monitor,
+             .interval_s = 6,
+             .depth = 0,
+             .role = "Unpromoted"},
+            // Pacemaker cancels role-less monitors on promotion: the
+            // promoted instance's own check that /srv is data_dir.
+            {.name = "monitor",
+             .timeout_s = 30,
+             .handler = Monitor,
+             .interval_s = 61,
+             .depth = 10,
+             .role = "Promoted"},
             {.name = "promote", .timeout_s = 30, .handler = Promote},
             {.name = "demote", .timeout_s = 30, .handler = Demote},
+            {.name = "reload-agent", .timeout_s = 20, .handler = Reload},
         },
     .validate = Validate,
 };

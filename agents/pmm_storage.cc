@@ -180,6 +180,22 @@ Status Reload(Context& ctx) {
   return WithStorage(ctx, [&](pmmha::Storage& s) { return s.Reload(ctx.deadline()); });
 }
 
+constexpr std::string_view kFilesystem = "ocf:heartbeat:Filesystem";
+bool IsDefaultStatusPrefix(std::string_view v) { return v == ".Filesystem_status/"; }
+// Filesystem's parameters that pmm-storage does not have (README's migration table).
+const std::vector<pmmha::ForeignParam> kForeign = {
+    {"statusfile_prefix", kFilesystem,
+     "the depth-20 monitor writes and removes its own status file in the directory",
+     IsDefaultStatusPrefix},
+    {"fast_stop", kFilesystem, "term_grace sets the seconds between SIGTERM and SIGKILL on stop",
+     pmmha::IsOcfTrue},
+    {"force_clones", kFilesystem,
+     "as a clone pmm-storage accepts only the cluster filesystems gfs2 and ocfs2",
+     pmmha::IsOcfFalse},
+    {"signal_delay", kFilesystem, "term_grace sets the seconds between SIGTERM and SIGKILL"},
+    {"term_signals", kFilesystem, "stop sends SIGTERM, then SIGKILL after term_grace"},
+};
+
 const pmmha::AgentSpec kAgent{
     .name = "pmm-storage",
     .shortdesc = "Mounts PMM Server's /srv from shared storage, without hangs",
@@ -207,6 +223,7 @@ const pmmha::AgentSpec kAgent{
         "nodes is corrupted.",
     .params = {&kDevice, &kDirectory, &kFsType, &kOptions, &kRunFsck, &kOwner, &kCreateDirectory,
                &kRequireMmp, &kForceUnmount, &kTermGrace},
+    .foreign = kForeign,
     .actions =
         {
             {.name = "start", .timeout_s = 60, .handler = Start},

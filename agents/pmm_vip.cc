@@ -53,6 +53,7 @@ const ParamSpec kLabel{
         "For IPv4, the address is labelled 'nic:label' (what IPaddr2 calls iflabel), "
         "so that tools which list interface aliases show it.",
     .check = pmmha::CheckLabel,
+    .aliases = {{.name = "iflabel", .agent = "ocf:heartbeat:IPaddr2"}},
 };
 const ParamSpec kArpCount{
     .name = "arp_count",
@@ -138,6 +139,7 @@ const ParamSpec kCheckLink{
         "look at the link). Start waits for the carrier: until its timeout when it brought the "
         "link up itself (negotiation), 2 s when the link was up already, so a node "
         "with a dead link fails the start quickly and the address goes elsewhere.",
+    .aliases = {{.name = "check_link_status", .agent = "ocf:heartbeat:IPaddr2"}},
 };
 const ParamSpec kRunArping{
     .name = "run_arping",
@@ -191,6 +193,32 @@ Status Monitor(Context& ctx) { return pmmha::VipMonitor(Read(ctx), ctx); }
 Status Reload(Context& ctx) { return pmmha::VipReload(Read(ctx), ctx); }
 Status Validate(Context& ctx) { return pmmha::VipValidate(Read(ctx), ctx); }
 
+constexpr std::string_view kIPaddr2 = "ocf:heartbeat:IPaddr2";
+bool IsSendArp(std::string_view v) { return v == "send_arp"; }
+// IPaddr2's parameters that pmm-vip does not have (README's migration table).
+const std::vector<pmmha::ForeignParam> kForeign = {
+    {"lvs_support", kIPaddr2, "pmm-vip does not share its address with an LVS director",
+     pmmha::IsOcfFalse},
+    {"lvs_ipv6_addrlabel", kIPaddr2, "pmm-vip sets no IPv6 address label for LVS",
+     pmmha::IsOcfFalse},
+    {"mac", kIPaddr2,
+     "IPaddr2 uses it only in its clusterip mode (a clone sharing the address), which pmm-vip "
+     "does not support"},
+    {"unique_clone_address", kIPaddr2, "pmm-vip cannot be a clone", pmmha::IsOcfFalse},
+    {"arp_bg", kIPaddr2,
+     "pmm-vip sends the first announcement before start returns and the rest from the "
+     "background (arp_count, arp_interval)",
+     pmmha::IsOcfTrue},
+    {"arp_sender", kIPaddr2,
+     "pmm-vip sends its announcements itself, as send_arp does (arp_mode chooses ARP requests, "
+     "replies or both)",
+     IsSendArp},
+    {"send_arp_opts", kIPaddr2, "use arp_mode, arp_count and arp_interval"},
+    {"flush_routes", kIPaddr2,
+     "stop removes the address and the route the kernel made for it, nothing else",
+     pmmha::IsOcfFalse},
+};
+
 const pmmha::AgentSpec kAgent{
     .name = "pmm-vip",
     .shortdesc = "Virtual IP address for PMM Server",
@@ -216,6 +244,7 @@ const pmmha::AgentSpec kAgent{
     .params = {&kIp, &kCidrNetmask, &kNic, &kLabel, &kArpCount, &kArpInterval, &kArpMode,
                &kArpCountRefresh, &kNodad, &kNoprefixroute, &kPreferredLft, &kCheckLink,
                &kRunArping, &kNetworkNamespace},
+    .foreign = kForeign,
     .actions =
         {
             {.name = "start", .timeout_s = 20, .handler = Start},

@@ -64,7 +64,7 @@ int RunAction(const AgentSpec& agent, const CommandLine& cl, const Environment& 
   }
   Deadline deadline = Deadline::ForOperation(OperationTimeout(agent, *request, action));
 
-  auto params = ValidateParams(agent.params, env);
+  auto params = ValidateParams(agent.params, env, agent.foreign);
   if (!params) return Finish(log, cl.action, params.status());
   Context ctx(*request, *params, deadline, log, env, agent.name);
   if (agent.validate != nullptr) {

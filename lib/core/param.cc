@@ -2,6 +2,7 @@
 #include "pmmha/core/param.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -22,11 +23,18 @@ std::string_view TypeName(ParamType type) {
   return "a string";
 }
 
-Status Invalid(const ParamSpec& spec, std::string_view value, std::string_view why) {
+// "'label'", or "'iflabel' (ocf:heartbeat:IPaddr2's name for label)".
+std::string Named(const ParamSpec& spec, const ParamAlias* via) {
+  if (via == nullptr) return fmt::format("'{}'", spec.name);
+  return fmt::format("'{}' ({}'s name for {})", via->name, via->agent, spec.name);
+}
+
+Status Invalid(const ParamSpec& spec, std::string_view value, std::string_view why,
+               const ParamAlias* via = nullptr) {
   if (spec.Has(kPrivate)) {
-    return Status::NotConfigured("parameter '{}' (value hidden): {}", spec.name, why);
+    return Status::NotConfigured("parameter {} (value hidden): {}", Named(spec, via), why);
   }
-  return Status::NotConfigured("parameter '{}' = {}: {}", spec.name, Quote(value), why);
+  return Status::NotConfigured("parameter {} = {}: {}", Named(spec, via), Quote(value), why);
 }
 
 std::optional<std::string> CheckValue(const ParamSpec& spec, std::string_view value) {
@@ -65,6 +73,13 @@ std::optional<std::string> CheckValue(const ParamSpec& spec, std::string_view va
 
 }  // namespace
 
+bool IsOcfTrue(std::string_view value) {
+  std::string lower;
+  for (char c : value) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "t" || lower == "y" || lower == "yes" || lower == "on" || lower == "true" ||
+         lower == "1";
+}
+
 const Params::Value& Params::Find(const ParamSpec& spec) const {
   auto it = values_.find(spec.name);
   if (it == values_.end()) {
@@ -92,12 +107,63 @@ void Params::Put(const ParamSpec& spec, std::string value, bool user_set) {
   values_.insert_or_assign(spec.name, Value{std::move(value), user_set});
 }
 
-Result<Params> ValidateParams(const ParamTable& table, const Environment& env) {
+namespace {
+
+// The value given for `spec` under its own name or an alias (nothing when
+// unset; OCF treats an empty value like an unset one, as ocf-shellfuncs'
+// ${X:-default} does), and the alias it came from.
+struct Given {
+  std::optional<std::string> value;
+  const ParamAlias* via = nullptr;
+};
+
+Result<Given> ReadGiven(const ParamSpec& spec, const Environment& env) {
+  Given given;
+  if (auto own = env.Param(spec.name); own && !own->empty()) given.value = std::move(own);
+  for (const ParamAlias& alias : spec.aliases) {
+    auto raw = env.Param(alias.name);
+    if (!raw || raw->empty()) continue;
+    std::optional<std::string> value = *raw;
+    if (alias.translate != nullptr) {
+      value = alias.translate(*raw);
+      if (!value) return Invalid(spec, *raw, "is not a value it accepts", &alias);
+    }
+    if (given.value && *given.value != *value) {
+      std::string mine = given.via == nullptr ? Named(spec, nullptr) : Named(spec, given.via);
+      if (spec.Has(kPrivate)) {
+        return Status::NotConfigured("parameters {} and {} are both set, to different values", mine,
+                                     Named(spec, &alias));
+      }
+      return Status::NotConfigured(
+          "parameters {} = {} and {} = {} are both set, to different "
+          "values: set one",
+          mine, Quote(*given.value), Named(spec, &alias), Quote(*raw));
+    }
+    if (!given.value) {
+      given.value = std::move(value);
+      given.via = &alias;
+    }
+  }
+  return given;
+}
+
+}  // namespace
+
+Result<Params> ValidateParams(const ParamTable& table, const Environment& env,
+                              const std::vector<ForeignParam>& foreign) {
+  for (const ForeignParam& f : foreign) {
+    auto value = env.Param(f.name);
+    if (!value || value->empty()) continue;
+    if (f.harmless != nullptr && f.harmless(*value)) continue;
+    return Status::NotConfigured("parameter '{}' = {} of {} is not supported: {}", f.name,
+                                 Quote(*value), f.agent, f.why);
+  }
   Params params;
   for (const ParamSpec* spec : table) {
-    auto given = env.Param(spec->name);
-    // OCF treats an empty value like an unset one (ocf-shellfuncs' ${X:-default}).
-    bool user_set = given.has_value() && !given->empty();
+    auto read = ReadGiven(*spec, env);
+    if (!read) return read.status();
+    auto& given = read->value;
+    const bool user_set = given.has_value();
     if (!user_set) {
       if (spec->Has(kRequired)) {
         return Status::NotConfigured("required parameter '{}' is not set", spec->name);
@@ -105,7 +171,7 @@ Result<Params> ValidateParams(const ParamTable& table, const Environment& env) {
       params.Put(*spec, std::string(spec->default_value), false);
       continue;
     }
-    if (auto why = CheckValue(*spec, *given)) return Invalid(*spec, *given, *why);
+    if (auto why = CheckValue(*spec, *given)) return Invalid(*spec, *given, *why, read->via);
     params.Put(*spec, std::move(*given), true);
   }
   return params;

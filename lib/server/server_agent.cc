@@ -357,6 +357,18 @@ Status RunServerAction(ServerAction action, const ServerParams& params, Context&
     }
   }
   for (const auto& note : setup->notes) ctx.log().Info("{}", note);
+  if (action == ServerAction::kReload) {
+    // The reloadable parameters are the readiness check's, which every
+    // monitor reads afresh: nothing in the container changes.
+    if (!setup->invalid.ok()) return setup->invalid;
+    const ServerConfig& c = setup->config;
+    ctx.log().Info(
+        "reloaded: monitors check {} (timeout {} ms{}), {} failures and {} s before "
+        "a failure",
+        c.health_url, c.health_timeout.count(), c.tls_verify ? ", TLS verified" : "",
+        c.health_failures, c.health_grace.count());
+    return Status::Ok();
+  }
   if (!setup->invalid.ok()) {
     if (action == ServerAction::kMonitor) return setup->invalid;
     // A stop (or demote) needs the container's name only: the parameters
@@ -383,7 +395,8 @@ Status RunServerAction(ServerAction action, const ServerParams& params, Context&
       return server.Monitor(deadline, ctx.IsProbe(), ctx.request().check_level);
     case ServerAction::kPromote: return server.Promote(deadline);
     case ServerAction::kDemote: return server.Demote(deadline);
-    case ServerAction::kValidate: break;
+    case ServerAction::kValidate:
+    case ServerAction::kReload: break;
   }
   return Status::Ok();
 }
@@ -402,6 +415,10 @@ Status ServerPromote(const ServerParams& params, Context& ctx) {
 }
 Status ServerDemote(const ServerParams& params, Context& ctx) {
   return RunOnRealNode(ServerAction::kDemote, params, ctx);
+}
+
+Status ServerReload(const ServerParams& params, Context& ctx) {
+  return RunOnRealNode(ServerAction::kReload, params, ctx);
 }
 
 Status ServerValidate(const ServerParams& params, Context& ctx) {

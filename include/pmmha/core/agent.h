@@ -79,6 +79,8 @@ struct AgentSpec {
   std::string_view shortdesc;
   std::string_view longdesc;
   ParamTable params;
+  // Stock agents' parameters this one refuses rather than ignores.
+  std::vector<ForeignParam> foreign = {};
   std::vector<ActionSpec> actions;  // without meta-data, usage, validate-all
   int validate_timeout_s = 20;
   // Checks beyond the table (binaries present, a NIC that exists, ...); runs

@@ -33,6 +33,36 @@ enum ParamFlag : std::uint32_t {
 // the parameter name, which the caller adds) or nothing.
 using ValueCheck = std::optional<std::string> (*)(std::string_view value);
 
+// Another agent's name for a parameter (IPaddr2's iflabel for label), so
+// that its configuration works unchanged: accepted, and declared in the
+// meta-data as deprecated, replaced with the parameter's own name.
+struct ParamAlias {
+  std::string_view name;
+  std::string_view agent;  // "ocf:heartbeat:IPaddr2"
+  // The alias's own type, when its values are not the parameter's (with
+  // `translate`); nothing: the parameter's.
+  std::optional<ParamType> type = std::nullopt;
+  // The parameter's value for the alias's `value`; nothing when `value`
+  // is not one the other agent accepts. nullptr: the same value.
+  std::optional<std::string> (*translate)(std::string_view value) = nullptr;
+};
+
+// A parameter of a stock agent that this one does not support. Set to
+// anything but a `harmless` value (what means "off" there, or what this
+// agent does anyway) it is refused, never silently ignored: a migrated
+// configuration would lose its meaning.
+struct ForeignParam {
+  std::string_view name;
+  std::string_view agent;                              // "ocf:heartbeat:IPaddr2"
+  std::string_view why;                                // why not, and what to do instead
+  bool (*harmless)(std::string_view value) = nullptr;  // nullptr: no value is
+};
+
+// What ocf-shellfuncs' ocf_is_true calls true (y, yes, on, true, 1 in any
+// case), and false: everything else.
+bool IsOcfTrue(std::string_view value);
+inline bool IsOcfFalse(std::string_view value) { return !IsOcfTrue(value); }
+
 struct ParamSpec {
   std::string_view name;
   ParamType type = ParamType::kString;
@@ -46,6 +76,7 @@ struct ParamSpec {
   long long min = 0;
   long long max = 0;
   ValueCheck check = nullptr;
+  std::vector<ParamAlias> aliases = {};
 
   bool Has(ParamFlag flag) const { return (flags & flag) != 0; }
 };
@@ -80,11 +111,14 @@ class Params {
   std::map<std::string_view, Value> values_;
 };
 
-// Reads every parameter of `table` from OCF_RESKEY_* in `env` and checks it:
-// required values present, length, no control characters, type, choices,
-// range, then the spec's own check. The first problem is returned as
-// kErrConfigured with a reason naming the parameter and (unless it is
-// private) the value in single quotes.
-Result<Params> ValidateParams(const ParamTable& table, const Environment& env);
+// Reads every parameter of `table` from OCF_RESKEY_* in `env` (or from one
+// of its aliases; the two set to different values is an error) and checks
+// it: required values present, length, no control characters, type,
+// choices, range, then the spec's own check. A `foreign` parameter set to
+// other than a harmless value is an error too. The first problem is
+// returned as kErrConfigured with a reason naming the parameter and
+// (unless it is private) the value in single quotes.
+Result<Params> ValidateParams(const ParamTable& table, const Environment& env,
+                              const std::vector<ForeignParam>& foreign = {});
 
 }  // namespace pmmha

@@ -160,7 +160,7 @@ class ServerRuntime {
 
 std::unique_ptr<ServerRuntime> MakeServerRuntime();
 
-enum class ServerAction { kStart, kStop, kMonitor, kPromote, kDemote, kValidate };
+enum class ServerAction { kStart, kStop, kMonitor, kPromote, kDemote, kValidate, kReload };
 
 // One action: resolves (kStrict for start, promote and validate-all, which
 // also run ValidateServer; kTolerant for the others), logs what was
@@ -177,6 +177,10 @@ Status ServerStop(const ServerParams& params, Context& ctx);
 Status ServerMonitor(const ServerParams& params, Context& ctx);
 Status ServerPromote(const ServerParams& params, Context& ctx);
 Status ServerDemote(const ServerParams& params, Context& ctx);
+// reload-agent: the reloadable parameters (the readiness check's) take
+// effect at the next monitor; checks they resolve, logs them, changes
+// nothing in the container.
+Status ServerReload(const ServerParams& params, Context& ctx);
 // The agent's validation hook. The dispatcher runs it before every action,
 // and the action would resolve the same parameters again (PATH search,
 // socket stat, parsing env and run_opts) on every monitor. So it resolves

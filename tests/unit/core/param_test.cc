@@ -2,6 +2,7 @@
 #include "pmmha/core/param.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 using namespace pmmha;
 
@@ -98,4 +99,107 @@ TEST_CASE("a private value never appears in a message") {
   REQUIRE_FALSE(p.ok());
   CHECK_THAT(p.status().reason(), !Catch::Contains("hunter2"));
   CHECK_THAT(p.status().reason(), Catch::Contains("'secret' (value hidden)"));
+}
+
+namespace {
+
+std::optional<std::string> PullFromAllow(std::string_view v) {
+  if (v == "maybe") return std::nullopt;
+  return std::string(IsOcfTrue(v) ? "missing" : "never");
+}
+const ParamSpec kLabel{.name = "label",
+                       .shortdesc = "l",
+                       .check = NoSlash,
+                       .aliases = {{.name = "iflabel", .agent = "ocf:heartbeat:IPaddr2"}}};
+const ParamSpec kPull{.name = "pull",
+                      .default_value = "missing",
+                      .shortdesc = "p",
+                      .choices = {"never", "missing", "always"},
+                      .aliases = {{.name = "allow_pull",
+                                   .agent = "ocf:heartbeat:podman",
+                                   .type = ParamType::kBoolean,
+                                   .translate = PullFromAllow}}};
+const ParamTable kAliased{&kLabel, &kPull};
+
+}  // namespace
+
+TEST_CASE("another agent's name for a parameter sets it") {
+  static const struct {
+    std::map<std::string, std::string, std::less<>> given;
+    const char* label;  // nullptr: an error
+    const char* pull;
+    const char* reason;
+  } cases[] = {
+      {{{"iflabel", "pmm"}}, "pmm", "missing", nullptr},
+      {{{"label", "pmm"}, {"iflabel", "pmm"}}, "pmm", "missing", nullptr},
+      {{{"label", "pmm"}, {"iflabel", ""}}, "pmm", "missing", nullptr},
+      {{{"allow_pull", "false"}}, "", "never", nullptr},
+      {{{"allow_pull", "yes"}}, "", "missing", nullptr},
+      {{{"pull", "never"}, {"allow_pull", "no"}}, "", "never", nullptr},
+      {{{"label", "a"}, {"iflabel", "b"}},
+       nullptr,
+       nullptr,
+       "parameters 'label' = 'a' and 'iflabel' (ocf:heartbeat:IPaddr2's name for label) = 'b' "
+       "are both set, to different values"},
+      {{{"pull", "always"}, {"allow_pull", "true"}},
+       nullptr,
+       nullptr,
+       "'pull' = 'always' and 'allow_pull' (ocf:heartbeat:podman's name for pull) = 'true'"},
+      {{{"allow_pull", "maybe"}},
+       nullptr,
+       nullptr,
+       "parameter 'allow_pull' (ocf:heartbeat:podman's name for pull) = 'maybe': is not a value "
+       "it accepts"},
+      // The parameter's own checks, naming the name the user wrote.
+      {{{"iflabel", "a/b"}},
+       nullptr,
+       nullptr,
+       "parameter 'iflabel' (ocf:heartbeat:IPaddr2's name for label) = 'a/b': must not contain"},
+  };
+  for (const auto& c : cases) {
+    auto p = ValidateParams(kAliased, With(c.given));
+    INFO(c.given.begin()->first << "=" << c.given.begin()->second);
+    if (c.label == nullptr) {
+      REQUIRE_FALSE(p.ok());
+      CHECK(p.status().code() == ExitCode::kErrConfigured);
+      CHECK_THAT(p.status().reason(), Catch::Contains(c.reason));
+      continue;
+    }
+    REQUIRE(p.ok());
+    CHECK(p->String(kLabel) == c.label);
+    CHECK(p->String(kPull) == c.pull);
+  }
+}
+
+TEST_CASE("a stock agent's parameter we lack is refused unless it is harmless") {
+  const std::vector<ForeignParam> foreign = {
+      {"lvs_support", "ocf:heartbeat:IPaddr2", "no LVS", IsOcfFalse},
+      {"send_arp_opts", "ocf:heartbeat:IPaddr2", "use arp_mode"},
+  };
+  static const struct {
+    const char* name;
+    const char* value;
+    bool ok;
+  } cases[] = {
+      {"lvs_support", "false", true}, {"lvs_support", "0", true},     {"lvs_support", "", true},
+      {"lvs_support", "No", true},    {"lvs_support", "true", false}, {"lvs_support", "YES", false},
+      {"send_arp_opts", "-A", false}, {"send_arp_opts", "", true},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name << "=" << c.value);
+    auto p = ValidateParams(kAliased, With({{c.name, c.value}}), foreign);
+    CHECK(p.ok() == c.ok);
+    if (!c.ok) {
+      CHECK(p.status().code() == ExitCode::kErrConfigured);
+      CHECK_THAT(p.status().reason(),
+                 Catch::StartsWith(fmt::format("parameter '{}' = '{}' of ocf:heartbeat:IPaddr2 is "
+                                               "not supported: ",
+                                               c.name, c.value)));
+    }
+  }
+}
+
+TEST_CASE("ocf_is_true's spellings") {
+  for (const char* t : {"yes", "YES", "y", "true", "True", "on", "1", "t"}) CHECK(IsOcfTrue(t));
+  for (const char* f : {"no", "false", "0", "off", "", "2", "yess"}) CHECK(IsOcfFalse(f));
 }
