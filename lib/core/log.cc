@@ -65,8 +65,12 @@ void Append(const std::string& path, std::string_view line) {
 
 Logger::Logger(const Environment& env, std::string_view agent, std::string_view instance)
     : enabled_(true) {
-  tag_ = instance.empty() ? fmt::format("{}[{}]", agent, getpid())
-                          : fmt::format("{}({})[{}]", agent, instance, getpid());
+  // HA_LOGTAG, when set, is the tag (ocf-shellfuncs' set_logtag).
+  tag_ = env.GetOr("HA_LOGTAG", "");
+  if (tag_.empty()) {
+    tag_ = instance.empty() ? fmt::format("{}[{}]", agent, getpid())
+                            : fmt::format("{}({})[{}]", agent, instance, getpid());
+  }
   auto debug = env.GetOr("HA_debug", env.GetOr("HA_DEBUG", "0"));
   debug_ = debug != "0" && !debug.empty();
   logfile_ = env.GetOr("HA_LOGFILE", "");
@@ -96,7 +100,9 @@ void Logger::Log(LogLevel level, std::string_view message) const {
   if (level != LogLevel::kDebug && !logfile_.empty()) {
     Append(logfile_, fmt::format("{}{}:    {}\n", Now(date_format_), tag_, text));
   }
-  if (!debuglog_.empty()) {
+  // A line already in HA_LOGFILE is not written twice when HA_DEBUGLOG is
+  // the same file (debug lines go to HA_DEBUGLOG only), as ocf-shellfuncs.
+  if (!debuglog_.empty() && (level == LogLevel::kDebug || debuglog_ != logfile_)) {
     Append(debuglog_, fmt::format("{}:\t{}{}\n", tag_, Now(date_format_), text));
   }
   if (syslog_facility_ < 0 && logfile_.empty()) {
@@ -120,7 +126,7 @@ void Logger::ExitReason(std::string_view reason, bool error) const {
   if (!logfile_.empty()) {
     Append(logfile_, fmt::format("{}{}:    {}\n", Now(date_format_), tag_, text));
   }
-  if (!debuglog_.empty()) {
+  if (!debuglog_.empty() && debuglog_ != logfile_) {
     Append(debuglog_, fmt::format("{}:\t{}{}\n", tag_, Now(date_format_), text));
   }
 }

@@ -33,6 +33,34 @@ TEST_CASE("the tag is agent(instance)[pid]") {
   CHECK(log.tag() == "pmm-vip(vip)[" + std::to_string(getpid()) + "]");
 }
 
+TEST_CASE("HA_LOGTAG, when set, is the tag") {
+  Logger log(Environment{{"HA_LOGTAG", "pmm-ha"}}, "pmm-vip", "vip");
+  CHECK(log.tag() == "pmm-ha");
+  CHECK(Logger(Environment{{"HA_LOGTAG", ""}}, "pmm-vip", "").tag() ==
+        "pmm-vip[" + std::to_string(getpid()) + "]");
+}
+
+TEST_CASE("HA_DEBUGLOG the same file as HA_LOGFILE: each line once") {
+  std::string logfile = TempPath("same");
+  unlink(logfile.c_str());
+  CaptureOutput capture;
+  Logger log(Environment{{"HA_LOGFILE", logfile}, {"HA_DEBUGLOG", logfile}, {"HA_debug", "1"}},
+             "pmm-storage", "fs");
+  log.Info("mounted");
+  log.Debug("details");
+  log.ExitReason("mount failed");
+  const std::string text = Slurp(logfile);
+  auto count = [&](std::string_view what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count("INFO: mounted") == 1);
+  CHECK(count("DEBUG: details") == 1);
+  CHECK(count("ERROR: mount failed") == 1);
+  unlink(logfile.c_str());
+}
+
 TEST_CASE("without HA_LOGFILE or syslog, messages go to stderr") {
   CaptureOutput capture;
   Logger log(Environment(), "pmm-vip", "vip");
