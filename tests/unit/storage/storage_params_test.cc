@@ -75,6 +75,13 @@ TEST_CASE("device specifications: block path, bind directory, tags") {
     CHECK(r->kind == c.kind);
     CHECK((c.kind == DeviceKind::kTag ? r->value : r->path) == c.path_or_value);
   }
+  // Filesystem's network shares are named as such.
+  for (const char* share : {"nfs1:/export/pmm", "[2001:db8::1]:/export", "//fileserver/pmm"}) {
+    INFO(share);
+    auto r = ParseDeviceSpec(share);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().reason(), Catch::Contains("network share (NFS or CIFS)"));
+  }
   CHECK(ParseDeviceSpec("UUID=abc")->Describe() == "UUID=abc");
   CHECK(ParseDeviceSpec("UUID=abc")->tag == "UUID");
 }
