@@ -14,7 +14,8 @@
 # (/srv/pmm), the VIP (192.0.2.100/24) and the image tag. Every node needs
 # the resource agents (pmm-ha-agents package), docker.io with dockerd running, and the image (or
 # pull=missing and registry access). Fencing must be configured first:
-# see fencing.pcs.sh. Run this once, on any one node of a running cluster.
+# see fencing.pcs.sh. Run this once, on any one node of a running cluster
+# (pcs 0.10 or 0.11: RHEL 8.6+, RHEL 9, Debian 12, Ubuntu 22.04+).
 # With "live-restore": true in /etc/docker/daemon.json on every node, a dockerd
 # restart (an upgrade, a crash) leaves PMM serving: pmm-server reports
 # degraded while dockerd is down, and nothing moves. Without it, dockerd
@@ -45,7 +46,7 @@ pcs resource create pmm-storage ocf:percona:pmm-storage \
     op stop timeout=120s \
     op monitor interval=20s timeout=40s \
     op monitor interval=61s timeout=60s OCF_CHECK_LEVEL=20 \
-    --group pmm
+    --disabled
 
 # PMM Server. Start waits until /v1/server/readyz answers (PMM needs 1-3 min,
 # more on a first start or an upgrade): 300 s. Stop gives PMM most of its
@@ -61,11 +62,18 @@ pcs resource create pmm-server ocf:percona:pmm-server \
     op stop timeout=330s \
     op monitor interval=10s timeout=30s \
     op monitor interval=60s timeout=30s OCF_CHECK_LEVEL=10 \
-    --group pmm
+    --disabled
 
 # The VIP. The NIC and prefix are found from the route to the address, like
 # IPaddr2 does; 5 gratuitous ARPs tell the switches the address moved.
 pcs resource create pmm-vip ocf:percona:pmm-vip \
     ip=192.0.2.100 cidr_netmask=24 arp_count=5 \
     op monitor interval=10s timeout=20s \
-    --group pmm
+    --disabled
+
+# One group, started in this order: the three were created disabled and are
+# grouped now, so nothing starts before the group holds them all. (pcs 0.10,
+# RHEL 8, and 0.11 both take this form; pcs 0.11.7 and later warn that
+# create's --group is deprecated.)
+pcs resource group add pmm pmm-storage pmm-server pmm-vip
+pcs resource enable pmm-storage pmm-server pmm-vip

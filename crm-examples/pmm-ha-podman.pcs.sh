@@ -27,7 +27,8 @@
 # encryption key file (made once, copied to every node, 0640 root:1000: PMM
 # runs as uid 1000), and the HA ports open between the nodes (TCP 9097
 # Raft, TCP+UDP 9096 and 9094 gossip). Fencing must be configured first: see
-# fencing.pcs.sh. Run this once, on any one node of a running cluster.
+# fencing.pcs.sh. Run this once, on any one node of a running cluster (pcs
+# 0.10 or 0.11: RHEL 8.6+, RHEL 9, Debian 12, Ubuntu 22.04+).
 set -e
 
 pcs resource defaults update resource-stickiness=100 migration-threshold=3 failure-timeout=10min
@@ -58,7 +59,12 @@ pcs resource create pmm-server ocf:percona:pmm-server \
     op demote timeout=30s \
     op monitor interval=3s role=Promoted timeout=30s \
     op monitor interval=1s role=Unpromoted timeout=30s \
-    promotable promoted-max=1 promoted-node-max=1 clone-node-max=1
+    --disabled
+# A promotable clone, one promoted instance: made in steps that pcs 0.10
+# (RHEL 8) and 0.11 both take (pcs 0.11.7 and later warn about promotable
+# options given to create without 'meta').
+pcs resource promotable pmm-server
+pcs resource meta pmm-server-clone promoted-max=1 promoted-node-max=1 clone-node-max=1
 
 # The VIP, only where PMM leads, and only once that instance is promoted.
 pcs resource create pmm-vip ocf:percona:pmm-vip \
@@ -67,3 +73,6 @@ pcs resource create pmm-vip ocf:percona:pmm-vip \
 pcs constraint colocation add pmm-vip with Promoted pmm-server-clone INFINITY
 # shellcheck disable=SC1010 # "then" is a word of pcs's order syntax, not the shell's
 pcs constraint order promote pmm-server-clone then start pmm-vip
+
+# Everything is in place: PMM starts on every node.
+pcs resource enable pmm-server

@@ -42,6 +42,18 @@ for example in pmm-podman.pcs.sh pmm-podman.crm pmm-docker.pcs.sh pmm-docker.crm
   engine=podman
   case $example in *docker*) engine=docker ;; esac
   h_match "$example: PMM runs under $engine" "pmm-server" "$(lab exec "$k" "$engine" ps --format '{{.Names}}')"
+  if [ "$example" = pmm-podman.pcs.sh ]; then
+    # A readiness parameter changes: Pacemaker reloads, PMM keeps running.
+    before=$(lab exec "$k" podman inspect --format '{{.Id}} {{.State.StartedAt}}' pmm-server)
+    h_expect_rc 0 "$example: health_timeout changes in the live cluster" \
+      lab exec 1 crm_resource --resource pmm-server --set-parameter health_timeout --parameter-value 7
+    h_expect_rc 0 "... the cluster settles" lab exec 1 crm_resource --wait --timeout=120
+    h_match "... through reload-agent" "Result of reload-agent operation for pmm-server on node$k: ok" \
+      "$(lab exec "$k" cat /var/log/pacemaker/pacemaker.log 2>&1)"
+    after=$(lab exec "$k" podman inspect --format '{{.Id}} {{.State.StartedAt}}' pmm-server)
+    h_check "... the same container, not restarted (${after:-none})" test -n "$before" -a "$before" = "$after"
+    h_expect_rc 0 "... and PMM still answers on the VIP" lab wait-ready 30
+  fi
   h_expect_rc 0 "$example: the group stops" lab exec 1 pcs resource disable pmm --wait=180
   h_expect_rc 0 "$example: nothing is left on any node" h_lab_clean_elsewhere 0
   lab exec 1 pcs resource delete pmm >/dev/null 2>&1
