@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # rpm/build.sh OUTDIR: builds the binary rpm with rpmbuild from this source
 # tree. On a Debian machine (CI) the RHEL BuildRequires cannot be checked
-# against an rpm database, so they are not (--nodeps); the build itself uses
-# the Debian -dev packages.
+# against an rpm database, so they are not (--nodeps), the build itself uses
+# the Debian -dev packages, and rpm/macros.cmake gives the %cmake macros
+# Debian's rpm lacks.
 set -eu
 out=$(mkdir -p "${1:?usage: $0 OUTDIR}" && cd "$1" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,8 +21,9 @@ mkdir "$src"
 # top so that rpmbuild -ta finds it too.
 sed "s/@VERSION@/$version/g" "$top/rpm/pmm-ha-agents.spec.in" >"$src/pmm-ha-agents.spec"
 tar -C "$work" -czf "$work/SOURCES/pmm-ha-agents-$version.tar.gz" "pmm-ha-agents-$version"
-rpmbuild -bb --nodeps --define "_topdir $work" --define 'debug_package %{nil}' \
-  "$src/pmm-ha-agents.spec" >"$work/build.log" 2>&1 || {
+opts=(--nodeps --define "_topdir $work" --define 'debug_package %{nil}')
+[ -n "$(rpm --eval '%{?cmake:defined}')" ] || opts+=(--load "$top/rpm/macros.cmake")
+rpmbuild -bb "${opts[@]}" "$src/pmm-ha-agents.spec" >"$work/build.log" 2>&1 || {
   tail -n 40 "$work/build.log" >&2
   exit 1
 }
