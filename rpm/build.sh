@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# rpm/build.sh OUTDIR: builds the binary rpm with rpmbuild from this source
+# rpm/build.sh OUTDIR: builds the binary rpm and the source rpm (which mock
+# rebuilds on a clean RHEL, Rocky or Fedora) with rpmbuild from this source
 # tree. On a Debian machine (CI) the RHEL BuildRequires cannot be checked
-# against an rpm database, so they are not (--nodeps); the build itself uses
-# the Debian -dev packages.
+# against an rpm database, so they are not (--nodeps), the build itself uses
+# the Debian -dev packages, and rpm/macros.cmake gives the %cmake macros
+# Debian's rpm lacks.
 set -eu
 out=$(mkdir -p "${1:?usage: $0 OUTDIR}" && cd "$1" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,10 +22,25 @@ mkdir "$src"
 # top so that rpmbuild -ta finds it too.
 sed "s/@VERSION@/$version/g" "$top/rpm/pmm-ha-agents.spec.in" >"$src/pmm-ha-agents.spec"
 tar -C "$work" -czf "$work/SOURCES/pmm-ha-agents-$version.tar.gz" "pmm-ha-agents-$version"
-rpmbuild -bb --nodeps --define "_topdir $work" --define 'debug_package %{nil}' \
-  "$src/pmm-ha-agents.spec" >"$work/build.log" 2>&1 || {
-  tail -n 40 "$work/build.log" >&2
-  exit 1
+opts=(--define "_topdir $work" --define 'debug_package %{nil}')
+# rpm itself is in the rpm database of an rpm-based system, whose rpmbuild
+# checks the BuildRequires; Debian's is empty. Debian's brp-compress is a
+# bash script run by dash there (read -d fails): bash runs it, so that man
+# pages are gzipped as on Fedora, RHEL and SUSE.
+if ! rpm -q --quiet rpm 2>/dev/null; then
+  opts+=(--nodeps --define '__brp_compress bash %{_rpmconfigdir}/brp-compress %{?_prefix}')
+fi
+[ -n "$(rpm --eval '%{?cmake:defined}')" ] || opts+=(--load "$top/rpm/macros.cmake")
+build() {
+  rpmbuild "$1" "${opts[@]}" "$src/pmm-ha-agents.spec" >>"$work/build.log" 2>&1 || {
+    tail -n 40 "$work/build.log" >&2
+    exit 1
+  }
 }
+# The source rpm first: rpmbuild -bs checks no BuildRequires, so where the
+# binary build stops at missing ones, dnf builddep or mock can take it.
+build -bs
+cp "$work"/SRPMS/*.src.rpm "$out/"
+build -bb
 find "$work/RPMS" -name '*.rpm' -exec cp {} "$out/" \;
 ls "$out"/*.rpm

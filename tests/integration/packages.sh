@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The packages: build the .deb and the .rpm, check what they hold, install
-# the .deb, use the installed agents as the cluster tools would, remove it
-# and check nothing is left.
+# The packages: build the .deb and the .rpm, check what they hold and lint
+# them (lintian, rpmlint), install the .deb, use the installed agents as the
+# cluster tools would, remove it and check nothing is left.
 # shellcheck source=SCRIPTDIR/../harness/lib.sh
 . "$(dirname "$0")/../harness/lib.sh"
 h_begin packages
@@ -16,9 +16,13 @@ fi
 h_expect_rc 0 "deb/build.sh builds the .deb" "$H_SOURCE/deb/build.sh" "$out"
 deb=$(find "$out" -maxdepth 1 -name 'pmm-ha-agents_*_*.deb' | head -1)
 [ -n "$deb" ] || h_abort "no .deb was built"
-h_expect_rc 0 "rpm/build.sh builds the .rpm" "$H_SOURCE/rpm/build.sh" "$out"
-rpm=$(find "$out" -maxdepth 1 -name 'pmm-ha-agents-*.rpm' | head -1)
+h_expect_rc 0 "rpm/build.sh builds the .rpm and the .src.rpm" "$H_SOURCE/rpm/build.sh" "$out"
+rpm=$(find "$out" -maxdepth 1 -name 'pmm-ha-agents-*.rpm' ! -name '*.src.rpm' | head -1)
 [ -n "$rpm" ] || h_abort "no .rpm was built"
+srpm=$(find "$out" -maxdepth 1 -name 'pmm-ha-agents-*.src.rpm' | head -1)
+[ -n "$srpm" ] || h_abort "no .src.rpm was built"
+# The version is written once, in CMake's project(VERSION).
+version=$(sed -n 's/^project(pmm-ha-agents VERSION \([^ )]*\).*/\1/p' "$PMMHA_SOURCE_DIR/CMakeLists.txt")
 
 want=(/usr/lib/ocf/resource.d/percona/pmm-server /usr/lib/ocf/resource.d/percona/pmm-storage
       /usr/lib/ocf/resource.d/percona/pmm-vip)
@@ -37,12 +41,38 @@ h_match ".deb holds the crm-examples" "^/usr/share/doc/pmm-ha-agents/examples/pm
 h_match ".rpm holds the crm-examples where the man pages say" "^/usr/share/doc/pmm-ha-agents/examples/pmm-podman.crm$" "$rpm_files"
 h_match ".rpm holds the README beside them" "^/usr/share/doc/pmm-ha-agents/README.md$" "$rpm_files"
 h_match ".rpm holds the licence" "^/usr/share/licenses/pmm-ha-agents/COPYING$" "$rpm_files"
+h_match ".rpm co-owns the OCF root with resource-agents" "^/usr/lib/ocf$" "$rpm_files"
+h_match "... and its resource.d" "^/usr/lib/ocf/resource.d$" "$rpm_files"
+h_match ".rpm requires libcurl, which pmm-server loads for https" "^libcurl" \
+  "$(rpm -qp --requires "$rpm" 2>/dev/null)"
+h_match ".rpm's man pages point at its examples" "/usr/share/doc/pmm-ha-agents/examples" \
+  "$(rpm2cpio "$rpm" | cpio -i --quiet --to-stdout './usr/share/man/man7/ocf_percona_pmm-vip.7*' | zcat -f)"
 h_nomatch ".deb holds nothing under /usr/local" "^/usr/local" "$deb_files"
 h_match ".deb depends on the libraries it links" "libmount1" "$(dpkg-deb -f "$deb" Depends)"
 h_match ".deb depends on libcurl4, which pmm-server loads for https" "libcurl4" "$(dpkg-deb -f "$deb" Depends)"
 h_match ".deb recommends pacemaker and an engine" "pacemaker, podman \| docker.io" "$(dpkg-deb -f "$deb" Recommends)"
 h_expect_rc 0 "lintian finds no errors or warnings" lintian --fail-on error,warning "$deb"
 [ "$H_RC" = 0 ] || printf '%s\n' "$H_OUT" | sed 's/^/#   /'
+
+# rpmlint (Debian's 2.4), with the values of Fedora's rpmlint configuration
+# where Debian's generic defaults judge by rules no Fedora, RHEL or SUSE
+# package follows (rpm/rpmlint.toml says which), fails on any error. Of the
+# warnings, two are Debian's and stay, and are the only ones allowed:
+#   invalid-url Source0 (spec, .src.rpm): rpm/build.sh makes the tarball from
+#     the source tree; there is no release tarball to download yet;
+#   unstripped-binary-or-object (.rpm): Debian's rpm makes no -debuginfo
+#     package (on Fedora and RHEL redhat-rpm-config adds it, and
+#     find-debuginfo strips the agents into it), and brp-strip removes the
+#     debugging sections only.
+rpmlint_known='invalid-url Source0: |unstripped-binary-or-object '
+spec="$H_TMP/pmm-ha-agents.spec"
+sed "s/@VERSION@/$version/g" "$H_SOURCE/rpm/pmm-ha-agents.spec.in" >"$spec"
+for f in "$spec" "$srpm" "$rpm"; do
+  h_expect_rc 0 "rpmlint finds no errors in $(basename "$f")" rpmlint -c "$H_SOURCE/rpm/rpmlint.toml" "$f"
+  h_nomatch "... and no warnings but the known ones" ": W: " \
+    "$(printf '%s\n' "$H_OUT" | grep -Ev ": W: ($rpmlint_known)")"
+  printf '%s\n' "$H_OUT" | grep -E ': [EW]: ' | sed 's/^/#   /'
+done
 
 # --- install and use ------------------------------------------------------------
 h_defer dpkg --purge pmm-ha-agents
@@ -56,8 +86,6 @@ for a in pmm-server pmm-storage pmm-vip; do
   h_match "... pointing at the installed examples" "/usr/share/doc/pmm-ha-agents/examples" "$H_OUT"
 done
 h_check "the examples are where the man pages point" test -f /usr/share/doc/pmm-ha-agents/examples/pmm-podman.pcs.sh
-# The version is written once, in CMake's project(VERSION).
-version=$(sed -n 's/^project(pmm-ha-agents VERSION \([^ )]*\).*/\1/p' "$PMMHA_SOURCE_DIR/CMakeLists.txt")
 h_match "the meta-data carries the project's version" "version=\"$version\"" \
   "$(/usr/lib/ocf/resource.d/percona/pmm-vip meta-data)"
 h_match "... and so does the .deb" "^$version$" "$(dpkg-query -W -f '${Version}' pmm-ha-agents)"
