@@ -229,6 +229,20 @@ h_ocf_env() {
   mkdir -p "$HA_RSCTMP"
 }
 
+# h_ocf_provider: installs the built agents under a test-only OCF provider
+# (this test's id), removed at exit, so that pcs, crmsh and crm_resource find
+# them as ocf:PROVIDER:NAME; prints the provider.
+h_ocf_provider() {
+  local a agent dir="/usr/lib/ocf/resource.d/$H_ID"
+  mkdir -p "$dir"
+  h_defer rm -rf "$dir"
+  for a in pmm-server pmm-storage pmm-vip; do
+    agent=$(h_agent "$a") || h_abort "$a is not built"
+    ln -sf "$agent" "$dir/$a"
+  done
+  echo "$H_ID"
+}
+
 # --- containers ----------------------------------------------------------
 
 # h_podman_conf: a containers.conf that works on these machines (runc, since

@@ -12,15 +12,8 @@
 . "$(dirname "$0")/../harness/lib.sh"
 h_begin examples-cib
 h_ocf_env
-# The agents under a test-only provider, removed at exit; the examples'
-# ocf:percona: names it.
-provider="$H_ID"
-mkdir -p "/usr/lib/ocf/resource.d/$provider"
-h_defer rm -rf "/usr/lib/ocf/resource.d/$provider"
-for a in pmm-server pmm-storage pmm-vip; do
-  agent=$(h_agent "$a") || h_abort "$a is not built"
-  ln -s "$agent" "/usr/lib/ocf/resource.d/$provider/$a"
-done
+# The agents under a test-only provider, removed at exit.
+provider=$(h_ocf_provider) || h_abort "the agents are not built"
 # pcs, as the .pcs.sh files call it, on the CIB file $CIB.
 mkdir -p "$H_TMP/shim"
 cat >"$H_TMP/shim/pcs" <<'SHIM'

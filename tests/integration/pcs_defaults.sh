@@ -15,13 +15,7 @@
 h_begin pcs-defaults
 h_ocf_env
 # The agents under a test-only provider, removed at exit.
-provider="$H_ID"
-mkdir -p "/usr/lib/ocf/resource.d/$provider"
-h_defer rm -rf "/usr/lib/ocf/resource.d/$provider"
-for a in pmm-server pmm-storage pmm-vip; do
-  agent=$(h_agent "$a") || h_abort "$a is not built"
-  ln -s "$agent" "/usr/lib/ocf/resource.d/$provider/$a"
-done
+provider=$(h_ocf_provider) || h_abort "the agents are not built"
 cib="$H_TMP/cib.xml"
 cibadmin --empty >"$cib" || h_abort "cibadmin --empty"
 pcsf() { pcs -f "$cib" "$@"; }
