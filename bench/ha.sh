@@ -8,7 +8,7 @@
 # it reports how long PMM took to elect a new leader, and how much longer the
 # VIP took to answer on it as the leader (seen from a client). The second
 # figure is the agents' and the cluster's share: the new leader's next
-# unpromoted monitor (6 s interval in the example) plus a promote/VIP move;
+# unpromoted monitor (every second in the example) plus a promote/VIP move;
 # after a crash also the cluster noticing the node is gone (token).
 #
 #   bench/ha.sh [-r ROUNDS] [-b BUILD_DIR]
