@@ -117,7 +117,7 @@ struct Given {
   const ParamAlias* via = nullptr;
 };
 
-Result<Given> ReadGiven(const ParamSpec& spec, const Environment& env) {
+Result<Given> ReadGiven(const ParamSpec& spec, const Environment& env, bool strict) {
   Given given;
   if (auto own = env.Param(spec.name); own && !own->empty()) given.value = std::move(own);
   for (const ParamAlias& alias : spec.aliases) {
@@ -128,7 +128,7 @@ Result<Given> ReadGiven(const ParamSpec& spec, const Environment& env) {
       value = alias.translate(*raw);
       if (!value) return Invalid(spec, *raw, "is not a value it accepts", &alias);
     }
-    if (given.value && *given.value != *value) {
+    if (given.value && *given.value != *value && strict) {
       std::string mine = given.via == nullptr ? Named(spec, nullptr) : Named(spec, given.via);
       if (spec.Has(kPrivate)) {
         return Status::NotConfigured("parameters {} and {} are both set, to different values", mine,
@@ -150,8 +150,8 @@ Result<Given> ReadGiven(const ParamSpec& spec, const Environment& env) {
 }  // namespace
 
 Result<Params> ValidateParams(const ParamTable& table, const Environment& env,
-                              const std::vector<ForeignParam>& foreign) {
-  for (const ForeignParam& f : foreign) {
+                              const std::vector<ForeignParam>& foreign, bool strict) {
+  for (const ForeignParam& f : strict ? foreign : std::vector<ForeignParam>{}) {
     auto value = env.Param(f.name);
     if (!value || value->empty()) continue;
     if (f.harmless != nullptr && f.harmless(*value)) continue;
@@ -160,7 +160,7 @@ Result<Params> ValidateParams(const ParamTable& table, const Environment& env,
   }
   Params params;
   for (const ParamSpec* spec : table) {
-    auto read = ReadGiven(*spec, env);
+    auto read = ReadGiven(*spec, env, strict);
     if (!read) return read.status();
     auto& given = read->value;
     const bool user_set = given.has_value();

@@ -117,8 +117,12 @@ class Params {
 // choices, range, then the spec's own check. A `foreign` parameter set to
 // other than a harmless value is an error too. The first problem is
 // returned as kErrConfigured with a reason naming the parameter and
-// (unless it is private) the value in single quotes.
+// (unless it is private) the value in single quotes. Not `strict` (stop,
+// monitor, probes, demote, which must not fail for what a start would
+// refuse: a failed stop fences the node): foreign parameters are not
+// looked at, and of a parameter and its alias set to different values the
+// parameter's own name wins.
 Result<Params> ValidateParams(const ParamTable& table, const Environment& env,
-                              const std::vector<ForeignParam>& foreign = {});
+                              const std::vector<ForeignParam>& foreign = {}, bool strict = true);
 
 }  // namespace pmmha

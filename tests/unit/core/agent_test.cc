@@ -59,6 +59,7 @@ const AgentSpec kAgent{
     .shortdesc = "Test agent",
     .longdesc = "An agent for the dispatcher tests.",
     .params = {&kCount, &kName},
+    .foreign = {{"lvs_support", "ocf:heartbeat:IPaddr2", "no LVS", IsOcfFalse}},
     .actions = {{.name = "start", .timeout_s = 120, .handler = Start},
                 {.name = "stop", .timeout_s = 20, .handler = Record},
                 {.name = "monitor", .timeout_s = 20, .handler = Record, .interval_s = 10},
@@ -151,6 +152,23 @@ TEST_CASE("every other action validates first") {
     CHECK(Invoke({"validate-all"}).rc == 6);
     CHECK(Invoke({"validate-all"}, {{"OCF_RESKEY_count", "x"}}).rc == 6);
   }
+}
+
+TEST_CASE("a stock agent's parameter we lack is refused by start, never by stop or a probe") {
+  const std::map<std::string, std::string, std::less<>> lvs = {{"OCF_RESKEY_lvs_support", "true"}};
+  calls = {};
+  auto start = Invoke({"start"}, lvs);
+  CHECK(start.rc == 6);
+  CHECK(LastLine(start.err) ==
+        "ocf-exit-reason:parameter 'lvs_support' = 'true' of ocf:heartbeat:IPaddr2 is not "
+        "supported: no LVS");
+  CHECK(Invoke({"validate-all"}, lvs).rc == 6);
+  CHECK(calls.handlers.empty());
+  CHECK(Invoke({"stop"}, lvs).rc == 0);
+  auto probe = lvs;
+  probe["OCF_RESKEY_CRM_meta_interval"] = "0";
+  CHECK(Invoke({"monitor"}, probe).rc == 0);
+  CHECK(calls.handlers == std::vector<std::string>{"stop", "monitor"});
 }
 
 TEST_CASE("a handler runs once and its code is the exit code") {

@@ -199,6 +199,19 @@ TEST_CASE("a stock agent's parameter we lack is refused unless it is harmless") 
   }
 }
 
+TEST_CASE("not strict (stop, monitor): foreign parameters ignored, our name wins over an alias") {
+  const std::vector<ForeignParam> foreign = {{"send_arp_opts", "ocf:heartbeat:IPaddr2", "no"}};
+  auto env = With({{"label", "a"}, {"iflabel", "b"}, {"send_arp_opts", "-A"}});
+  CHECK_FALSE(ValidateParams(kAliased, env, foreign, true).ok());
+  auto p = ValidateParams(kAliased, env, foreign, false);
+  REQUIRE(p.ok());
+  CHECK(p->String(kLabel) == "a");
+  // The alias alone still counts.
+  auto alone = ValidateParams(kAliased, With({{"iflabel", "b"}}), foreign, false);
+  REQUIRE(alone.ok());
+  CHECK(alone->String(kLabel) == "b");
+}
+
 TEST_CASE("ocf_is_true's spellings") {
   for (const char* t : {"yes", "YES", "y", "true", "True", "on", "1", "t"}) CHECK(IsOcfTrue(t));
   for (const char* f : {"no", "false", "0", "off", "", "2", "yess"}) CHECK(IsOcfFalse(f));
