@@ -1316,6 +1316,21 @@ TEST_CASE("HA monitor: the role Pacemaker gave, the score from PMM's leader") {
   }
 }
 
+TEST_CASE("HA demote leaves the score to the next monitor: the promote it makes way for waits") {
+  Fixture f;
+  f.MakeHa();
+  f.engine.SetRunning();
+  f.http.leader = {HttpResponse{200, "{}"}};
+  REQUIRE(f.server.Promote(f.Soon()).ok());
+  f.promotion.calls.clear();
+  f.http.leader = {HttpResponse{400, "{}"}};  // PMM's leader is elsewhere now
+  CHECK(f.server.Demote(f.Soon()).ok());
+  CHECK(f.promotion.calls.empty());
+  // The next monitor sees a follower, not promoted: no score.
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+  CHECK(f.promotion.Last() == "clear");
+}
+
 TEST_CASE("HA promote and demote record the role and never depend on leadership") {
   Fixture f;
   f.MakeHa();
