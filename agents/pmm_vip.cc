@@ -26,8 +26,13 @@ const ParamSpec kCidrNetmask{
     .longdesc =
         "The prefix length of the address (1 to 32 for IPv4, 1 to 128 for IPv6; "
         "an IPv4 dotted netmask is accepted too). Default: the prefix of the "
-        "matching route on the nic (while the link is down and its routes are gone, "
-        "of the node's own address on that subnet), else 32 (IPv4) or 128 (IPv6).",
+        "directly connected route that contains the address, on nic when it is set "
+        "(while the link is down and its routes are gone, of the node's own address "
+        "on that subnet); where there is none, start fails (1, so that the cluster "
+        "tries another node) rather than add a host address clients could not reach, "
+        "as IPaddr2 does. Without nic, a route must contain the whole of "
+        "ip/cidr_netmask: a prefix wider than the subnet's is refused the same way. "
+        "With nic, the address goes there with this prefix whatever the routes say.",
     .check = pmmha::CheckNetmask,
 };
 const ParamSpec kNic{
@@ -36,6 +41,7 @@ const ParamSpec kNic{
     .longdesc =
         "The interface to put the address on. Default: the interface of the "
         "directly connected route with the longest prefix that contains the address "
+        "(host routes aside), or the whole of ip/cidr_netmask when that is set "
         "(as IPaddr2's findif; while a link is down, the link whose own address's "
         "subnet contains it). Required for IPv6 link-local addresses. "
         "Start records the interface it used (in HA_RSCTMP, until the next stop), so "
