@@ -52,6 +52,20 @@ const ParamSpec kNic{
         "stop leaves it alone and a probe does not report it as running.",
     .check = pmmha::CheckInterfaceName,
 };
+const ParamSpec kBroadcast{
+    .name = "broadcast",
+    .shortdesc = "IPv4 broadcast address",
+    .longdesc =
+        "The broadcast address of an IPv4 address, as IPaddr2's broadcast: an IPv4 "
+        "address, '+' (the host bits of the prefix set: 198.51.100.255 for "
+        "198.51.100.10/24) or '-' (cleared: 198.51.100.0). With '+' and '-', a /31 or "
+        "/32 gets none, as with 'ip address add ... brd +'. Default: '+' (IPaddr2 "
+        "copies the broadcast address of the node's own address on the matching "
+        "route's subnet, the same where that address has the usual one, and sets none "
+        "where no route matches). Refused for an IPv6 address: IPv6 has no broadcast "
+        "(IPaddr2's start fails then).",
+    .check = pmmha::CheckBroadcast,
+};
 const ParamSpec kLabel{
     .name = "label",
     .shortdesc = "IPv4 address label",
@@ -178,6 +192,7 @@ pmmha::VipParams Read(const Context& ctx) {
       .cidr_netmask = p.String(kCidrNetmask),
       .nic = p.String(kNic),
       .label = p.String(kLabel),
+      .broadcast = p.String(kBroadcast),
       .arp_mode = p.String(kArpMode),
       .preferred_lft = p.String(kPreferredLft),
       .network_namespace = p.String(kNetworkNamespace),
@@ -219,8 +234,8 @@ const pmmha::AgentSpec kAgent{
         "nodes is a conflict and IPaddr2's clusterip mode (a clone sharing the "
         "address through iptables CLUSTERIP) is not supported; stop and monitor of a "
         "clone still work, so that one started before can be stopped.",
-    .params = {&kIp, &kCidrNetmask, &kNic, &kLabel, &kArpCount, &kArpInterval, &kArpMode,
-               &kArpCountRefresh, &kNodad, &kNoprefixroute, &kPreferredLft, &kCheckLink,
+    .params = {&kIp, &kCidrNetmask, &kNic, &kBroadcast, &kLabel, &kArpCount, &kArpInterval,
+               &kArpMode, &kArpCountRefresh, &kNodad, &kNoprefixroute, &kPreferredLft, &kCheckLink,
                &kRunArping, &kNetworkNamespace},
     .actions =
         {

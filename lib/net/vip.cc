@@ -79,6 +79,14 @@ std::optional<std::string> CheckNamespaceName(std::string_view value) {
   return CheckName(value, 64, "a network namespace name");
 }
 
+std::optional<std::string> CheckBroadcast(std::string_view value) {
+  if (value == "+" || value == "-") return std::nullopt;
+  auto ip = IpAddress::Parse(value);
+  if (!ip || !ip->is_v4()) return std::string("is not an IPv4 address, '+' or '-'");
+  if (ip->IsUnspecified()) return std::string("is in 0.0.0.0/8");
+  return std::nullopt;
+}
+
 Result<VipConfig> MakeVipConfig(const VipParams& p) {
   auto Bad = [](std::string_view name, std::string_view value, std::string_view why) {
     return Status::NotConfigured("parameter '{}' = {}: {}", name, Quote(value), why);
@@ -109,6 +117,20 @@ Result<VipConfig> MakeVipConfig(const VipParams& p) {
     return Status::NotConfigured("parameter 'nic' is required for the link-local address {}",
                                  Quote(p.ip));
   }
+  if (!p.broadcast.empty()) {
+    // IPaddr2 hands it to `ip address add`, which refuses a broadcast
+    // address for IPv6: its start fails on every node, so this is 6.
+    if (!ip->is_v4()) {
+      return Bad("broadcast", p.broadcast, "applies to IPv4 addresses only (IPv6 has none)");
+    }
+    if (auto why = CheckBroadcast(p.broadcast)) return Bad("broadcast", p.broadcast, *why);
+    if (p.broadcast == "-") {
+      c.broadcast = Broadcast::kHostBitsCleared;
+    } else if (p.broadcast != "+") {
+      c.broadcast = Broadcast::kAddress;
+      c.broadcast_address = *IpAddress::Parse(p.broadcast);
+    }
+  }
   auto mode = ParseArpMode(p.arp_mode);
   if (!mode) return Bad("arp_mode", p.arp_mode, "must be one of: request, reply, both");
   if (p.preferred_lft != "forever" && p.preferred_lft != "0") {
@@ -133,6 +155,20 @@ Result<VipConfig> MakeVipConfig(const VipParams& p) {
   c.duplicate_check = p.duplicate_check;
   c.network_namespace = p.network_namespace;
   return c;
+}
+
+std::optional<IpAddress> VipBroadcast(const VipConfig& c, int prefix) {
+  if (!c.ip.is_v4()) return std::nullopt;
+  switch (c.broadcast) {
+    case Broadcast::kAddress: return c.broadcast_address;
+    case Broadcast::kHostBitsSet:
+      if (prefix > 30) return std::nullopt;
+      return c.ip.BroadcastFor(prefix);
+    case Broadcast::kHostBitsCleared:
+      if (prefix > 30) return std::nullopt;
+      return c.ip.Masked(prefix);
+  }
+  return std::nullopt;
 }
 
 std::optional<RouteInfo> BestRoute(const std::vector<RouteInfo>& routes, const IpAddress& ip,
@@ -365,7 +401,7 @@ Status Vip::Start(const Deadline& deadline) {
     request.ifindex = link.index;
     request.address = config_.ip;
     request.prefix = prefix;
-    if (config_.ip.is_v4() && prefix <= 30) request.broadcast = config_.ip.BroadcastFor(prefix);
+    request.broadcast = VipBroadcast(config_, prefix);
     if (!config_.label.empty()) request.label = fmt::format("{}:{}", link.name, config_.label);
     request.nodad = config_.nodad;
     request.noprefixroute = config_.noprefixroute;

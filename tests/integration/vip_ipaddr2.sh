@@ -23,12 +23,16 @@ h_veth "$nsA" eth1 "$nsB" eth1 || exit 1
 ip -n "$nsA" addr add 198.51.100.1/24 brd + dev eth0
 ip -n "$nsA" addr add 2001:db8:1::1/64 dev eth0 nodad
 
-# vip_on_a IP: the instances of IP on A, one per line ("eth1 198.51.100.10/24").
-# The broadcast address is left out: with broadcast unset, pmm-vip sets the
-# usual one ('+') where IPaddr2 copies the node's own address's, or sets
-# none when no route matched (see the broadcast cases).
+# vip_on_a IP: the instances of IP on A, one per line ("eth1 198.51.100.10/24"),
+# with their broadcast address when BRD is 1 ("... brd 198.51.100.255"). It
+# is left out otherwise: with broadcast unset, pmm-vip sets the usual one
+# ('+') where IPaddr2 copies the node's own address's, or sets none when no
+# route matched (see the broadcast cases).
+BRD=0
 vip_on_a() {
-  ip -n "$nsA" -o addr show | awk -v ip="$1" '{ split($4, a, "/") } a[1] == ip { print $2, $4 }'
+  ip -n "$nsA" -o addr show | awk -v ip="$1" -v brd="$BRD" '
+    { split($4, a, "/") }
+    a[1] == ip { line = $2 " " $4; if (brd && $5 == "brd") line = line " brd " $6; print line }'
 }
 
 # compare RC EXPECTED WHAT [VAR=VALUE...]: IPaddr2's start and then pmm-vip's,
@@ -122,5 +126,45 @@ ip -n "$nsA" route add 198.51.100.10/32 dev eth1 scope link
 compare 0 '^eth0 198\.51\.100\.10/24$' "a host route on eth1, the subnet's route on eth0: eth0" OCF_RESKEY_ip=198.51.100.10
 ip -n "$nsA" route del 198.51.100.10/32 dev eth1
 ip -n "$nsA" route del 192.0.2.10/32 dev eth1
+
+# --- broadcast ------------------------------------------------------------------------
+BRD=1
+compare 0 '^eth0 198\.51\.100\.10/24 brd 198\.51\.100\.255$' "broadcast +" OCF_RESKEY_broadcast=+
+compare 0 '^eth0 198\.51\.100\.10/24 brd 198\.51\.100\.0$' "broadcast -" OCF_RESKEY_broadcast=-
+compare 0 '^eth0 198\.51\.100\.10/24 brd 198\.51\.100\.127$' "broadcast given" \
+  OCF_RESKEY_broadcast=198.51.100.127
+compare 0 '^eth0 198\.51\.100\.10/24 brd 10\.1\.2\.3$' "broadcast given outside the subnet" \
+  OCF_RESKEY_broadcast=10.1.2.3
+compare 0 '^eth0 198\.51\.100\.10/31$' "broadcast + on a /31: none" \
+  OCF_RESKEY_nic=eth0 OCF_RESKEY_cidr_netmask=31 OCF_RESKEY_broadcast=+
+compare 0 '^eth1 198\.51\.100\.10/24 brd 198\.51\.100\.0$' "broadcast - with nic and cidr_netmask, no route" \
+  OCF_RESKEY_nic=eth1 OCF_RESKEY_cidr_netmask=24 OCF_RESKEY_broadcast=-
+compare 0 '^eth0 198\.51\.100\.10/24 brd 198\.51\.100\.255$' "broadcast unset: the subnet's usual one" \
+  OCF_RESKEY_broadcast=
+compare 6 '' "broadcast not an address" OCF_RESKEY_broadcast=bogus
+h_match "... pmm-vip says why" "^parameter 'broadcast' = 'bogus': is not an IPv4 address, '\+' or '-'$" "$LAST_REASON"
+compare 6 '' "broadcast 0.0.0.0" OCF_RESKEY_broadcast=0.0.0.0
+
+# Where they differ on purpose. broadcast unset, no route (nic and
+# cidr_netmask): IPaddr2 finds no address to copy one from and sets none,
+# pmm-vip sets the usual one.
+for name in IPaddr2 pmm-vip; do
+  if [ "$name" = IPaddr2 ]; then agent=$ipaddr2 want='^eth1 198\.51\.100\.10/24$'
+  else agent=$pmmvip want='^eth1 198\.51\.100\.10/24 brd 198\.51\.100\.255$'; fi
+  h_expect_rc 0 "$name: broadcast unset, nic and cidr_netmask, no route" \
+    env OCF_RESKEY_nic=eth1 OCF_RESKEY_cidr_netmask=24 in-netns "$nsA" "$agent" start
+  h_match "... $name sets: $(vip_on_a 198.51.100.10)" "$want" "$(vip_on_a 198.51.100.10)"
+  env OCF_RESKEY_nic=eth1 OCF_RESKEY_cidr_netmask=24 in-netns "$nsA" "$agent" stop >/dev/null 2>&1
+done
+# broadcast on IPv6: IPaddr2's validate-all passes and its start fails (1)
+# when `ip` refuses it, on every node; pmm-vip refuses the configuration (6).
+export OCF_RESKEY_ip=2001:db8:1::10 OCF_RESKEY_nodad=true OCF_RESKEY_broadcast=+
+h_expect_rc 0 "IPaddr2: validate-all accepts broadcast on IPv6" in-netns "$nsA" "$ipaddr2" validate-all
+h_expect_rc 1 "IPaddr2: its start fails" in-netns "$nsA" "$ipaddr2" start
+h_expect_rc 6 "pmm-vip: validate-all refuses broadcast on IPv6" in-netns "$nsA" "$pmmvip" validate-all
+h_match "... saying why" "^parameter 'broadcast' = '\+': applies to IPv4 addresses only \(IPv6 has none\)$" "$H_REASON"
+h_expect_rc 6 "pmm-vip: start too" in-netns "$nsA" "$pmmvip" start
+h_check "... neither added it" test -z "$(vip_on_a 2001:db8:1::10)"
+unset OCF_RESKEY_nodad OCF_RESKEY_broadcast
 
 h_done

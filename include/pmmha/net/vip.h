@@ -27,6 +27,8 @@ std::optional<std::string> CheckNetmask(std::string_view value);
 std::optional<std::string> CheckInterfaceName(std::string_view value);
 std::optional<std::string> CheckLabel(std::string_view value);
 std::optional<std::string> CheckNamespaceName(std::string_view value);
+// '+', '-' or an IPv4 address outside 0.0.0.0/8 (as IPaddr2 accepts).
+std::optional<std::string> CheckBroadcast(std::string_view value);
 
 // The parameter values as the table validated them one by one.
 struct VipParams {
@@ -34,6 +36,7 @@ struct VipParams {
   std::string cidr_netmask;
   std::string nic;
   std::string label;
+  std::string broadcast;
   std::string arp_mode = "both";
   std::string preferred_lft = "forever";
   std::string network_namespace;
@@ -46,12 +49,18 @@ struct VipParams {
   bool duplicate_check = true;
 };
 
+// An IPv4 address's broadcast address, as `ip address add ... brd`
+// (IPaddr2's broadcast) takes it: '+', '-', or an address.
+enum class Broadcast { kHostBitsSet, kHostBitsCleared, kAddress };
+
 struct VipConfig {
   IpAddress ip;
-  int prefix = 0;            // 0: the matching route's
-  std::string cidr_netmask;  // the prefix as given, for reasons
-  std::string nic;           // empty: the matching route's link
-  std::string label;         // IPv4: the part after "nic:"
+  int prefix = 0;                                 // 0: the matching route's
+  std::string cidr_netmask;                       // the prefix as given, for reasons
+  std::string nic;                                // empty: the matching route's link
+  std::string label;                              // IPv4: the part after "nic:"
+  Broadcast broadcast = Broadcast::kHostBitsSet;  // IPv4
+  IpAddress broadcast_address;                    // kAddress
   int arp_count = 5;
   std::chrono::milliseconds arp_interval{200};
   ArpMode arp_mode = ArpMode::kBoth;
@@ -69,6 +78,11 @@ struct VipConfig {
 // addresses need a nic). Problems are kErrConfigured with a reason naming
 // the parameter and value.
 Result<VipConfig> MakeVipConfig(const VipParams& params);
+
+// The broadcast address start gives the address with `prefix`: nothing for
+// IPv6, and for '+' and '-' nothing for /31 (RFC 3021) and /32, as `ip
+// address add ... brd +` does.
+std::optional<IpAddress> VipBroadcast(const VipConfig& config, int prefix);
 
 // The route findif would choose for `ip` among `routes`: directly connected
 // (no gateway), neither a default nor a host route (a /32 or /128 names no

@@ -49,6 +49,16 @@ TEST_CASE("single values are checked by the table's check functions") {
       {CheckNamespaceName, "../../etc", "is not a network namespace name"},
       {CheckNamespaceName, "x$(id)", "is not a network namespace name"},
       {CheckNamespaceName, std::string(65, 'n'), "1 to 64"},
+      {CheckBroadcast, "+", nullptr},
+      {CheckBroadcast, "-", nullptr},
+      {CheckBroadcast, "198.51.100.255", nullptr},
+      {CheckBroadcast, "10.1.2.3", nullptr},
+      {CheckBroadcast, "255.255.255.255", nullptr},
+      {CheckBroadcast, "bogus", "is not an IPv4 address, '+' or '-'"},
+      {CheckBroadcast, "++", "is not an IPv4 address, '+' or '-'"},
+      {CheckBroadcast, "198.51.100.255 ", "is not an IPv4 address, '+' or '-'"},
+      {CheckBroadcast, "2001:db8::ff", "is not an IPv4 address, '+' or '-'"},
+      {CheckBroadcast, "0.0.0.0", "is in 0.0.0.0/8"},
   };
   for (const auto& c : cases) {
     INFO(c.value);
@@ -100,6 +110,14 @@ TEST_CASE("parameters that depend on each other are checked together") {
        "parameter 'preferred_lft' = '0': applies to IPv6 addresses only"},
       {"a broadcast address", [](VipParams& p) { p.ip = "255.255.255.255"; },
        "parameter 'ip' = '255.255.255.255': is the limited broadcast address"},
+      {"broadcast for IPv6",
+       [](VipParams& p) {
+         p.ip = "2001:db8::10";
+         p.broadcast = "+";
+       },
+       "parameter 'broadcast' = '+': applies to IPv4 addresses only (IPv6 has none)"},
+      {"broadcast not an address", [](VipParams& p) { p.broadcast = "x"; },
+       "parameter 'broadcast' = 'x': is not an IPv4 address, '+' or '-'"},
   };
   for (const auto& c : cases) {
     INFO(c.what);
@@ -122,6 +140,42 @@ TEST_CASE("a dotted netmask becomes a prefix length; preferred_lft 0 deprecates"
   CHECK_FALSE(c.deprecated);
   CHECK(c.arp_mode == ArpMode::kReply);
   CHECK(Config("2001:db8::10", [](VipParams& p) { p.preferred_lft = "0"; }).deprecated);
+}
+
+TEST_CASE("the broadcast address: '+' (the default), '-' or the one given, IPv4 only") {
+  static const struct {
+    const char* ip;
+    const char* broadcast;
+    int prefix;
+    const char* expected;  // nullptr: none
+  } cases[] = {
+      {"198.51.100.10", "", 24, "198.51.100.255"},
+      {"198.51.100.10", "+", 24, "198.51.100.255"},
+      {"198.51.100.10", "-", 24, "198.51.100.0"},
+      {"198.51.100.10", "+", 16, "198.51.255.255"},
+      {"198.51.100.10", "-", 28, "198.51.100.0"},
+      {"198.51.100.20", "-", 28, "198.51.100.16"},
+      {"198.51.100.10", "+", 30, "198.51.100.11"},
+      // As `ip address add ... brd +`: none for /31 and /32.
+      {"198.51.100.10", "", 31, nullptr},
+      {"198.51.100.10", "-", 31, nullptr},
+      {"198.51.100.10", "+", 32, nullptr},
+      // An address given is set whatever the prefix, as `brd ADDRESS`.
+      {"198.51.100.10", "198.51.100.127", 24, "198.51.100.127"},
+      {"198.51.100.10", "10.1.2.3", 32, "10.1.2.3"},
+      {"2001:db8::10", "", 64, nullptr},
+  };
+  for (const auto& c : cases) {
+    INFO(c.ip << " broadcast '" << c.broadcast << "' /" << c.prefix);
+    auto config = Config(c.ip, [&](VipParams& p) { p.broadcast = c.broadcast; });
+    auto b = VipBroadcast(config, c.prefix);
+    if (c.expected == nullptr) {
+      CHECK_FALSE(b);
+    } else {
+      REQUIRE(b);
+      CHECK(b->ToString() == c.expected);
+    }
+  }
 }
 
 // --- finding the nic -----------------------------------------------------------
@@ -387,6 +441,20 @@ TEST_CASE("start adds the address where the route says and announces it") {
   CHECK(f.announcer.background_rounds == 3);
   CHECK(f.announcer.background_interval == std::chrono::milliseconds(300));
   CHECK(f.net.waits == 0);
+}
+
+TEST_CASE("start sets the broadcast address configured") {
+  for (const char* broadcast : {"-", "198.51.100.127"}) {
+    INFO(broadcast);
+    Fixture f;
+    auto config = Config("198.51.100.10", [&](VipParams& p) { p.broadcast = broadcast; });
+    Vip vip(config, f.net, f.announcer, f.record, f.log);
+    REQUIRE(vip.Start(f.deadline).ok());
+    REQUIRE(f.net.requests.size() == 1);
+    REQUIRE(f.net.requests[0].broadcast);
+    CHECK(f.net.requests[0].broadcast->ToString() ==
+          (std::string_view(broadcast) == "-" ? "198.51.100.0" : broadcast));
+  }
 }
 
 TEST_CASE("start flags: host prefixes have no broadcast; noprefixroute, preferred_lft") {
