@@ -273,10 +273,11 @@ Result<Placement> Vip::Place(bool validating) {
   const Located& l = **located;
   if (l.prefix == 0) {
     // A host prefix would leave the address where nothing on the subnet
-    // clients use routes to it.
+    // clients use routes to it. Where something else does (a cloud that
+    // routes a /32 to the node), cidr_netmask says so.
     return Status(here,
                   fmt::format("parameter 'nic' = {}: none of its subnets contains {}, so clients "
-                              "could not reach it there",
+                              "could not reach it (cidr_netmask forces it)",
                               Quote(config_.nic), config_.ip.ToString()));
   }
   if (l.narrower) {

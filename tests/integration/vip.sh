@@ -120,7 +120,7 @@ unset OCF_RESKEY_cidr_netmask
 # As IPaddr2's findif (vip_ipaddr2.sh runs both): 1, so the cluster tries
 # another node.
 h_expect_rc 1 "start an address with a nic and no subnet of it there fails" in-netns "$nsA" "$agent" start
-h_match "... saying why" "^parameter 'nic' = 'eth0': none of its subnets contains 192\.0\.2\.10, so clients could not reach it there$" "$H_REASON"
+h_match "... saying why" "^parameter 'nic' = 'eth0': none of its subnets contains 192\.0\.2\.10, so clients could not reach it \\(cidr_netmask forces it\\)$" "$H_REASON"
 h_check "... and adds nothing" vip_no_vip
 unset OCF_RESKEY_nic OCF_RESKEY_cidr_netmask
 

@@ -73,7 +73,7 @@ export OCF_RESKEY_ip=198.51.100.10
 # --- nic given, no subnet of the address on it -----------------------------------
 compare 1 '' "nic without a route or address of the subnet: start fails" OCF_RESKEY_nic=eth1
 h_match "... pmm-vip says why" \
-  "^parameter 'nic' = 'eth1': none of its subnets contains 198\.51\.100\.10, so clients could not reach it there$" \
+  "^parameter 'nic' = 'eth1': none of its subnets contains 198\.51\.100\.10, so clients could not reach it \\(cidr_netmask forces it\\)$" \
   "$LAST_REASON"
 h_expect_rc 1 "... IPaddr2's validate-all fails too" env OCF_RESKEY_nic=eth1 in-netns "$nsA" "$ipaddr2" validate-all
 h_expect_rc 6 "... pmm-vip's says 6, as for its other placement problems (it runs no cluster action)" \
@@ -83,6 +83,8 @@ h_match "... pmm-vip says why" "^parameter 'nic' = 'eth1': none of its subnets c
   "$LAST_REASON"
 compare 0 '^eth1 198\.51\.100\.10/24$' "nic and cidr_netmask given, no route: that prefix" \
   OCF_RESKEY_nic=eth1 OCF_RESKEY_cidr_netmask=24
+compare 0 '^eth1 198\.51\.100\.10/32$' "... a host prefix, when asked for (a cloud that routes it to the node)" \
+  OCF_RESKEY_nic=eth1 OCF_RESKEY_cidr_netmask=32
 compare 0 '^eth1 2001:db8:1::10/64$' "... IPv6" \
   OCF_RESKEY_ip=2001:db8:1::10 OCF_RESKEY_nic=eth1 OCF_RESKEY_cidr_netmask=64 OCF_RESKEY_nodad=true
 compare 0 '^eth0 198\.51\.100\.10/24$' "nic given with the subnet's route: its prefix" \

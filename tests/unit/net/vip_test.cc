@@ -278,14 +278,14 @@ TEST_CASE("placement: the nic and prefix given, found, or missing") {
       {"nic given, no route of the address on it", "192.0.2.7", "eth1", "", nullptr, 0,
        ExitCode::kErrGeneric,
        "parameter 'nic' = 'eth1': none of its subnets contains 192.0.2.7, so clients could not "
-       "reach it there"},
+       "reach it (cidr_netmask forces it)"},
       {"... a route of it on another nic only", "198.51.100.10", "eth1", "", nullptr, 0,
        ExitCode::kErrGeneric,
        "parameter 'nic' = 'eth1': none of its subnets contains 198.51.100.10, so clients could "
-       "not reach it there"},
+       "not reach it (cidr_netmask forces it)"},
       {"... IPv6", "2001:db8:9::1", "eth1", "", nullptr, 0, ExitCode::kErrGeneric,
        "parameter 'nic' = 'eth1': none of its subnets contains 2001:db8:9::1, so clients could "
-       "not reach it there"},
+       "not reach it (cidr_netmask forces it)"},
       // findif looks at no route when both are given.
       {"nic and cidr_netmask given, no route: that prefix",
        "192.0.2.7",
