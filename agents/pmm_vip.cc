@@ -26,8 +26,13 @@ const ParamSpec kCidrNetmask{
     .longdesc =
         "The prefix length of the address (1 to 32 for IPv4, 1 to 128 for IPv6; "
         "an IPv4 dotted netmask is accepted too). Default: the prefix of the "
-        "matching route on the nic (while the link is down and its routes are gone, "
-        "of the node's own address on that subnet), else 32 (IPv4) or 128 (IPv6).",
+        "directly connected route that contains the address, on nic when it is set "
+        "(while the link is down and its routes are gone, of the node's own address "
+        "on that subnet); where there is none, start fails (1, so that the cluster "
+        "tries another node) rather than add a host address clients could not reach, "
+        "as IPaddr2 does. Without nic, a route must contain the whole of "
+        "ip/cidr_netmask: a prefix wider than the subnet's is refused the same way. "
+        "With nic, the address goes there with this prefix whatever the routes say.",
     .check = pmmha::CheckNetmask,
 };
 const ParamSpec kNic{
@@ -36,6 +41,7 @@ const ParamSpec kNic{
     .longdesc =
         "The interface to put the address on. Default: the interface of the "
         "directly connected route with the longest prefix that contains the address "
+        "(host routes aside), or the whole of ip/cidr_netmask when that is set "
         "(as IPaddr2's findif; while a link is down, the link whose own address's "
         "subnet contains it). Required for IPv6 link-local addresses. "
         "Start records the interface it used (in HA_RSCTMP, until the next stop), so "
@@ -45,6 +51,20 @@ const ParamSpec kNic{
         "not this resource's: start refuses to add it while another interface has it, "
         "stop leaves it alone and a probe does not report it as running.",
     .check = pmmha::CheckInterfaceName,
+};
+const ParamSpec kBroadcast{
+    .name = "broadcast",
+    .shortdesc = "IPv4 broadcast address",
+    .longdesc =
+        "The broadcast address of an IPv4 address, as IPaddr2's broadcast: an IPv4 "
+        "address, '+' (the host bits of the prefix set: 198.51.100.255 for "
+        "198.51.100.10/24) or '-' (cleared: 198.51.100.0). With '+' and '-', a /31 or "
+        "/32 gets none, as with 'ip address add ... brd +'. Default: '+' (IPaddr2 "
+        "copies the broadcast address of the node's own address on the matching "
+        "route's subnet, the same where that address has the usual one, and sets none "
+        "where no route matches). Refused for an IPv6 address: IPv6 has no broadcast "
+        "(IPaddr2's start fails then).",
+    .check = pmmha::CheckBroadcast,
 };
 const ParamSpec kLabel{
     .name = "label",
@@ -174,6 +194,7 @@ pmmha::VipParams Read(const Context& ctx) {
       .cidr_netmask = p.String(kCidrNetmask),
       .nic = p.String(kNic),
       .label = p.String(kLabel),
+      .broadcast = p.String(kBroadcast),
       .arp_mode = p.String(kArpMode),
       .preferred_lft = p.String(kPreferredLft),
       .network_namespace = p.String(kNetworkNamespace),
@@ -241,8 +262,8 @@ const pmmha::AgentSpec kAgent{
         "nodes is a conflict and IPaddr2's clusterip mode (a clone sharing the "
         "address through iptables CLUSTERIP) is not supported; stop and monitor of a "
         "clone still work, so that one started before can be stopped.",
-    .params = {&kIp, &kCidrNetmask, &kNic, &kLabel, &kArpCount, &kArpInterval, &kArpMode,
-               &kArpCountRefresh, &kNodad, &kNoprefixroute, &kPreferredLft, &kCheckLink,
+    .params = {&kIp, &kCidrNetmask, &kNic, &kBroadcast, &kLabel, &kArpCount, &kArpInterval,
+               &kArpMode, &kArpCountRefresh, &kNodad, &kNoprefixroute, &kPreferredLft, &kCheckLink,
                &kRunArping, &kNetworkNamespace},
     .foreign = kForeign,
     .actions =

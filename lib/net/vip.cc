@@ -79,6 +79,14 @@ std::optional<std::string> CheckNamespaceName(std::string_view value) {
   return CheckName(value, 64, "a network namespace name");
 }
 
+std::optional<std::string> CheckBroadcast(std::string_view value) {
+  if (value == "+" || value == "-") return std::nullopt;
+  auto ip = IpAddress::Parse(value);
+  if (!ip || !ip->is_v4()) return std::string("is not an IPv4 address, '+' or '-'");
+  if (ip->IsUnspecified()) return std::string("is in 0.0.0.0/8");
+  return std::nullopt;
+}
+
 Result<VipConfig> MakeVipConfig(const VipParams& p) {
   auto Bad = [](std::string_view name, std::string_view value, std::string_view why) {
     return Status::NotConfigured("parameter '{}' = {}: {}", name, Quote(value), why);
@@ -96,6 +104,7 @@ Result<VipConfig> MakeVipConfig(const VipParams& p) {
                              : "is not a prefix length for IPv6 (1 to 128)");
     }
     c.prefix = *prefix;
+    c.cidr_netmask = p.cidr_netmask;
   }
   if (!p.label.empty()) {
     if (!ip->is_v4()) return Bad("label", p.label, "labels exist for IPv4 addresses only");
@@ -107,6 +116,20 @@ Result<VipConfig> MakeVipConfig(const VipParams& p) {
   if (ip->IsLinkLocal() && !ip->is_v4() && p.nic.empty()) {
     return Status::NotConfigured("parameter 'nic' is required for the link-local address {}",
                                  Quote(p.ip));
+  }
+  if (!p.broadcast.empty()) {
+    // IPaddr2 hands it to `ip address add`, which refuses a broadcast
+    // address for IPv6: its start fails on every node, so this is 6.
+    if (!ip->is_v4()) {
+      return Bad("broadcast", p.broadcast, "applies to IPv4 addresses only (IPv6 has none)");
+    }
+    if (auto why = CheckBroadcast(p.broadcast)) return Bad("broadcast", p.broadcast, *why);
+    if (p.broadcast == "-") {
+      c.broadcast = Broadcast::kHostBitsCleared;
+    } else if (p.broadcast != "+") {
+      c.broadcast = Broadcast::kAddress;
+      c.broadcast_address = *IpAddress::Parse(p.broadcast);
+    }
   }
   auto mode = ParseArpMode(p.arp_mode);
   if (!mode) return Bad("arp_mode", p.arp_mode, "must be one of: request, reply, both");
@@ -134,13 +157,30 @@ Result<VipConfig> MakeVipConfig(const VipParams& p) {
   return c;
 }
 
-std::optional<RouteInfo> BestRoute(const std::vector<RouteInfo>& routes, const IpAddress& ip) {
+std::optional<IpAddress> VipBroadcast(const VipConfig& c, int prefix) {
+  if (!c.ip.is_v4()) return std::nullopt;
+  switch (c.broadcast) {
+    case Broadcast::kAddress: return c.broadcast_address;
+    case Broadcast::kHostBitsSet:
+      if (prefix > 30) return std::nullopt;
+      return c.ip.BroadcastFor(prefix);
+    case Broadcast::kHostBitsCleared:
+      if (prefix > 30) return std::nullopt;
+      return c.ip.Masked(prefix);
+  }
+  return std::nullopt;
+}
+
+std::optional<RouteInfo> BestRoute(const std::vector<RouteInfo>& routes, const IpAddress& ip,
+                                   int within) {
   const RouteInfo* best = nullptr;
   for (const RouteInfo& r : routes) {
     // findif: only directly connected routes tell which link the address
-    // belongs on; a default route says nothing about it.
-    if (r.has_gateway || r.ifindex == 0 || r.prefix == 0) continue;
+    // belongs on; a default route says nothing about it, nor does a host
+    // route about a subnet.
+    if (r.has_gateway || r.ifindex == 0 || r.prefix == 0 || r.prefix >= ip.max_prefix()) continue;
     if (!ip.InPrefix(r.destination, r.prefix)) continue;
+    if (within != 0 && r.prefix > within) continue;
     if (best == nullptr || r.prefix > best->prefix ||
         (r.prefix == best->prefix &&
          (r.metric < best->metric || (r.metric == best->metric && r.ifindex < best->ifindex)))) {
@@ -152,10 +192,11 @@ std::optional<RouteInfo> BestRoute(const std::vector<RouteInfo>& routes, const I
 }
 
 std::optional<AddressInfo> BestSubnet(const std::vector<AddressInfo>& addresses,
-                                      const IpAddress& ip) {
+                                      const IpAddress& ip, int within) {
   const AddressInfo* best = nullptr;
   for (const AddressInfo& a : addresses) {
-    if (!ip.InPrefix(a.address, a.prefix)) continue;
+    if (a.prefix >= ip.max_prefix() || !ip.InPrefix(a.address, a.prefix)) continue;
+    if (within != 0 && a.prefix > within) continue;
     if (best == nullptr || a.prefix > best->prefix ||
         (a.prefix == best->prefix && a.ifindex < best->ifindex)) {
       best = &a;
@@ -165,61 +206,94 @@ std::optional<AddressInfo> BestSubnet(const std::vector<AddressInfo>& addresses,
   return *best;
 }
 
-Result<std::optional<Placement>> Vip::Locate() {
-  using Located = std::optional<Placement>;
-  std::optional<LinkInfo> link;
-  if (!config_.nic.empty()) {
-    auto found = net_.LinkByName(config_.nic);
-    if (!found) return found.status();
-    if (!*found) return Located();
-    link = **found;
+Result<std::optional<Vip::Subnet>> Vip::FindSubnet(int ifindex, int within) {
+  using Found = std::optional<Subnet>;
+  auto routes = net_.Routes(config_.ip.family(), ifindex);
+  if (!routes) return routes.status();
+  if (auto r = BestRoute(*routes, config_.ip, within)) {
+    return Found(Subnet{r->ifindex, r->destination.Masked(r->prefix), r->prefix});
   }
-  int prefix = config_.prefix;
-  if (!link || prefix == 0) {
-    auto routes = net_.Routes(config_.ip.family(), link ? link->index : 0);
-    if (!routes) return routes.status();
-    std::optional<int> found_index, found_prefix;
-    if (auto route = BestRoute(*routes, config_.ip)) {
-      found_index = route->ifindex;
-      found_prefix = route->prefix;
-    } else {
-      auto addresses = net_.Addresses(config_.ip.family(), link ? link->index : 0);
-      if (!addresses) return addresses.status();
-      if (auto subnet = BestSubnet(*addresses, config_.ip)) {
-        found_index = subnet->ifindex;
-        found_prefix = subnet->prefix;
-      }
-    }
-    if (!link) {
-      if (!found_index) return Located();
-      auto found = net_.LinkByIndex(*found_index);
-      if (!found) return found.status();
-      if (!*found) return Status::Error("the link of the matching route vanished");
-      link = **found;
-    }
-    if (prefix == 0) prefix = found_prefix.value_or(config_.ip.max_prefix());
+  auto addresses = net_.Addresses(config_.ip.family(), ifindex);
+  if (!addresses) return addresses.status();
+  if (auto a = BestSubnet(*addresses, config_.ip, within)) {
+    return Found(Subnet{a->ifindex, a->address.Masked(a->prefix), a->prefix});
   }
-  return Located(Placement{*link, prefix});
+  return Found();
 }
 
+Result<std::optional<Vip::Located>> Vip::Locate() {
+  using Found = std::optional<Located>;
+  if (!config_.nic.empty()) {
+    auto link = net_.LinkByName(config_.nic);
+    if (!link) return link.status();
+    if (!*link) return Found();
+    if (config_.prefix != 0) return Found(Located{**link, config_.prefix, {}});
+    auto subnet = FindSubnet((*link)->index, 0);
+    if (!subnet) return subnet.status();
+    return Found(Located{**link, *subnet ? (*subnet)->prefix : 0, {}});
+  }
+  auto subnet = FindSubnet(0, config_.prefix);
+  if (!subnet) return subnet.status();
+  std::optional<Subnet> narrower;
+  if (!*subnet && config_.prefix != 0) {
+    auto any = FindSubnet(0, 0);
+    if (!any) return any.status();
+    narrower = *any;
+  }
+  const std::optional<Subnet>& found = *subnet ? *subnet : narrower;
+  if (!found) return Found();
+  auto link = net_.LinkByIndex(found->ifindex);
+  if (!link) return link.status();
+  if (!*link) return Status::Error("the link of the matching route vanished");
+  return Found(Located{**link, config_.prefix != 0 ? config_.prefix : found->prefix, narrower});
+}
+
+// Where the address cannot work, start fails with 1 (OCF_ERR_GENERIC), as
+// IPaddr2's findif does ("Unable to find nic or netmask."): the cluster then
+// starts the address on another node, whose nic may have the subnet (with
+// the default start-failure-is-fatal, this node is not tried again until
+// the failure is cleaned up). Not 6: the same configuration may work on the
+// other nodes, and 6 stops the address everywhere. Not 5 either: nothing is
+// missing from the node's installation, and the subnet may come back (a
+// NetworkManager or DHCP reconfiguration). validate-all, which asks whether
+// the configuration works here, says 6 like for the other placement
+// problems.
 Result<Placement> Vip::Place(bool validating) {
   auto located = Locate();
   if (!located) return located.status();
+  const ExitCode here = validating ? ExitCode::kErrConfigured : ExitCode::kErrGeneric;
   if (!*located) {
     if (!config_.nic.empty()) {
       return Status(validating ? ExitCode::kErrConfigured : ExitCode::kErrInstalled,
                     fmt::format("nic {} does not exist", Quote(config_.nic)));
     }
-    return Status(validating ? ExitCode::kErrConfigured : ExitCode::kErrGeneric,
-                  fmt::format("no route matches {}, so the nic cannot be found; set nic",
-                              Quote(config_.ip.ToString())));
+    return Status(here, fmt::format("no route matches {}, so the nic cannot be found; set nic",
+                                    Quote(config_.ip.ToString())));
   }
-  const LinkInfo& link = (*located)->link;
-  if (!config_.label.empty() && link.name.size() + 1 + config_.label.size() >= IFNAMSIZ) {
+  const Located& l = **located;
+  if (l.prefix == 0) {
+    // A host prefix would leave the address where nothing on the subnet
+    // clients use routes to it. Where something else does (a cloud that
+    // routes a /32 to the node), cidr_netmask says so.
+    return Status(here,
+                  fmt::format("parameter 'nic' = {}: none of its subnets contains {}, so clients "
+                              "could not reach it (cidr_netmask forces it)",
+                              Quote(config_.nic), config_.ip.ToString()));
+  }
+  if (l.narrower) {
+    // The wider prefix would put a route on the link for addresses that
+    // are not there.
+    return Status(
+        here, fmt::format("parameter 'cidr_netmask' = {}: wider than the subnet of {} "
+                          "on {}, {}",
+                          Quote(config_.cidr_netmask), config_.ip.ToString(), Quote(l.link.name),
+                          Slash(l.narrower->network, l.narrower->prefix)));
+  }
+  if (!config_.label.empty() && l.link.name.size() + 1 + config_.label.size() >= IFNAMSIZ) {
     return Status::NotConfigured("parameter 'label' = {}: '{}:{}' is longer than {} characters",
-                                 Quote(config_.label), link.name, config_.label, IFNAMSIZ - 1);
+                                 Quote(config_.label), l.link.name, config_.label, IFNAMSIZ - 1);
   }
-  return **located;
+  return Placement{l.link, l.prefix};
 }
 
 Result<std::vector<LinkInfo>> Vip::OurLinks() {
@@ -245,6 +319,8 @@ Result<std::vector<LinkInfo>> Vip::OurLinks() {
   } else if (config_.nic.empty()) {
     auto located = Locate();
     if (!located) return located.status();
+    // Where start would put it now, or (refused now) where an earlier
+    // agent version did.
     if (*located) add((*located)->link);
   }
   return links;
@@ -326,7 +402,7 @@ Status Vip::Start(const Deadline& deadline) {
     request.ifindex = link.index;
     request.address = config_.ip;
     request.prefix = prefix;
-    if (config_.ip.is_v4() && prefix <= 30) request.broadcast = config_.ip.BroadcastFor(prefix);
+    request.broadcast = VipBroadcast(config_, prefix);
     if (!config_.label.empty()) request.label = fmt::format("{}:{}", link.name, config_.label);
     request.nodad = config_.nodad;
     request.noprefixroute = config_.noprefixroute;
@@ -456,14 +532,15 @@ Status Vip::Stop(const Deadline& deadline) {
   return Status::Ok();
 }
 
-Result<int> Vip::ExpectedPrefix(const LinkInfo& link, int actual) {
-  if (config_.prefix != 0) return config_.prefix;
-  auto routes = net_.Routes(config_.ip.family(), link.index);
-  if (!routes) return routes.status();
-  // No route (the link is down, or noprefixroute): nothing to hold the
-  // address's prefix against.
-  auto best = BestRoute(*routes, config_.ip);
-  return best ? best->prefix : actual;
+Result<std::optional<int>> Vip::ExpectedPrefix(const LinkInfo& link) {
+  if (config_.prefix != 0) return std::optional<int>(config_.prefix);
+  // The route; while the link is down (its routes gone) or with
+  // noprefixroute, the subnet of an address on it, the address's own
+  // included.
+  auto subnet = FindSubnet(link.index, 0);
+  if (!subnet) return subnet.status();
+  if (!*subnet) return std::optional<int>();
+  return std::optional<int>((*subnet)->prefix);
 }
 
 Status Vip::Monitor(const Deadline& deadline) {
@@ -479,19 +556,26 @@ Status Vip::Monitor(const Deadline& deadline) {
   // none has it, the first is the wrong one.
   const Instance* judged = nullptr;
   for (const Instance& i : *found) {
-    auto expected = ExpectedPrefix(i.link, i.address.prefix);
+    auto expected = ExpectedPrefix(i.link);
     if (!expected) return expected.status();
-    if (i.address.prefix == *expected) {
+    if (*expected && i.address.prefix == **expected) {
       judged = &i;
       break;
     }
   }
   if (judged == nullptr) {
     const Instance& i = found->front();
-    auto expected = ExpectedPrefix(i.link, i.address.prefix);
+    auto expected = ExpectedPrefix(i.link);
     if (!expected) return expected.status();
+    if (!*expected) {
+      // A host address that an earlier agent version added where start
+      // now refuses it (see Place).
+      return Status::Error(
+          "{} is on {}, but no subnet of the link contains it: clients cannot reach it there",
+          Slash(i.address.address, i.address.prefix), Quote(i.link.name));
+    }
     return Status::Error("{} is on {} with prefix /{}, expected /{}", config_.ip.ToString(),
-                         Quote(i.link.name), i.address.prefix, *expected);
+                         Quote(i.link.name), i.address.prefix, **expected);
   }
   for (const Instance& i : *found) {
     if (&i == judged) continue;

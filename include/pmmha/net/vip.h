@@ -27,6 +27,8 @@ std::optional<std::string> CheckNetmask(std::string_view value);
 std::optional<std::string> CheckInterfaceName(std::string_view value);
 std::optional<std::string> CheckLabel(std::string_view value);
 std::optional<std::string> CheckNamespaceName(std::string_view value);
+// '+', '-' or an IPv4 address outside 0.0.0.0/8 (as IPaddr2 accepts).
+std::optional<std::string> CheckBroadcast(std::string_view value);
 
 // The parameter values as the table validated them one by one.
 struct VipParams {
@@ -34,6 +36,7 @@ struct VipParams {
   std::string cidr_netmask;
   std::string nic;
   std::string label;
+  std::string broadcast;
   std::string arp_mode = "both";
   std::string preferred_lft = "forever";
   std::string network_namespace;
@@ -46,11 +49,18 @@ struct VipParams {
   bool duplicate_check = true;
 };
 
+// An IPv4 address's broadcast address, as `ip address add ... brd`
+// (IPaddr2's broadcast) takes it: '+', '-', or an address.
+enum class Broadcast { kHostBitsSet, kHostBitsCleared, kAddress };
+
 struct VipConfig {
   IpAddress ip;
-  int prefix = 0;     // 0: the matching route's, else a host prefix
-  std::string nic;    // empty: the matching route's link
-  std::string label;  // IPv4: the part after "nic:"
+  int prefix = 0;                                 // 0: the matching route's
+  std::string cidr_netmask;                       // the prefix as given, for reasons
+  std::string nic;                                // empty: the matching route's link
+  std::string label;                              // IPv4: the part after "nic:"
+  Broadcast broadcast = Broadcast::kHostBitsSet;  // IPv4
+  IpAddress broadcast_address;                    // kAddress
   int arp_count = 5;
   std::chrono::milliseconds arp_interval{200};
   ArpMode arp_mode = ArpMode::kBoth;
@@ -69,17 +79,27 @@ struct VipConfig {
 // the parameter and value.
 Result<VipConfig> MakeVipConfig(const VipParams& params);
 
+// The broadcast address start gives the address with `prefix`: nothing for
+// IPv6, and for '+' and '-' nothing for /31 (RFC 3021) and /32, as `ip
+// address add ... brd +` does.
+std::optional<IpAddress> VipBroadcast(const VipConfig& config, int prefix);
+
 // The route findif would choose for `ip` among `routes`: directly connected
-// (no gateway), not a default route, containing `ip`; the longest prefix,
-// then the lowest metric, then the lowest link index. Nothing when none
-// matches.
-std::optional<RouteInfo> BestRoute(const std::vector<RouteInfo>& routes, const IpAddress& ip);
+// (no gateway), neither a default nor a host route (a /32 or /128 names no
+// subnet; findif skips them too), containing `ip`, and with `within` not 0
+// the whole of ip/`within` (its prefix at most `within`: `ip route list
+// match ip/within`); the longest prefix, then the lowest metric, then the
+// lowest link index. Nothing when none matches.
+std::optional<RouteInfo> BestRoute(const std::vector<RouteInfo>& routes, const IpAddress& ip,
+                                   int within = 0);
 
 // When no route matches (the link is down: its routes are gone, its IPv4
-// addresses are not), the configured address whose subnet contains `ip`,
-// longest prefix first; the address itself counts. Nothing when none does.
+// addresses are not), the configured address whose subnet contains `ip`
+// (and with `within` not 0 the whole of ip/`within`), longest prefix first;
+// the address itself counts, but no host address (/32, /128): it names no
+// subnet. Nothing when none does.
 std::optional<AddressInfo> BestSubnet(const std::vector<AddressInfo>& addresses,
-                                      const IpAddress& ip);
+                                      const IpAddress& ip, int within = 0);
 
 // Where the address goes.
 struct Placement {
@@ -109,11 +129,17 @@ class Vip {
       const Logger& log)
       : config_(config), net_(net), announcer_(announcer), record_(record), log_(log) {}
 
-  // The link (nic, or the matching route's link) and prefix (cidr_netmask,
-  // or the matching route's, or a host prefix); BestSubnet stands in for
-  // the route while the link is down. When `validating`, every
-  // problem is kErrConfigured; otherwise a missing nic is kErrInstalled
-  // (this node cannot run the address) and a missing route kErrGeneric.
+  // The link and prefix, decided as IPaddr2's findif decides them (BestSubnet
+  // stands in for the route while the link is down):
+  //   nic and cidr_netmask: that link and prefix, whatever the routes say;
+  //   nic only: the prefix of the route on nic that contains ip;
+  //   cidr_netmask only: the link of the route that contains ip/cidr_netmask
+  //     (a narrower route does not: a wider prefix would claim addresses
+  //     that link does not reach);
+  //   neither: the link and prefix of the route that contains ip.
+  // When `validating`, every problem is kErrConfigured; otherwise a missing
+  // nic is kErrInstalled (this node cannot run the address) and a missing
+  // route kErrGeneric.
   Result<Placement> Place(bool validating);
 
   // Records the link, replaces instances with another prefix (or a failed
@@ -130,10 +156,12 @@ class Vip {
   // on our links; success when there is none. Fails while one is left.
   Status Stop(const Deadline& deadline);
   // 7 when no instance is on our links. Else 0 when one has the expected
-  // prefix and is usable, the link up (check_link); 190 (degraded) when
-  // duplicate_check finds another host answering for the address (which
-  // is then announced again); 1 with a reason otherwise. Further instances are logged, not failed:
-  // the address is served, and stop removes them with it. On 0, sends arp_count_refresh
+  // prefix (cidr_netmask, or the prefix of the link's subnet that contains
+  // the address: 1 when there is none) and is usable, the link up
+  // (check_link); 190 (degraded) when duplicate_check finds another host
+  // answering for the address (which is then announced again); 1 with a
+  // reason otherwise. Further instances are logged, not failed: the address
+  // is served, and stop removes them with it. On 0, sends arp_count_refresh
   // announcements unless some still run.
   Status Monitor(const Deadline& deadline);
 
@@ -141,9 +169,28 @@ class Vip {
   Result<std::vector<LinkInfo>> OurLinks();
 
  private:
-  // Place's link and prefix; nothing when the nic does not exist or no
-  // route (nor subnet) leads to a link.
-  Result<std::optional<Placement>> Locate();
+  // A directly connected subnet: a route's, or while the link is down an
+  // address's.
+  struct Subnet {
+    int ifindex = 0;
+    IpAddress network;
+    int prefix = 0;
+  };
+  // Where the address goes, before Place's refusals.
+  struct Located {
+    LinkInfo link;
+    int prefix = 0;  // 0: nothing gives one (nic given, no subnet of ip on it)
+    // cidr_netmask given, nic not: no subnet contains ip/cidr_netmask, and
+    // this narrower one gave the link.
+    std::optional<Subnet> narrower;
+  };
+  // The best subnet of link `ifindex` (0: any) containing ip/`within`
+  // (0: ip); routes first, then addresses.
+  Result<std::optional<Subnet>> FindSubnet(int ifindex, int within);
+  // Nothing when the nic does not exist or no subnet leads to a link. Stop
+  // and monitor look at the link even where Place refuses it, in case an
+  // earlier agent version put the address there.
+  Result<std::optional<Located>> Locate();
   Result<std::vector<Instance>> Instances(const std::vector<LinkInfo>& links);
   // `was_up`: the link was up before start; then a missing carrier gets a
   // short grace, not the whole start timeout.
@@ -155,7 +202,9 @@ class Vip {
   Status Defend(const LinkInfo& link, const Deadline& deadline);
   Status Announce(const LinkInfo& link, int count, const Deadline& deadline);
   std::string DadFailedReason(const LinkInfo& link) const;
-  Result<int> ExpectedPrefix(const LinkInfo& link, int actual);
+  // cidr_netmask, or the prefix of the subnet of link that contains the
+  // address; nothing when none does.
+  Result<std::optional<int>> ExpectedPrefix(const LinkInfo& link);
 
   const VipConfig& config_;
   Network& net_;

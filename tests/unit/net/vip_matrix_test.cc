@@ -248,6 +248,68 @@ const Situation kSituations[] = {
      kNot,
      kConf,
      {}},
+    // As IPaddr2's findif: the address where it cannot work fails the start
+    // (1: the cluster starts it on another node).
+    {"nic set, none of its subnets contains the address",
+     [](VipParams& p) { p.nic = "eth1"; },
+     [](Fixture&) {},
+     kErr,
+     kOk,
+     kNot,
+     kNot,
+     kConf,
+     {}},
+    {"nic set, none of its subnets contains the address, a host address an older pmm-vip added",
+     [](VipParams& p) {
+       p.ip = "192.0.2.7";
+       p.nic = "eth1";
+     },
+     [](Fixture& f) {
+       f.net.Put("192.0.2.7", 32, 3);
+       f.record.links = {{3, "eth1"}};
+     },
+     kErr,
+     kOk,
+     kErr,
+     kErr,
+     kConf,
+     {}},
+    {"nic and cidr_netmask set, none of its subnets contains the address: that prefix",
+     [](VipParams& p) {
+       p.ip = "192.0.2.7";
+       p.nic = "eth1";
+       p.cidr_netmask = "24";
+     },
+     [](Fixture&) {},
+     kOk,
+     kOk,
+     kNot,
+     kNot,
+     kOk,
+     {}},
+    {"nic unset, cidr_netmask wider than the route",
+     [](VipParams& p) { p.cidr_netmask = "16"; },
+     [](Fixture&) {},
+     kErr,
+     kOk,
+     kNot,
+     kNot,
+     kConf,
+     {}},
+    // With the route the kernel adds for it: then the address justifies
+    // itself, to IPaddr2's findif too.
+    {"nic unset, cidr_netmask wider than the route, present as an older pmm-vip added it",
+     [](VipParams& p) { p.cidr_netmask = "16"; },
+     [](Fixture& f) {
+       f.net.Put("198.51.100.10", 16, 2);
+       f.net.routes.push_back({Ip("198.51.0.0"), 16, 2, false, 0});
+     },
+     kOk,
+     kOk,
+     kOk,
+     kOk,
+     kOk,
+     {}},
     {"a clone", Nothing, [](Fixture&) {}, kConf, kOk, kNot, kNot, kConf, {}, true},
     {"a clone, present (started before the refusal)",
      Nothing,

@@ -49,6 +49,16 @@ TEST_CASE("single values are checked by the table's check functions") {
       {CheckNamespaceName, "../../etc", "is not a network namespace name"},
       {CheckNamespaceName, "x$(id)", "is not a network namespace name"},
       {CheckNamespaceName, std::string(65, 'n'), "1 to 64"},
+      {CheckBroadcast, "+", nullptr},
+      {CheckBroadcast, "-", nullptr},
+      {CheckBroadcast, "198.51.100.255", nullptr},
+      {CheckBroadcast, "10.1.2.3", nullptr},
+      {CheckBroadcast, "255.255.255.255", nullptr},
+      {CheckBroadcast, "bogus", "is not an IPv4 address, '+' or '-'"},
+      {CheckBroadcast, "++", "is not an IPv4 address, '+' or '-'"},
+      {CheckBroadcast, "198.51.100.255 ", "is not an IPv4 address, '+' or '-'"},
+      {CheckBroadcast, "2001:db8::ff", "is not an IPv4 address, '+' or '-'"},
+      {CheckBroadcast, "0.0.0.0", "is in 0.0.0.0/8"},
   };
   for (const auto& c : cases) {
     INFO(c.value);
@@ -100,6 +110,14 @@ TEST_CASE("parameters that depend on each other are checked together") {
        "parameter 'preferred_lft' = '0': applies to IPv6 addresses only"},
       {"a broadcast address", [](VipParams& p) { p.ip = "255.255.255.255"; },
        "parameter 'ip' = '255.255.255.255': is the limited broadcast address"},
+      {"broadcast for IPv6",
+       [](VipParams& p) {
+         p.ip = "2001:db8::10";
+         p.broadcast = "+";
+       },
+       "parameter 'broadcast' = '+': applies to IPv4 addresses only (IPv6 has none)"},
+      {"broadcast not an address", [](VipParams& p) { p.broadcast = "x"; },
+       "parameter 'broadcast' = 'x': is not an IPv4 address, '+' or '-'"},
   };
   for (const auto& c : cases) {
     INFO(c.what);
@@ -124,6 +142,42 @@ TEST_CASE("a dotted netmask becomes a prefix length; preferred_lft 0 deprecates"
   CHECK(Config("2001:db8::10", [](VipParams& p) { p.preferred_lft = "0"; }).deprecated);
 }
 
+TEST_CASE("the broadcast address: '+' (the default), '-' or the one given, IPv4 only") {
+  static const struct {
+    const char* ip;
+    const char* broadcast;
+    int prefix;
+    const char* expected;  // nullptr: none
+  } cases[] = {
+      {"198.51.100.10", "", 24, "198.51.100.255"},
+      {"198.51.100.10", "+", 24, "198.51.100.255"},
+      {"198.51.100.10", "-", 24, "198.51.100.0"},
+      {"198.51.100.10", "+", 16, "198.51.255.255"},
+      {"198.51.100.10", "-", 28, "198.51.100.0"},
+      {"198.51.100.20", "-", 28, "198.51.100.16"},
+      {"198.51.100.10", "+", 30, "198.51.100.11"},
+      // As `ip address add ... brd +`: none for /31 and /32.
+      {"198.51.100.10", "", 31, nullptr},
+      {"198.51.100.10", "-", 31, nullptr},
+      {"198.51.100.10", "+", 32, nullptr},
+      // An address given is set whatever the prefix, as `brd ADDRESS`.
+      {"198.51.100.10", "198.51.100.127", 24, "198.51.100.127"},
+      {"198.51.100.10", "10.1.2.3", 32, "10.1.2.3"},
+      {"2001:db8::10", "", 64, nullptr},
+  };
+  for (const auto& c : cases) {
+    INFO(c.ip << " broadcast '" << c.broadcast << "' /" << c.prefix);
+    auto config = Config(c.ip, [&](VipParams& p) { p.broadcast = c.broadcast; });
+    auto b = VipBroadcast(config, c.prefix);
+    if (c.expected == nullptr) {
+      CHECK_FALSE(b);
+    } else {
+      REQUIRE(b);
+      CHECK(b->ToString() == c.expected);
+    }
+  }
+}
+
 // --- finding the nic -----------------------------------------------------------
 
 TEST_CASE("the nic is found by the longest matching directly connected route") {
@@ -136,6 +190,7 @@ TEST_CASE("the nic is found by the longest matching directly connected route") {
     std::vector<RouteInfo> routes;
     int ifindex;  // 0: no match
     int prefix;
+    int within = 0;
   } cases[] = {
       {"the only match", "198.51.100.10", {r("198.51.100.0", 24, 2)}, 2, 24},
       {"longest prefix wins",
@@ -163,10 +218,39 @@ TEST_CASE("the nic is found by the longest matching directly connected route") {
       {"IPv6", "2001:db8:1::10", {r("2001:db8::", 32, 2), r("2001:db8:1::", 64, 3)}, 3, 64},
       {"another family never matches", "2001:db8:1::10", {r("198.51.100.0", 24, 2)}, 0, 0},
       {"multipath routes have no single link", "198.51.100.10", {r("198.51.100.0", 24, 0)}, 0, 0},
+      // As findif, which skips the lines of `ip route` without a '/'.
+      {"a host route names no subnet", "198.51.100.10", {r("198.51.100.10", 32, 3)}, 0, 0},
+      {"... not even beside a subnet's",
+       "198.51.100.10",
+       {r("198.51.100.10", 32, 3), r("198.51.100.0", 24, 2)},
+       2,
+       24},
+      {"an IPv6 host route", "2001:db8:1::10", {r("2001:db8:1::10", 128, 3)}, 0, 0},
+      {"a /31 is a subnet", "192.0.2.7", {r("192.0.2.6", 31, 3)}, 3, 31},
+      // cidr_netmask given: `ip route list match IP/CIDR`.
+      {"within /28: a /24 contains the /28",
+       "198.51.100.10",
+       {r("198.51.100.0", 24, 2)},
+       2,
+       24,
+       28},
+      {"within /24: the /24 itself", "198.51.100.10", {r("198.51.100.0", 24, 2)}, 2, 24, 24},
+      {"within /16: a /24 does not contain the /16",
+       "198.51.100.10",
+       {r("198.51.100.0", 24, 2)},
+       0,
+       0,
+       16},
+      {"within /20: the /16 that contains it, not the longer /24",
+       "198.51.100.10",
+       {r("198.51.0.0", 16, 3), r("198.51.100.0", 24, 2)},
+       3,
+       16,
+       20},
   };
   for (const auto& c : cases) {
     INFO(c.what);
-    auto best = BestRoute(c.routes, Ip(c.ip));
+    auto best = BestRoute(c.routes, Ip(c.ip), c.within);
     if (c.ifindex == 0) {
       CHECK_FALSE(best);
     } else {
@@ -190,9 +274,42 @@ TEST_CASE("placement: the nic and prefix given, found, or missing") {
   } cases[] = {
       {"both found by route", "198.51.100.10", "", "", "eth0", 24, {}, nullptr},
       {"nic given, prefix by its route", "203.0.113.7", "eth1", "", "eth1", 24, {}, nullptr},
-      {"nic given, no route: a host prefix", "192.0.2.7", "eth1", "", "eth1", 32, {}, nullptr},
-      {"IPv6 without a route: /128", "2001:db8:9::1", "eth1", "", "eth1", 128, {}, nullptr},
+      // IPaddr2's findif: "Unable to find nic or netmask." (1).
+      {"nic given, no route of the address on it", "192.0.2.7", "eth1", "", nullptr, 0,
+       ExitCode::kErrGeneric,
+       "parameter 'nic' = 'eth1': none of its subnets contains 192.0.2.7, so clients could not "
+       "reach it (cidr_netmask forces it)"},
+      {"... a route of it on another nic only", "198.51.100.10", "eth1", "", nullptr, 0,
+       ExitCode::kErrGeneric,
+       "parameter 'nic' = 'eth1': none of its subnets contains 198.51.100.10, so clients could "
+       "not reach it (cidr_netmask forces it)"},
+      {"... IPv6", "2001:db8:9::1", "eth1", "", nullptr, 0, ExitCode::kErrGeneric,
+       "parameter 'nic' = 'eth1': none of its subnets contains 2001:db8:9::1, so clients could "
+       "not reach it (cidr_netmask forces it)"},
+      // findif looks at no route when both are given.
+      {"nic and cidr_netmask given, no route: that prefix",
+       "192.0.2.7",
+       "eth1",
+       "24",
+       "eth1",
+       24,
+       {},
+       nullptr},
+      {"... a host prefix, when asked for", "192.0.2.7", "eth1", "32", "eth1", 32, {}, nullptr},
+      {"... IPv6", "2001:db8:9::1", "eth1", "64", "eth1", 64, {}, nullptr},
+      {"... wider than the nic's route", "198.51.100.10", "eth0", "16", "eth0", 16, {}, nullptr},
       {"prefix given, nic by route", "198.51.100.10", "", "28", "eth0", 28, {}, nullptr},
+      {"prefix given as the route's", "198.51.100.10", "", "24", "eth0", 24, {}, nullptr},
+      {"prefix given wider than the route, no nic", "198.51.100.10", "", "16", nullptr, 0,
+       ExitCode::kErrGeneric,
+       "parameter 'cidr_netmask' = '16': wider than the subnet of 198.51.100.10 on 'eth0', "
+       "198.51.100.0/24"},
+      {"... as a netmask", "198.51.100.10", "", "255.255.0.0", nullptr, 0, ExitCode::kErrGeneric,
+       "parameter 'cidr_netmask' = '255.255.0.0': wider than the subnet of 198.51.100.10 on "
+       "'eth0', 198.51.100.0/24"},
+      {"... IPv6", "2001:db8:1::10", "", "48", nullptr, 0, ExitCode::kErrGeneric,
+       "parameter 'cidr_netmask' = '48': wider than the subnet of 2001:db8:1::10 on 'eth0', "
+       "2001:db8:1::/64"},
       {"unknown nic", "198.51.100.10", "eth9", "", nullptr, 0, ExitCode::kErrInstalled,
        "nic 'eth9' does not exist"},
       {"no route to find the nic", "192.0.2.7", "", "", nullptr, 0, ExitCode::kErrGeneric,
@@ -231,6 +348,7 @@ TEST_CASE("with the link down (routes gone) the nic and prefix come from its add
     std::vector<AddressInfo> addresses;
     int ifindex;  // 0: nothing matches
     int prefix;
+    int within = 0;
   } cases[] = {
       {"the node's own address on the subnet",
        "198.51.100.10",
@@ -242,16 +360,33 @@ TEST_CASE("with the link down (routes gone) the nic and prefix come from its add
        {{2, Ip("198.51.0.1"), 16, 0, {}}, {3, Ip("198.51.100.1"), 27, 0, {}}},
        3,
        27},
-      {"the address itself, as a host address",
+      {"the address itself, with its subnet",
+       "192.0.2.7",
+       {{3, Ip("192.0.2.7"), 24, 0, {}}},
+       3,
+       24},
+      {"a host address names no subnet, not even the address's own",
        "192.0.2.7",
        {{3, Ip("192.0.2.7"), 32, 0, {}}},
-       3,
-       32},
+       0,
+       0},
       {"no subnet contains it", "192.0.2.7", {{2, Ip("198.51.100.1"), 24, 0, {}}}, 0, 0},
+      {"within /16: a /24 does not contain the /16",
+       "198.51.100.10",
+       {{2, Ip("198.51.100.1"), 24, 0, {}}},
+       0,
+       0,
+       16},
+      {"within /25: the /24 does",
+       "198.51.100.10",
+       {{2, Ip("198.51.100.1"), 24, 0, {}}},
+       2,
+       24,
+       25},
   };
   for (const auto& c : cases) {
     INFO(c.what);
-    auto best = BestSubnet(c.addresses, Ip(c.ip));
+    auto best = BestSubnet(c.addresses, Ip(c.ip), c.within);
     if (c.ifindex == 0) {
       CHECK_FALSE(best);
     } else {
@@ -271,6 +406,16 @@ TEST_CASE("with the link down (routes gone) the nic and prefix come from its add
   REQUIRE(placed.ok());
   CHECK(placed->link.name == "eth0");
   CHECK(placed->prefix == 24);
+
+  // The address's subnet holds cidr_netmask as the route would.
+  auto wide = Config("198.51.100.10", [](VipParams& p) { p.cidr_netmask = "16"; });
+  Vip wider(wide, f.net, f.announcer, f.record, f.log);
+  auto refused = wider.Place(false);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == ExitCode::kErrGeneric);
+  CHECK(refused.status().reason() ==
+        "parameter 'cidr_netmask' = '16': wider than the subnet of 198.51.100.10 on 'eth0', "
+        "198.51.100.0/24");
 }
 
 // --- start --------------------------------------------------------------------
@@ -298,10 +443,25 @@ TEST_CASE("start adds the address where the route says and announces it") {
   CHECK(f.net.waits == 0);
 }
 
+TEST_CASE("start sets the broadcast address configured") {
+  for (const char* broadcast : {"-", "198.51.100.127"}) {
+    INFO(broadcast);
+    Fixture f;
+    auto config = Config("198.51.100.10", [&](VipParams& p) { p.broadcast = broadcast; });
+    Vip vip(config, f.net, f.announcer, f.record, f.log);
+    REQUIRE(vip.Start(f.deadline).ok());
+    REQUIRE(f.net.requests.size() == 1);
+    REQUIRE(f.net.requests[0].broadcast);
+    CHECK(f.net.requests[0].broadcast->ToString() ==
+          (std::string_view(broadcast) == "-" ? "198.51.100.0" : broadcast));
+  }
+}
+
 TEST_CASE("start flags: host prefixes have no broadcast; noprefixroute, preferred_lft") {
   Fixture f;
   auto config = Config("192.0.2.7", [](VipParams& p) {
     p.nic = "eth1";
+    p.cidr_netmask = "32";
     p.noprefixroute = true;
   });
   Vip vip(config, f.net, f.announcer, f.record, f.log);
@@ -316,6 +476,7 @@ TEST_CASE("start flags: host prefixes have no broadcast; noprefixroute, preferre
   Fixture f6;
   auto config6 = Config("2001:db8:9::7", [](VipParams& p) {
     p.nic = "eth1";
+    p.cidr_netmask = "128";
     p.preferred_lft = "0";
     p.nodad = true;
   });
@@ -652,6 +813,31 @@ TEST_CASE("monitor decides from the address, its prefix, flags and the link") {
        {},
        ExitCode::kErrGeneric,
        "with prefix /16, expected /24"},
+      {"a host address on a link none of whose subnets contains it (an older pmm-vip's)",
+       [](FakeNetwork& n) { n.Put("192.0.2.7", 32, 3); },
+       [](VipParams& p) {
+         p.ip = "192.0.2.7";
+         p.nic = "eth1";
+       },
+       ExitCode::kErrGeneric,
+       "192.0.2.7/32 is on 'eth1', but no subnet of the link contains it: clients cannot reach it "
+       "there"},
+      {"... a host prefix asked for by cidr_netmask",
+       [](FakeNetwork& n) { n.Put("192.0.2.7", 32, 3); },
+       [](VipParams& p) {
+         p.ip = "192.0.2.7";
+         p.nic = "eth1";
+         p.cidr_netmask = "32";
+       },
+       ExitCode::kSuccess, ""},
+      {"routes gone, the node's own address gives the prefix",
+       [](FakeNetwork& n) {
+         n.routes.clear();
+         n.Put("198.51.100.1", 24, 2);
+         n.Put("198.51.100.10", 32, 2);
+       },
+       [](VipParams& p) { p.check_link = false; }, ExitCode::kErrGeneric,
+       "198.51.100.10 is on 'eth0' with prefix /32, expected /24"},
       {"IPv6 tentative",
        [](FakeNetwork& n) { n.Put("2001:db8:1::10", 64, 2, IFA_F_PERMANENT | IFA_F_TENTATIVE); },
        [](VipParams& p) { p.ip = "2001:db8:1::10"; }, ExitCode::kErrGeneric,
