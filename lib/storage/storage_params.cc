@@ -99,8 +99,9 @@ Result<DeviceSpec> ParseDeviceSpec(std::string_view value) {
   // block device, and a hung share is what pmm-storage exists to avoid.
   if (value.starts_with("//") ||
       (value.front() != '/' && value.find(":/") != std::string_view::npos)) {
-    return Bad("is a network share (NFS or CIFS), which pmm-storage does not mount: give a block "
-               "device (ext4, xfs, btrfs; gfs2 or ocfs2 for a clone)");
+    return Bad(
+        "is a network share (NFS or CIFS), which pmm-storage does not mount: give a block "
+        "device (ext4, xfs, btrfs; gfs2 or ocfs2 for a clone)");
   }
   auto eq = value.find('=');
   if (eq != std::string_view::npos && value.front() != '/') {
