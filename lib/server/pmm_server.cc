@@ -975,13 +975,19 @@ Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe
 }
 
 Status PmmServer::Promote(const Deadline& deadline) {
-  auto info = engine_.Inspect(config_.name, deadline);
-  if (!info) return info.status();
-  if (info->state != ContainerState::kRunning) {
-    return Status::NotRunning("cannot promote: container {} is {}", Quote(config_.name),
-                              info->state_text);
+  // Promote and demote lie on the path of the VIP when PMM's leader moves,
+  // and a podman CLI call costs a fork and a good part of a second on a busy
+  // node: the container start recorded, running as it did, is what the
+  // engine would say (as for a monitor); the engine is asked otherwise.
+  if (!RunningAsRecorded()) {
+    auto info = engine_.Inspect(config_.name, deadline);
+    if (!info) return info.status();
+    if (info->state != ContainerState::kRunning) {
+      return Status::NotRunning("cannot promote: container {} is {}", Quote(config_.name),
+                                info->state_text);
+    }
+    if (!IsOurs(*info)) return Status::NotRunning("{}", NotOurs(*info, "cannot promote").reason());
   }
-  if (!IsOurs(*info)) return Status::NotRunning("{}", NotOurs(*info, "cannot promote").reason());
   SetPromoted(true);
   if (config_.ha) {
     // Nothing is forced: PMM keeps electing its leader, the score follows it.
@@ -995,6 +1001,7 @@ Status PmmServer::Promote(const Deadline& deadline) {
 
 Status PmmServer::Demote(const Deadline& deadline) {
   SetPromoted(false);
+  if (RunningAsRecorded()) return Status::Ok();  // as Promote: nothing to ask
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) {
     // Demoting changes nothing in the container: with the engine down the

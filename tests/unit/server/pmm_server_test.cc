@@ -1126,6 +1126,16 @@ TEST_CASE("monitor: the container start recorded, running with its conmon, asks 
     CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);
     CHECK(f.engine.Count("inspect") == inspects);
   }
+  SECTION("promote and demote do not ask the engine either (they delay the VIP)") {
+    f.config.promotable = true;
+    f.config.promoted_path = f.config.failure_counter_path + ".promoted";
+    CHECK(f.server.Promote(f.Soon()).ok());
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
+    CHECK(f.server.Demote(f.Soon()).ok());
+    CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+    CHECK(f.engine.Count("inspect") == inspects);
+    unlink(f.config.promoted_path.c_str());
+  }
   SECTION("probes and depth 10 ask the engine") {
     CHECK(f.server.Monitor(f.Soon(), true, 0).code() == ExitCode::kSuccess);
     CHECK(f.server.Monitor(f.Soon(), false, 10).code() == ExitCode::kSuccess);
