@@ -67,12 +67,15 @@ pcs resource promotable pmm-server
 pcs resource meta pmm-server-clone promoted-max=1 promoted-node-max=1 clone-node-max=1
 
 # The VIP, only where PMM leads, and only once that instance is promoted.
+# The order is one-way (symmetrical=false): when the role moves, the former
+# leader's demote need not wait for the VIP to go (its PMM leads no longer;
+# demote changes nothing in it), so the new leader is promoted one step sooner.
 pcs resource create pmm-vip ocf:percona:pmm-vip \
     ip=192.0.2.100 cidr_netmask=24 arp_count=5 \
     op monitor interval=10s timeout=20s
 pcs constraint colocation add pmm-vip with Promoted pmm-server-clone INFINITY
 # shellcheck disable=SC1010 # "then" is a word of pcs's order syntax, not the shell's
-pcs constraint order promote pmm-server-clone then start pmm-vip
+pcs constraint order promote pmm-server-clone then start pmm-vip symmetrical=false
 
 # Everything is in place: PMM starts on every node.
 pcs resource enable pmm-server
