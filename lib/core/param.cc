@@ -2,7 +2,6 @@
 #include "pmmha/core/param.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -71,13 +70,49 @@ std::optional<std::string> CheckValue(const ParamSpec& spec, std::string_view va
   return std::nullopt;
 }
 
+// The value given for `spec` under its own name or an alias (nothing when
+// unset; OCF treats an empty value like an unset one, as ocf-shellfuncs'
+// ${X:-default} does), and the alias it came from.
+struct Given {
+  std::optional<std::string> value;
+  const ParamAlias* via = nullptr;
+};
+
+Result<Given> ReadGiven(const ParamSpec& spec, const Environment& env, bool strict) {
+  Given given;
+  if (auto own = env.Param(spec.name); own && !own->empty()) given.value = std::move(own);
+  for (const ParamAlias& alias : spec.aliases) {
+    auto raw = env.Param(alias.name);
+    if (!raw || raw->empty()) continue;
+    std::optional<std::string> value = *raw;
+    if (alias.translate != nullptr) {
+      value = alias.translate(*raw);
+      if (!value) return Invalid(spec, *raw, "is not a value it accepts", &alias);
+    }
+    if (given.value && *given.value != *value && strict) {
+      std::string mine = Named(spec, given.via);
+      if (spec.Has(kPrivate)) {
+        return Status::NotConfigured("parameters {} and {} are both set, to different values", mine,
+                                     Named(spec, &alias));
+      }
+      return Status::NotConfigured(
+          "parameters {} = {} and {} = {} are both set, to different "
+          "values: set one",
+          mine, Quote(*given.value), Named(spec, &alias), Quote(*raw));
+    }
+    if (!given.value) {
+      given.value = std::move(value);
+      given.via = &alias;
+    }
+  }
+  return given;
+}
+
 }  // namespace
 
 bool IsOcfTrue(std::string_view value) {
-  std::string lower;
-  for (char c : value) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower == "t" || lower == "y" || lower == "yes" || lower == "on" || lower == "true" ||
-         lower == "1";
+  // ParseBoolean's true spellings, and ocf_is_true's t.
+  return ParseBoolean(value).value_or(false) || value == "t" || value == "T";
 }
 
 const Params::Value& Params::Find(const ParamSpec& spec) const {
@@ -106,48 +141,6 @@ bool Params::IsSet(const ParamSpec& spec) const { return Find(spec).user_set; }
 void Params::Put(const ParamSpec& spec, std::string value, bool user_set) {
   values_.insert_or_assign(spec.name, Value{std::move(value), user_set});
 }
-
-namespace {
-
-// The value given for `spec` under its own name or an alias (nothing when
-// unset; OCF treats an empty value like an unset one, as ocf-shellfuncs'
-// ${X:-default} does), and the alias it came from.
-struct Given {
-  std::optional<std::string> value;
-  const ParamAlias* via = nullptr;
-};
-
-Result<Given> ReadGiven(const ParamSpec& spec, const Environment& env, bool strict) {
-  Given given;
-  if (auto own = env.Param(spec.name); own && !own->empty()) given.value = std::move(own);
-  for (const ParamAlias& alias : spec.aliases) {
-    auto raw = env.Param(alias.name);
-    if (!raw || raw->empty()) continue;
-    std::optional<std::string> value = *raw;
-    if (alias.translate != nullptr) {
-      value = alias.translate(*raw);
-      if (!value) return Invalid(spec, *raw, "is not a value it accepts", &alias);
-    }
-    if (given.value && *given.value != *value && strict) {
-      std::string mine = given.via == nullptr ? Named(spec, nullptr) : Named(spec, given.via);
-      if (spec.Has(kPrivate)) {
-        return Status::NotConfigured("parameters {} and {} are both set, to different values", mine,
-                                     Named(spec, &alias));
-      }
-      return Status::NotConfigured(
-          "parameters {} = {} and {} = {} are both set, to different "
-          "values: set one",
-          mine, Quote(*given.value), Named(spec, &alias), Quote(*raw));
-    }
-    if (!given.value) {
-      given.value = std::move(value);
-      given.via = &alias;
-    }
-  }
-  return given;
-}
-
-}  // namespace
 
 Result<Params> ValidateParams(const ParamTable& table, const Environment& env,
                               const std::vector<ForeignParam>& foreign, bool strict) {

@@ -244,15 +244,16 @@ class PmmServer {
   Status Stop(const Deadline& deadline);
   // Monitor: 7 absent, exited or not ours; 0 running and ready; 190
   // running, not ready, fewer than health_failures times in a row or for
-  // less than health_grace since the first of them; 1 after that. A probe does not count failures.
-  // depth >= 10 also checks /srv is data_dir. A promoted instance answers 8 / 191 / 9 instead of 0
-  // / 190 /
-  // 1. In HA mode it also asks PMM who leads and sets the promotion score
-  // from it; an unpromoted instance whose PMM leads (from its second monitor
-  // so) asks the peers too, and answers 6 when one of them has led as well
-  // for kSeveralLeadersGrace (CheckSoleLeader). When the engine cannot be asked: 7 when the
-  // recorded process is gone (or none was recorded); when it is alive, PMM's readiness decides as
-  // above, except that ready is 190 (191 promoted): running, degraded while the engine is down. 1
+  // less than health_grace since the first of them; 1 after that. A probe
+  // does not count failures. depth >= 10 also checks /srv is data_dir. A
+  // promoted instance answers 8 / 191 / 9 instead of 0 / 190 / 1. In HA
+  // mode it also asks PMM who leads and sets the promotion score from it;
+  // an unpromoted instance whose PMM leads (from its second monitor so)
+  // asks the peers too, and answers 6 when one of them has led as well for
+  // kSeveralLeadersGrace (CheckSoleLeader). When the engine cannot be
+  // asked: 7 when the recorded process is gone (or none was recorded);
+  // when it is alive, PMM's readiness decides as above, except that ready
+  // is 190 (191 promoted): running, degraded while the engine is down. 1
   // when the engine lists no container but the recorded process runs.
   Status Monitor(const Deadline& deadline, bool probe, int depth);
   // Promote and demote only record the role Pacemaker gave (PMM's leader is
