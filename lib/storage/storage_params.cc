@@ -95,10 +95,12 @@ std::string DeviceSpec::Describe() const {
 Result<DeviceSpec> ParseDeviceSpec(std::string_view value) {
   DeviceSpec spec;
   if (value.empty()) return Bad("must be a path, UUID= or LABEL=");
-  // Filesystem's network shares: PMM's /srv holds databases that want a
-  // block device, and a hung share is what pmm-storage exists to avoid.
-  if (value.starts_with("//") ||
-      (value.front() != '/' && value.find(":/") != std::string_view::npos)) {
+  // Filesystem's NFS shares (host:/path, refused before as not absolute):
+  // PMM's /srv holds databases that want a block device, and a hung share
+  // is what pmm-storage exists to avoid. A CIFS share's //host/share stays
+  // a path, the bind directory it always was here: refusing it now would
+  // fail the stop of one started before.
+  if (value.front() != '/' && value.find(":/") != std::string_view::npos) {
     return Bad(
         "is a network share (NFS or CIFS), which pmm-storage does not mount: give a block "
         "device (ext4, xfs, btrfs; gfs2 or ocfs2 for a clone)");

@@ -219,7 +219,6 @@ bad 6 "remount in options" "must not contain 'remount'" rs start "${dev[@]}" opt
 bad 6 "a 10 KB value" "is 10241 bytes long" rs start "${dev[@]}" options="$(head -c 10241 /dev/zero | tr '\0' a)"
 bad 6 "an NFS device" "is a network share .NFS or CIFS., which pmm-storage does not mount" \
   rs start device=nfs:/export directory="$mnt"
-bad 6 "a CIFS device" "is a network share .NFS or CIFS." rs start device=//fileserver/pmm directory="$mnt"
 bad 6 "a relative device" "must be an absolute path, UUID= or LABEL=" rs start device=sdb1 directory="$mnt"
 bad 6 "a file is not a device" "is neither below /dev nor a directory" \
   rs start device="$mnt/precious" directory="$H_TMP/x"
