@@ -36,6 +36,10 @@ for a in pmm-server pmm-storage pmm-vip; do
   h_match ".deb holds the man page of $a" "^/usr/share/man/man7/ocf_percona_$a\.7\.gz$" "$deb_files"
   h_match ".rpm holds the man page of $a" "^/usr/share/man/man7/ocf_percona_$a\.7" "$rpm_files"
 done
+h_match ".deb holds pmm-ha-check in /usr/sbin" "^/usr/sbin/pmm-ha-check$" "$deb_files"
+h_match "... and its man page" "^/usr/share/man/man8/pmm-ha-check\.8\.gz$" "$deb_files"
+h_match ".rpm holds pmm-ha-check in /usr/sbin" "^/usr/sbin/pmm-ha-check$" "$rpm_files"
+h_match "... and its man page" "^/usr/share/man/man8/pmm-ha-check\.8" "$rpm_files"
 h_match ".deb holds the README" "^/usr/share/doc/pmm-ha-agents/README.md" "$deb_files"
 h_match ".deb holds the crm-examples" "^/usr/share/doc/pmm-ha-agents/examples/pmm-podman.pcs.sh" "$deb_files"
 h_match ".rpm holds the crm-examples where the man pages say" "^/usr/share/doc/pmm-ha-agents/examples/pmm-podman.crm$" "$rpm_files"
@@ -85,6 +89,11 @@ for a in pmm-server pmm-storage pmm-vip; do
   h_match "... with its name and parameters" "ocf_percona_$a.*SUPPORTED PARAMETERS" "$(printf '%s' "$H_OUT" | tr '\n' ' ')"
   h_match "... pointing at the installed examples" "/usr/share/doc/pmm-ha-agents/examples" "$H_OUT"
 done
+h_expect_rc 0 "the installed pmm-ha-check lists its checks" pmm-ha-check --list
+h_match "... fencing first" "^fencing-disabled +error" "$H_OUT"
+h_expect_rc 0 "man renders pmm-ha-check(8) by name" man pmm-ha-check
+h_match "... with every check" "fencing-disabled.*node-srv-space" "$(printf '%s' "$H_OUT" | tr '\n' ' ')"
+h_expect_rc 2 "pmm-ha-check says when it cannot read the CIB" pmm-ha-check --cib "$H_TMP/none.xml"
 h_check "the examples are where the man pages point" test -f /usr/share/doc/pmm-ha-agents/examples/pmm-podman.pcs.sh
 h_match "the meta-data carries the project's version" "version=\"$version\"" \
   "$(/usr/lib/ocf/resource.d/percona/pmm-vip meta-data)"
@@ -110,6 +119,7 @@ h_expect_rc 6 "the installed pmm-server validates its parameters" \
 # --- remove ---------------------------------------------------------------------
 h_expect_rc 0 "dpkg --purge removes it" dpkg --purge pmm-ha-agents
 h_check "the agents are gone" test ! -e /usr/lib/ocf/resource.d/percona
+h_check "pmm-ha-check is gone" test ! -e /usr/sbin/pmm-ha-check
 h_check "the man pages are gone" sh -c '! ls /usr/share/man/man7/ocf_percona_* 2>/dev/null'
 h_check "the documentation is gone" test ! -e /usr/share/doc/pmm-ha-agents
 h_check "crm_resource no longer finds the agent" sh -c "! crm_resource --show-metadata ocf:percona:pmm-server"
