@@ -208,7 +208,7 @@ h_mounted_dir() {
 # "nobody" too, which may not be able to reach the build tree.
 h_agent() {
   local p
-  for p in "$H_BUILD/agents/$1" "$H_BUILD/tests/$1"; do
+  for p in "$H_BUILD/agents/$1" "$H_BUILD/tools/$1" "$H_BUILD/tests/$1"; do
     if [ -x "$p" ]; then
       mkdir -p "$H_TMP/bin"
       chmod 755 "$H_TMP/bin"
@@ -241,6 +241,46 @@ h_ocf_provider() {
     ln -sf "$agent" "$dir/$a"
   done
   echo "$H_ID"
+}
+
+# --- CIB files ---------------------------------------------------------------
+
+# h_cib_new NODES: an empty CIB file with that many nodes (node1, ...), all
+# online and the cluster quorate, as $CIB (exported). A pcs on PATH ahead of
+# the real one runs every command as pcs -f "$CIB", so the examples' .pcs.sh
+# files, unchanged, edit the file.
+h_cib_new() {
+  local k
+  CIB="$H_TMP/cib-$((++H_CIB_COUNT)).xml"
+  export CIB
+  cibadmin --empty | sed 's/<cib /<cib have-quorum="1" /' >"$CIB"
+  for k in $(seq 1 "$1"); do
+    CIB_file="$CIB" cibadmin -C -o nodes -X "<node id=\"$k\" uname=\"node$k\"/>"
+    CIB_file="$CIB" cibadmin -C -o status -X "<node_state id=\"$k\" uname=\"node$k\" \
+in_ccm=\"true\" crmd=\"online\" join=\"member\" expected=\"member\"/>"
+  done
+  if [ ! -x "$H_TMP/shim/pcs" ]; then
+    mkdir -p "$H_TMP/shim"
+    cat >"$H_TMP/shim/pcs" <<'SHIM'
+#!/bin/sh
+exec /usr/sbin/pcs -f "$CIB" "$@"
+SHIM
+    chmod 755 "$H_TMP/shim/pcs"
+  fi
+}
+H_CIB_COUNT=0
+
+# h_cib_apply PROVIDER FILE: runs crm-examples/FILE on $CIB as its header
+# says to (pcs.sh: sh; crm: crm configure load update), with the agents
+# under the test's OCF provider (h_ocf_provider).
+h_cib_apply() {
+  local copy
+  copy="$H_TMP/$(basename "$2")"
+  sed "s|ocf:percona:|ocf:$1:|g" "$H_SOURCE/crm-examples/$2" >"$copy"
+  case $2 in
+    *.pcs.sh) PATH="$H_TMP/shim:$PATH" sh "$copy" ;;
+    *.crm) CIB_file="$CIB" crm configure load update "$copy" ;;
+  esac
 }
 
 # --- containers ----------------------------------------------------------
