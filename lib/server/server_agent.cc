@@ -150,6 +150,12 @@ class RealServerRuntime final : public ServerRuntime {
   std::unique_ptr<PromotionScore> Promotion(const ServerSetup& setup) override {
     return MakeCrmPromotionScore(*runner_, setup.crm_attribute, setup.config.promotion_cache_path);
   }
+  std::unique_ptr<NodeAttributes> Attributes(const Request& request,
+                                             const Environment& env) override {
+    return MakeAttrdAttributes(*runner_,
+                               pmmha::FindExecutable("attrd_updater", SearchPath(env)).value_or(""),
+                               request.rsc_tmp);
+  }
 
  private:
   RealNodeLookup node_;
@@ -384,8 +390,9 @@ Status RunServerAction(ServerAction action, const ServerParams& params, Context&
       setup->binary.empty() ? MakeUnavailableEngine(setup->no_engine) : runtime.Engine(*setup);
   std::unique_ptr<PromotionScore> promotion;
   if (!setup->crm_attribute.empty()) promotion = runtime.Promotion(*setup);
+  std::unique_ptr<NodeAttributes> attributes = runtime.Attributes(ctx.request(), ctx.env());
   PmmServer server(setup->config, *engine, runtime.http(), runtime.host(), ctx.log(),
-                   promotion.get(), &runtime.processes());
+                   promotion.get(), &runtime.processes(), attributes.get());
   ctx.log().Debug("using the {}", engine->Describe());
   const Deadline& deadline = ctx.deadline();
   switch (action) {

@@ -13,6 +13,7 @@
 
 #include "pmmha/core/agent.h"
 #include "pmmha/core/environment.h"
+#include "pmmha/core/node_attribute.h"
 #include "pmmha/core/status.h"
 #include "pmmha/server/container.h"
 #include "pmmha/server/container_process.h"
@@ -156,6 +157,13 @@ class ServerRuntime {
   virtual ProcessControl& processes() = 0;
   // For a setup with crm_attribute.
   virtual std::unique_ptr<PromotionScore> Promotion(const ServerSetup& setup) = 0;
+  // The node attributes an action publishes (crm_mon -A); nullptr: none.
+  virtual std::unique_ptr<NodeAttributes> Attributes(const Request& request,
+                                                     const Environment& env) {
+    (void)request;
+    (void)env;
+    return nullptr;
+  }
 };
 
 std::unique_ptr<ServerRuntime> MakeServerRuntime();
