@@ -114,6 +114,15 @@ struct ServerSetup {
   Status invalid;                  // why no node could start this configuration
 };
 
+// The engine (setup.kind, binary, socket; kTolerant: no_engine and notes):
+// podman or docker as params.runtime asks and the node has them, its API
+// socket when params.backend allows it and the socket is there. Reads
+// runtime, backend and api_socket only (pmm-image shares them).
+// kErrInstalled (kStrict) when the engine or backend=api's socket is
+// missing.
+Status ResolveEngine(const ServerParams& params, const Environment& env, const NodeLookup& node,
+                     Resolution mode, ServerSetup& setup);
+
 // The PMM_HA_* settings for this node (request.NodeName()), or why they do
 // not add up: promoted-max above 1, no ha_peers, this node absent from
 // ha_peers without ha_advertise_address (all kErrConfigured). kTolerant
