@@ -1595,7 +1595,7 @@ TEST_CASE("superblocks name their filesystem and UUID as blkid does") {
 // --- node attributes for crm_mon -A ---------------------------------------
 
 TEST_CASE(
-    "attributes: start publishes ready, the image's version and data_dir; stop removes PMM's") {
+    "attributes: start publishes ready, the image's version and data_dir, and stop removes PMM's") {
   Fixture f;
   f.engine.image_labels[kVersionLabel] = "3.4.1";
   REQUIRE(f.server.Start(f.Soon()).ok());
