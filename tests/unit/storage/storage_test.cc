@@ -1281,7 +1281,7 @@ TEST_CASE("free space levels: full below 1 %, low below free_space_warn") {
   }
 }
 
-TEST_CASE("the space is published by start and depths 10 and 20, never depth 0, and stop removes it") {
+TEST_CASE("the space comes from start and depths 10 and 20, never depth 0, stop removes it") {
   FakeSystem sys;
   Logger log;
   FakeAttributes attrs;
