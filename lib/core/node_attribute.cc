@@ -54,21 +54,36 @@ class AttrdAttributes final : public NodeAttributes {
     return text.str();
   }
 
+  // Set after a failure less than kRetryAfter ago: attrd does not answer
+  // (no cluster runs here, or Pacemaker is restarting), and each try costs an
+  // attrd_updater start (~50 ms here), every monitor.
+  bool BackingOff() const {
+    struct stat st;
+    if (stat(UnreachablePath().c_str(), &st) != 0) return false;
+    auto failed = std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
+    return std::chrono::system_clock::now() - failed < kAttributeRetry;
+  }
+  std::string UnreachablePath() const { return fmt::format("{}/pmm-attr.failed", cache_dir_); }
+
   Status Write(std::string_view name, std::string_view value, std::vector<std::string> args,
                const Deadline& deadline) {
     if (binary_.empty()) return Status::Ok();
     const std::string path = CachePath(name);
     if (Cached(path) == value) return Status::Ok();
+    // A deletion is always tried: a stale "ready" after a stop would mislead.
+    if (value != kDeleted && BackingOff()) return Status::Ok();
     args.insert(args.begin(), binary_);
     auto r = runner_.Run(args, deadline.Within(kCallBudget));
     if (!r || !r->Succeeded()) {
       unlink(path.c_str());
+      ReplaceFile(UnreachablePath(), "");
       std::string why =
           r ? fmt::format("{}: {}", r->Describe(), OneLine(r->err)) : r.status().reason();
       return Status::Error("attrd_updater could not {} node attribute {}: {}",
                            value == kDeleted ? "delete" : "set", name, why);
     }
     if (Status s = ReplaceFile(path, value); !s.ok()) unlink(path.c_str());
+    unlink(UnreachablePath().c_str());
     return Status::Ok();
   }
 

@@ -38,7 +38,8 @@ class NodeAttributes {
  public:
   virtual ~NodeAttributes() = default;
   // Sets `name` to `value` (not empty) on this node, unless it was last set
-  // to that value here less than kAttributeRefresh ago: then nothing runs.
+  // to that value here less than kAttributeRefresh ago, or attrd_updater
+  // failed less than kAttributeRetry ago: then nothing runs.
   // An error when attrd_updater fails (the caller logs it: an attribute is
   // for people and rules to read, never a reason to fail an operation).
   virtual Status Set(std::string_view name, std::string_view value, const Deadline& deadline) = 0;
@@ -51,6 +52,11 @@ class NodeAttributes {
 // attributes, so an unchanged value is written again after this (one fork
 // per attribute in 10 minutes, nothing in between).
 inline constexpr std::chrono::minutes kAttributeRefresh{10};
+// After attrd_updater failed (attrd does not answer: no cluster runs on the
+// node, or Pacemaker is restarting), values are not set again for this long:
+// each try is a process start, and a monitor must stay cheap also where no
+// cluster runs (an admin's or a benchmark's runs). Deletions are always tried.
+inline constexpr std::chrono::seconds kAttributeRetry{60};
 
 // attrd_updater at `binary` (empty: Pacemaker is not installed, every call
 // is a no-op that succeeds), run through `runner` within 5 s of the

@@ -81,18 +81,30 @@ TEST_CASE("a value written long ago is written again: the cluster may have dropp
   CHECK(attrd.calls == std::vector<std::string>{"pmm-image=present", "pmm-image=present"});
 }
 
-TEST_CASE("a failed attrd_updater is an error to log, and the next call tries again") {
+TEST_CASE("a failed attrd_updater is an error to log; values wait a minute, deletions do not") {
   TempDir dir;
   FakeAttrd attrd;
-  attrd.exit_code = 1;
+  attrd.exit_code = 102;  // attrd does not answer: no cluster here
   auto attrs = MakeAttrdAttributes(attrd, "/usr/sbin/attrd_updater", dir.path);
   const Deadline later = Deadline::After(milliseconds(1000));
   Status s = attrs->Set(kAttrState, "ready", later);
   CHECK(s.code() == ExitCode::kErrGeneric);
   CHECK_THAT(s.reason(), Catch::Contains("pmm-state") && Catch::Contains("Could not update"));
+  // Every monitor would pay a process start for nothing.
+  CHECK(attrs->Set(kAttrState, "ready", later).ok());
+  CHECK(attrs->Set(kAttrVersion, "3.4.1", later).ok());
+  CHECK(attrd.calls.size() == 1);
+  // A stop's deletion is tried all the same: a stale "ready" would mislead.
+  CHECK_FALSE(attrs->Delete(kAttrState, later).ok());
+  CHECK(attrd.calls.size() == 2);
+  const auto old =
+      std::filesystem::file_time_type::clock::now() - kAttributeRetry - std::chrono::seconds(5);
+  std::filesystem::last_write_time(dir.path + "/pmm-attr.failed", old);
   attrd.exit_code = 0;
   REQUIRE(attrs->Set(kAttrState, "ready", later).ok());
-  CHECK(attrd.calls.size() == 2);
+  REQUIRE(attrs->Set(kAttrVersion, "3.4.1", later).ok());
+  CHECK(attrd.calls == std::vector<std::string>{"pmm-state=ready", "pmm-state deleted",
+                                                "pmm-state=ready", "pmm-version=3.4.1"});
 }
 
 TEST_CASE("without attrd_updater (no Pacemaker) nothing runs and nothing fails") {
