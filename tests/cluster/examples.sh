@@ -28,6 +28,13 @@ h_match "fencing.crm: fencing enabled" '^true$' \
 h_match "fencing.crm: no node fences itself" '^3$' \
   "$(x "count(//rsc_location[@score='-INFINITY' and substring-after(@rsc, 'fence-') = @node])")"
 
+# image_is NODE VALUE: crm_mon -A1 shows pmm-image=VALUE for NODE.
+# shellcheck disable=SC2317 # called through h_wait_for
+image_is() {
+  lab exec 1 crm_mon -A1 | awk -v node="$1:" -v want="$2" \
+    '/Node: /{n=$3} /pmm-image[[:space:]]+:/ && n==node && $NF==want{found=1} END{exit !found}'
+}
+
 for example in pmm-podman.pcs.sh pmm-podman.crm pmm-docker.pcs.sh pmm-docker.crm; do
   h_expect_rc 0 "$example applies" lab apply "$H_SOURCE/crm-examples/$example"
   [ "$H_RC" = 0 ] || continue
@@ -58,12 +65,12 @@ for example in pmm-podman.pcs.sh pmm-podman.crm pmm-docker.pcs.sh pmm-docker.crm
     h_expect_rc 0 "$example: every node's pmm-image is published" \
       h_wait_for 60 sh -c "[ \"\$(lab exec 1 crm_mon -A1 | grep -c 'pmm-image.*: present')\" = 3 ]"
     h_expect_rc 0 "$example: the depth-20 monitor of pmm-storage publishes /srv's space" \
-      h_wait_for 90 sh -c "lab exec 1 crm_mon -A1 | grep -Eq 'pmm-srv-space +: ok'"
+      h_wait_for 90 sh -c "lab exec 1 crm_mon -A1 | grep -Eq 'pmm-srv-space[[:space:]]+: ok'"
     attrs=$(lab exec 1 crm_mon -A1)
-    h_match "$example: pmm-state ready" 'pmm-state +: ready' "$attrs"
-    h_match "$example: pmm-version from the image's label" 'pmm-version +: 3\.99\.0-standin' "$attrs"
-    h_match "$example: pmm-srv-free a percentage" 'pmm-srv-free +: [0-9]+' "$attrs"
-    h_match "$example: pmm-data writable" 'pmm-data +: writable' "$attrs"
+    h_match "$example: pmm-state ready" 'pmm-state[[:space:]]+: ready' "$attrs"
+    h_match "$example: pmm-version from the image's label" 'pmm-version[[:space:]]+: 3\.99\.0-standin' "$attrs"
+    h_match "$example: pmm-srv-free a percentage" 'pmm-srv-free[[:space:]]+: [0-9]+' "$attrs"
+    h_match "$example: pmm-data writable" 'pmm-data[[:space:]]+: writable' "$attrs"
 
     # The location rule: a node known to lack the image never gets PMM. The
     # image goes from one standby (pull=never: no pull brings it back), then
@@ -74,7 +81,7 @@ for example in pmm-podman.pcs.sh pmm-podman.crm pmm-docker.pcs.sh pmm-docker.crm
     lab exec "$j" podman rmi -f localhost/pmm-standin:3 >/dev/null
     lab exec 1 crm_resource --refresh --resource pmm-image --node "node$j" >/dev/null
     h_expect_rc 0 "$example: node$j without the image: pmm-image absent there" \
-      h_wait_for 60 sh -c "lab exec 1 crm_mon -A1 | grep -A12 'Node: node$j' | grep -q 'pmm-image.*: absent'"
+      h_wait_for 60 image_is "node$j" absent
     h_expect_rc 0 "... PMM moved off node$k" lab exec 1 crm_resource --ban --resource pmm --node "node$k"
     lab exec 1 crm_resource --wait --timeout=180 >/dev/null
     h_match "... goes to node$m, which has the image, never to node$j" "^$m\$" "$(lab where pmm-server)"
