@@ -88,6 +88,10 @@ for example in pmm-podman.pcs.sh pmm-podman.crm pmm-docker.pcs.sh pmm-docker.crm
     h_expect_rc 0 "... and answers on the VIP" lab wait-ready 120
     lab exec 1 crm_resource --clear --resource pmm >/dev/null
     lab import "$H_BUILD/tests/pmm-standin.tar" localhost/pmm-standin:3 2>/dev/null
+    # The admin's way back: the image loaded, a cleanup starts pmm-image there.
+    lab exec 1 crm_resource --cleanup --resource pmm-image >/dev/null 2>&1
+    h_expect_rc 0 "... after a cleanup node$j's pmm-image is present again" \
+      h_wait_for 60 image_is "node$j" present
   fi
   h_expect_rc 0 "$example: the group stops" lab exec 1 pcs resource disable pmm --wait=180
   h_expect_rc 0 "$example: nothing is left on any node" h_lab_clean_elsewhere 0
