@@ -29,6 +29,9 @@ h_match "fencing.crm: no node fences itself" '^3$' \
   "$(x "count(//rsc_location[@score='-INFINITY' and substring-after(@rsc, 'fence-') = @node])")"
 
 # image_is NODE VALUE: crm_mon -A1 shows pmm-image=VALUE for NODE.
+# attributes_say N REGEX: N lines of crm_mon -A1 match REGEX.
+# shellcheck disable=SC2317 # called through h_wait_for
+attributes_say() { [ "$(lab exec 1 crm_mon -A1 | grep -Ec "$2")" = "$1" ]; }
 # shellcheck disable=SC2317 # called through h_wait_for
 image_is() {
   lab exec 1 crm_mon -A1 | awk -v node="$1:" -v want="$2" \
@@ -63,9 +66,9 @@ for example in pmm-podman.pcs.sh pmm-podman.crm pmm-docker.pcs.sh pmm-docker.crm
 
     # PMM's state where admins look: crm_mon -A1.
     h_expect_rc 0 "$example: every node's pmm-image is published" \
-      h_wait_for 60 sh -c "[ \"\$(lab exec 1 crm_mon -A1 | grep -c 'pmm-image.*: present')\" = 3 ]"
+      h_wait_for 60 attributes_say 3 'pmm-image[[:space:]]+: present'
     h_expect_rc 0 "$example: the depth-20 monitor of pmm-storage publishes /srv's space" \
-      h_wait_for 90 sh -c "lab exec 1 crm_mon -A1 | grep -Eq 'pmm-srv-space[[:space:]]+: ok'"
+      h_wait_for 90 attributes_say 1 'pmm-srv-space[[:space:]]+: ok'
     attrs=$(lab exec 1 crm_mon -A1)
     h_match "$example: pmm-state ready" 'pmm-state[[:space:]]+: ready' "$attrs"
     h_match "$example: pmm-version from the image's label" 'pmm-version[[:space:]]+: 3\.99\.0-standin' "$attrs"
