@@ -54,7 +54,7 @@ class AttrdAttributes final : public NodeAttributes {
     return text.str();
   }
 
-  // Set after a failure less than kRetryAfter ago: attrd does not answer
+  // A failure less than kAttributeRetry ago: attrd does not answer
   // (no cluster runs here, or Pacemaker is restarting), and each try costs an
   // attrd_updater start (~50 ms here), every monitor.
   bool BackingOff() const {
