@@ -4,6 +4,7 @@
 // The parameter table and the action table; the work is in
 // pmmha/server/server_agent.h.
 #include "pmmha/core/agent.h"
+#include "pmmha/server/engine_params.h"
 #include "pmmha/server/server_agent.h"
 #include "pmmha/server/server_params.h"
 
@@ -36,33 +37,6 @@ const ParamSpec kName{
         "workload because it took the name would be worse; start reports the clash), "
         "monitor says not running.",
     .check = CheckContainerName,
-};
-const ParamSpec kRuntime{
-    .name = "runtime",
-    .default_value = "auto",
-    .shortdesc = "Container engine",
-    .longdesc = "podman or docker; auto uses podman when it is installed, else docker.",
-    .choices = {"auto", "podman", "docker"},
-};
-const ParamSpec kBackend{
-    .name = "backend",
-    .default_value = "auto",
-    .shortdesc = "How to talk to the engine",
-    .longdesc =
-        "api: the Docker-compatible Engine API on api_socket (dockerd's socket or "
-        "the one 'podman system service' serves), one request per check and no "
-        "process to start; cli: the podman/docker command. auto: api when the socket "
-        "exists, else cli. Containers are always created with the CLI, because "
-        "run_opts are CLI options.",
-    .choices = {"auto", "api", "cli"},
-};
-const ParamSpec kApiSocket{
-    .name = "api_socket",
-    .shortdesc = "Engine API socket",
-    .longdesc =
-        "The unix socket of the Engine API. Default: /run/podman/podman.sock for "
-        "podman, /var/run/docker.sock (or DOCKER_HOST's unix:// path) for docker.",
-    .check = CheckDataDir,
 };
 const ParamSpec kDataDir{
     .name = "data_dir",
@@ -219,23 +193,6 @@ const ParamSpec kStopGrace{
     .min = 0,
     .max = 86400,
 };
-// podman's and docker's allow_pull: true pulls an image that is missing.
-std::optional<std::string> PullFromAllowPull(std::string_view value) {
-  return std::string(IsOcfTrue(value) ? "missing" : "never");
-}
-const ParamSpec kPull{
-    .name = "pull",
-    .default_value = "missing",
-    .shortdesc = "When to pull the image",
-    .longdesc =
-        "never: the image must be on the node; missing: pull it when absent; always: "
-        "pull on every start.",
-    .choices = {"never", "missing", "always"},
-    .aliases = {{.name = "allow_pull",
-                 .agent = "ocf:heartbeat:podman",
-                 .type = ParamType::kBoolean,
-                 .translate = PullFromAllowPull}},
-};
 const ParamSpec kReuse{
     .name = "reuse",
     .type = ParamType::kBoolean,
@@ -387,9 +344,9 @@ const ParamSpec kHaKeyFile{
 
 const ParamTable kParams{&kImage,
                          &kName,
-                         &kRuntime,
-                         &kBackend,
-                         &kApiSocket,
+                         &kEngineRuntime,
+                         &kEngineBackend,
+                         &kEngineApiSocket,
                          &kDataDir,
                          &kRequireMount,
                          &kNetwork,
@@ -403,7 +360,7 @@ const ParamTable kParams{&kImage,
                          &kHealthGrace,
                          &kTlsVerify,
                          &kStopGrace,
-                         &kPull,
+                         &kEnginePull,
                          &kReuse,
                          &kRunOpts,
                          &kSelinuxRelabel,
@@ -423,9 +380,9 @@ ServerParams Read(const Context& ctx) {
   return {
       .image = p.String(kImage),
       .name = p.String(kName),
-      .runtime = p.String(kRuntime),
-      .backend = p.String(kBackend),
-      .api_socket = p.String(kApiSocket),
+      .runtime = p.String(kEngineRuntime),
+      .backend = p.String(kEngineBackend),
+      .api_socket = p.String(kEngineApiSocket),
       .data_dir = p.String(kDataDir),
       .require_mount = p.Boolean(kRequireMount),
       .network = p.String(kNetwork),
@@ -439,7 +396,7 @@ ServerParams Read(const Context& ctx) {
       .health_grace_s = p.Integer(kHealthGrace),
       .tls_verify = p.Boolean(kTlsVerify),
       .stop_grace_s = p.IsSet(kStopGrace) ? std::optional(p.Integer(kStopGrace)) : std::nullopt,
-      .pull = p.String(kPull),
+      .pull = p.String(kEnginePull),
       .reuse = p.Boolean(kReuse),
       .run_opts = p.String(kRunOpts),
       .selinux_relabel = p.String(kSelinuxRelabel),
@@ -506,7 +463,13 @@ const AgentSpec kAgent{
         "degraded) while the process lives and PMM is ready, 7 once it is gone. Podman "
         "whose conmon died never sees the container exit: monitor says 190 while PMM "
         "serves, 7 once the recorded process is gone, and stop removes the container "
-        "left 'stopping' once that process is gone.",
+        "left 'stopping' once that process is gone. Node attributes (crm_mon -A1), written "
+        "only when they change: pmm-state (ready, or degraded while PMM runs but is not "
+        "ready) and pmm-version (the image's org.opencontainers.image.version label), "
+        "removed by stop; pmm-leader=yes while promoted (PMM 3 HA), removed by demote and "
+        "stop; pmm-data (writable or not-writable by PMM 3's uid 1000, from start) and "
+        "pmm-ha-key (the first 16 hex digits of ha_key_file's sha256, to compare nodes "
+        "without showing the key), which describe the node and stay.",
     .params = kParams,
     .foreign = kForeign,
     .actions =

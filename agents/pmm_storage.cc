@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "pmmha/core/agent.h"
+#include "pmmha/core/node_attribute.h"
+#include "pmmha/core/process.h"
 #include "pmmha/core/text.h"
 #include "pmmha/storage/storage.h"
 
@@ -124,6 +126,23 @@ const ParamSpec kTermGrace{
     .max = 100,
 };
 
+const ParamSpec kFreeSpaceWarn{
+    .name = "free_space_warn",
+    .type = ParamType::kInteger,
+    .default_value = "10",
+    .flags = pmmha::kReloadable,
+    .shortdesc = "Percent free below which /srv's space is low",
+    .longdesc =
+        "Start and the depth 10 and 20 monitors publish the directory's free space as node "
+        "attributes (crm_mon -A1): pmm-srv-free, the percentage free to PMM's user, and "
+        "pmm-srv-space: 'ok', 'low' below this percentage (with a warning in the log when it "
+        "gets there) or 'full' below 1 % (PMM stops ingesting data when /srv fills). The space "
+        "is asked in a child abandoned at the operation's deadline, as the other checks that "
+        "touch the filesystem: never by the depth-0 monitor. Stop removes both attributes.",
+    .min = 1,
+    .max = 99,
+};
+
 std::string Sanitized(std::string_view text) {
   std::string out(text);
   for (char& c : out) {
@@ -149,6 +168,8 @@ pmmha::StorageConfig Config(const Context& ctx) {
   c.status_name = fmt::format(".pmm-storage-{}-{}", Sanitized(ctx.request().instance),
                               Sanitized(ctx.request().NodeName()));
   c.state_path = ctx.StatePath("mount");
+  c.space_path = ctx.StatePath("space");
+  c.free_space_warn = static_cast<int>(p.Integer(kFreeSpaceWarn));
   c.clone = ctx.request().meta.clone || ctx.request().meta.clone_max > 0;
   return c;
 }
@@ -156,7 +177,10 @@ pmmha::StorageConfig Config(const Context& ctx) {
 template <typename Action>
 Status WithStorage(Context& ctx, Action action) {
   auto system = pmmha::MakeStorageSystem();
-  pmmha::Storage storage(Config(ctx), *system, ctx.log());
+  auto runner = pmmha::MakeProcessRunner();
+  auto attrd = pmmha::FindExecutable("attrd_updater", ctx.env().GetOr("PATH", pmmha::kDefaultPath));
+  auto attributes = pmmha::MakeAttrdAttributes(*runner, attrd.value_or(""), ctx.request().rsc_tmp);
+  pmmha::Storage storage(Config(ctx), *system, ctx.log(), attributes.get());
   return action(storage);
 }
 
@@ -220,9 +244,11 @@ const pmmha::AgentSpec kAgent{
         "filesystem. As a clone (on several nodes at once) it accepts only the cluster "
         "filesystems gfs2 and ocfs2, given as fstype, and refuses anything else with "
         "'not configured', as ocf:heartbeat:Filesystem does: ext4, xfs or btrfs mounted on two "
-        "nodes is corrupted.",
+        "nodes is corrupted. Node attributes (crm_mon -A1): pmm-srv-free (percent free) and "
+        "pmm-srv-space (ok, low, full; see free_space_warn), from start and the depth 10 and "
+        "20 monitors, removed by stop.",
     .params = {&kDevice, &kDirectory, &kFsType, &kOptions, &kRunFsck, &kOwner, &kCreateDirectory,
-               &kRequireMmp, &kForceUnmount, &kTermGrace},
+               &kRequireMmp, &kForceUnmount, &kTermGrace, &kFreeSpaceWarn},
     .foreign = kForeign,
     .actions =
         {

@@ -24,6 +24,7 @@
 
 #include "pmmha/core/bounded.h"
 #include "pmmha/core/process.h"
+#include "pmmha/core/sha256.h"
 #include "pmmha/core/state_file.h"
 #include "pmmha/core/text.h"
 #include "pmmha/server/server_params.h"
@@ -48,6 +49,8 @@ constexpr milliseconds kMaxBackoff{250};
 constexpr int kLogLines = 5;
 // The longest a stop waits for the engine's first answer.
 constexpr milliseconds kInspectAtStop{30000};
+// What a stop gives attrd_updater at most, for its three deletions.
+constexpr milliseconds kAttributeTime{5000};
 // How long data_dir's filesystem has to answer a write and fdatasync while
 // PMM's threads wait for I/O, before stop calls the storage hung: longer
 // than a SAN path failover, far shorter than the stop's grace.
@@ -440,6 +443,33 @@ void PmmServer::SetPromoted(bool promoted) const {
   if (fd >= 0) close(fd);
 }
 
+void PmmServer::SetAttribute(std::string_view name, std::string_view value,
+                             const Deadline& deadline) {
+  if (attributes_ != nullptr) WarnIfFailed(log_, attributes_->Set(name, value, deadline));
+}
+
+void PmmServer::DeleteAttribute(std::string_view name, const Deadline& deadline) {
+  if (attributes_ != nullptr) WarnIfFailed(log_, attributes_->Delete(name, deadline));
+}
+
+void PmmServer::PublishVersion(const ContainerInfo& info, const Deadline& deadline) {
+  auto label = info.labels.find(kVersionLabel);
+  if (label == info.labels.end() || label->second.empty()) return;
+  version_ = OneLine(label->second, 64);
+  SetAttribute(kAttrVersion, version_, deadline);
+}
+
+void PmmServer::PublishHaKey(const Deadline& deadline) {
+  if (!config_.ha || config_.ha->key_file.empty()) return;
+  auto digest = Sha256HexOfFile(config_.ha->key_file);
+  if (!digest) {
+    log_.Warn("no {} attribute: {}", kAttrHaKey, digest.status().reason());
+    return;
+  }
+  // A prefix tells nodes apart without giving the key's digest away whole.
+  SetAttribute(kAttrHaKey, digest->substr(0, 16), deadline);
+}
+
 Leadership PmmServer::UpdatePromotionScore(const Deadline& deadline) {
   if (promotion_ == nullptr) return Leadership::kUnknown;
   const Leadership seen = CheckLeader(deadline);
@@ -570,6 +600,9 @@ Status PmmServer::WaitReady(const Deadline& deadline) {
       RecordIdentity(*info);
     }
     if (info) started_id_ = info->id;
+    if (info && info->state == ContainerState::kRunning && version_.empty()) {
+      PublishVersion(*info, deadline);
+    }
     if (last.ready && (!info || info->state == ContainerState::kRunning)) {
       WriteFailures(0);
       return Status::Ok();
@@ -589,7 +622,9 @@ Status PmmServer::Start(const Deadline& deadline) {
   SetPromoted(false);
   // An earlier life's sighting of several leaders is no evidence now.
   if (std::string mark = SeveralLeadersMark(); !mark.empty()) unlink(mark.c_str());
+  PublishHaKey(deadline);
   Status started = StartContainer(deadline);
+  if (started.ok()) SetAttribute(kAttrState, "ready", deadline);
   if (started.ok() && config_.drop_in_dependency) InstallShutdownOrder(deadline);
   if (started.ok() && config_.ha) {
     started = CheckSoleLeader(UpdatePromotionScore(deadline), true, deadline);
@@ -626,6 +661,9 @@ Status PmmServer::CheckDataDirOwner(const Deadline& deadline) {
   // PMM 2 runs as root. A user given in run_opts is the user's choice.
   if (config_.pmm_major < 3 || RunOptsSetUser(config_.run_opts)) return Status::Ok();
   Status s = host_.CheckWritableBy(config_.data_dir, kPmmUid, kPmmUid, deadline);
+  if (s.ok() || s.code() == ExitCode::kErrGeneric) {
+    SetAttribute(kAttrData, s.ok() ? "writable" : "not-writable", deadline);
+  }
   if (s.ok() || s.code() != ExitCode::kErrGeneric) return s;
   // This node's directory: Pacemaker may try another node.
   return Status(ExitCode::kErrInstalled, s.reason());
@@ -672,6 +710,12 @@ Status PmmServer::StartContainer(const Deadline& deadline) {
 Status PmmServer::Stop(const Deadline& deadline) {
   WriteFailures(0);
   SetPromoted(false);
+  // What describes a running PMM goes first; pmm-data and pmm-ha-key describe
+  // the node and stay for pmm-ha-check to compare.
+  const Deadline attributes = deadline.Within(std::min(deadline.Remaining() / 10, kAttributeTime));
+  for (std::string_view name : {kAttrState, kAttrVersion, kAttrLeader}) {
+    DeleteAttribute(name, attributes);
+  }
   if (promotion_ != nullptr) {
     // A stopped instance must never be chosen for promotion.
     if (Status s = promotion_->Clear(deadline.Within(milliseconds(5000))); !s.ok()) {
@@ -877,6 +921,7 @@ Status PmmServer::Monitor(const Deadline& deadline, bool probe, int depth) {
     case ContainerState::kRunning: break;
     default: return Status::Error("container {} is {}", Quote(config_.name), info->state_text);
   }
+  PublishVersion(*info, deadline);
   Status ready = MonitorReadiness(info->pid, deadline, probe, depth);
   if (!ConmonGone(*info)) return ready;
   // PMM serves: no reason to stop it. But podman would not see it exit, nor
@@ -910,6 +955,8 @@ Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe
   // reaches Pacemaker through the promotion score.
   const bool promoted = config_.promotable && IsPromoted();
   Readiness ready = CheckReady(deadline);
+  SetAttribute(kAttrState, ready.ready ? "ready" : "degraded", deadline);
+  if (promoted) SetAttribute(kAttrLeader, "yes", deadline);
   if (ready.ready) {
     WriteFailures(0);
     if (config_.ha) {
@@ -989,6 +1036,7 @@ Status PmmServer::Promote(const Deadline& deadline) {
     if (!IsOurs(*info)) return Status::NotRunning("{}", NotOurs(*info, "cannot promote").reason());
   }
   SetPromoted(true);
+  SetAttribute(kAttrLeader, "yes", deadline);
   if (config_.ha) {
     // Nothing is forced: PMM keeps electing its leader, the score follows it.
     bool leads = UpdatePromotionScore(deadline) == Leadership::kLeader;
@@ -1001,6 +1049,7 @@ Status PmmServer::Promote(const Deadline& deadline) {
 
 Status PmmServer::Demote(const Deadline& deadline) {
   SetPromoted(false);
+  DeleteAttribute(kAttrLeader, deadline);
   if (RunningAsRecorded()) return Status::Ok();  // as Promote: nothing to ask
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) {

@@ -43,50 +43,6 @@ class RealNodeLookup : public NodeLookup {
   }
 };
 
-// The engine: podman or docker as runtime asks and the node has them; its
-// API socket when the backend allows it and the socket is there.
-Status ResolveEngine(const ServerParams& p, const Environment& env, const NodeLookup& node,
-                     Resolution mode, ServerSetup& s) {
-  const std::string path = SearchPath(env);
-  if (p.runtime != "docker") {
-    if (auto podman = node.FindExecutable("podman", path)) {
-      s.kind = EngineKind::kPodman;
-      s.binary = *podman;
-    }
-  }
-  if (s.binary.empty() && p.runtime != "podman") {
-    if (auto docker = node.FindExecutable("docker", path)) {
-      s.kind = EngineKind::kDocker;
-      s.binary = *docker;
-    }
-  }
-  if (s.binary.empty()) {
-    std::string missing = p.runtime == "auto"
-                              ? std::string("neither podman nor docker is installed")
-                              : fmt::format("{} is not installed", p.runtime);
-    if (mode == Resolution::kStrict) return Status::NotInstalled("{}", missing);
-    s.no_engine = std::move(missing);
-    return Status::Ok();
-  }
-  if (p.backend == "cli") return Status::Ok();
-  std::string socket =
-      !p.api_socket.empty() ? p.api_socket : DefaultApiSocket(s.kind, env.GetOr("DOCKER_HOST", ""));
-  if (node.IsSocket(socket)) {
-    s.socket = socket;
-  } else if (p.backend == "api" && mode == Resolution::kTolerant) {
-    // The CLI reaches the same containers (podman's own storage, or the
-    // daemon DOCKER_HOST names): stop and monitor need no socket.
-    s.notes.push_back(fmt::format("backend=api but {} is not a socket: using the {} CLI",
-                                  Quote(socket), EngineName(s.kind)));
-  } else if (p.backend == "api") {
-    return Status::NotInstalled(
-        "backend=api but {} is not a socket (is the {} service "
-        "running?)",
-        Quote(socket), EngineName(s.kind));
-  }
-  return Status::Ok();
-}
-
 // The container's configuration, without HA and promotion.
 Status ResolveContainer(const ServerParams& p, const Request& request, ServerConfig& c) {
   c.image = p.image;
@@ -150,6 +106,12 @@ class RealServerRuntime final : public ServerRuntime {
   std::unique_ptr<PromotionScore> Promotion(const ServerSetup& setup) override {
     return MakeCrmPromotionScore(*runner_, setup.crm_attribute, setup.config.promotion_cache_path);
   }
+  std::unique_ptr<NodeAttributes> Attributes(const Request& request,
+                                             const Environment& env) override {
+    return MakeAttrdAttributes(*runner_,
+                               pmmha::FindExecutable("attrd_updater", SearchPath(env)).value_or(""),
+                               request.rsc_tmp);
+  }
 
  private:
   RealNodeLookup node_;
@@ -175,6 +137,48 @@ bool ModeLetsRead(unsigned mode, unsigned file_uid, unsigned file_gid, unsigned 
 std::unique_ptr<NodeLookup> MakeNodeLookup() { return std::make_unique<RealNodeLookup>(); }
 
 std::unique_ptr<ServerRuntime> MakeServerRuntime() { return std::make_unique<RealServerRuntime>(); }
+
+Status ResolveEngine(const ServerParams& p, const Environment& env, const NodeLookup& node,
+                     Resolution mode, ServerSetup& s) {
+  const std::string path = SearchPath(env);
+  if (p.runtime != "docker") {
+    if (auto podman = node.FindExecutable("podman", path)) {
+      s.kind = EngineKind::kPodman;
+      s.binary = *podman;
+    }
+  }
+  if (s.binary.empty() && p.runtime != "podman") {
+    if (auto docker = node.FindExecutable("docker", path)) {
+      s.kind = EngineKind::kDocker;
+      s.binary = *docker;
+    }
+  }
+  if (s.binary.empty()) {
+    std::string missing = p.runtime == "auto"
+                              ? std::string("neither podman nor docker is installed")
+                              : fmt::format("{} is not installed", p.runtime);
+    if (mode == Resolution::kStrict) return Status::NotInstalled("{}", missing);
+    s.no_engine = std::move(missing);
+    return Status::Ok();
+  }
+  if (p.backend == "cli") return Status::Ok();
+  std::string socket =
+      !p.api_socket.empty() ? p.api_socket : DefaultApiSocket(s.kind, env.GetOr("DOCKER_HOST", ""));
+  if (node.IsSocket(socket)) {
+    s.socket = socket;
+  } else if (p.backend == "api" && mode == Resolution::kTolerant) {
+    // The CLI reaches the same containers (podman's own storage, or the
+    // daemon DOCKER_HOST names): stop and monitor need no socket.
+    s.notes.push_back(fmt::format("backend=api but {} is not a socket: using the {} CLI",
+                                  Quote(socket), EngineName(s.kind)));
+  } else if (p.backend == "api") {
+    return Status::NotInstalled(
+        "backend=api but {} is not a socket (is the {} service "
+        "running?)",
+        Quote(socket), EngineName(s.kind));
+  }
+  return Status::Ok();
+}
 
 Result<HaSettings> ResolveHa(const ServerParams& p, const Request& request, Resolution mode) {
   if (request.meta.promotable && request.meta.promoted_max > 1) {
@@ -384,8 +388,9 @@ Status RunServerAction(ServerAction action, const ServerParams& params, Context&
       setup->binary.empty() ? MakeUnavailableEngine(setup->no_engine) : runtime.Engine(*setup);
   std::unique_ptr<PromotionScore> promotion;
   if (!setup->crm_attribute.empty()) promotion = runtime.Promotion(*setup);
+  std::unique_ptr<NodeAttributes> attributes = runtime.Attributes(ctx.request(), ctx.env());
   PmmServer server(setup->config, *engine, runtime.http(), runtime.host(), ctx.log(),
-                   promotion.get(), &runtime.processes());
+                   promotion.get(), &runtime.processes(), attributes.get());
   ctx.log().Debug("using the {}", engine->Describe());
   const Deadline& deadline = ctx.deadline();
   switch (action) {

@@ -395,7 +395,56 @@ bool Storage::StillMountedAsRecorded() {
   return !DeviceNodeGone(record_->source);
 }
 
+int FreePercent(const SpaceUsage& usage) {
+  if (usage.total == 0) return 100;
+  return static_cast<int>(static_cast<unsigned __int128>(usage.available) * 100 / usage.total);
+}
+
+std::string_view SpaceLevel(int free_percent, int warn_percent) {
+  if (free_percent < 1) return "full";
+  if (free_percent < warn_percent) return "low";
+  return "ok";
+}
+
+void Storage::PublishSpace(const Deadline& deadline) {
+  if (attributes_ == nullptr) return;
+  const std::string& dir = config_.directory;
+  auto usage = sys_.FreeSpace(dir, deadline);
+  if (!usage) {
+    log_.Warn("free space of {} unknown: {}", Quote(dir), usage.status().reason());
+    return;
+  }
+  const int free = FreePercent(*usage);
+  const std::string level(SpaceLevel(free, config_.free_space_warn));
+  const std::string before = sys_.ReadState(config_.space_path).value_or("ok");
+  if (level != before) {
+    if (level == "ok") {
+      log_.Info("{} has {} % free again", Quote(dir), free);
+    } else {
+      log_.Warn("{} has {} % free ({} of {} MiB){}", Quote(dir), free, usage->available >> 20,
+                usage->total >> 20,
+                level == "full"
+                    ? ": PMM stops ingesting data when /srv is full"
+                    : fmt::format(", below free_space_warn={} %", config_.free_space_warn));
+    }
+  }
+  if (level != before || !sys_.ReadState(config_.space_path)) {
+    WarnIfFailed(log_, sys_.WriteState(config_.space_path, level));
+  }
+  WarnIfFailed(log_, attributes_->Set(kAttrSrvFree, std::to_string(free), deadline));
+  WarnIfFailed(log_, attributes_->Set(kAttrSrvSpace, level, deadline));
+}
+
 Status Storage::Monitor(int depth, bool probe, const Deadline& deadline) {
+  Status s = CheckMount(depth, probe, deadline);
+  // Depth 0 runs every few seconds and must never touch the filesystem (a
+  // statvfs blocks on a dead disk); depths 10 and 20 touched it already,
+  // in bounded children, and asking for its space is one more.
+  if (s.ok() && depth >= 10) PublishSpace(deadline);
+  return s;
+}
+
+Status Storage::CheckMount(int depth, bool probe, const Deadline& deadline) {
   const std::string& dir = config_.directory;
   LoadRecord();
   if (record_ && record_->child && sys_.ProcessAlive(*record_->child)) {
@@ -530,6 +579,12 @@ Status Storage::FixOwner(const Deadline& deadline) {
 }
 
 Status Storage::Start(const Deadline& deadline) {
+  Status s = Mount(deadline);
+  if (s.ok()) PublishSpace(deadline.Within(deadline.Remaining() / 2));
+  return s;
+}
+
+Status Storage::Mount(const Deadline& deadline) {
   const std::string& dir = config_.directory;
   LoadRecord();
   if (record_ && record_->child && sys_.ProcessAlive(*record_->child)) {
@@ -762,6 +817,17 @@ Status Storage::DrainHolders(dev_t devno, const Deadline& deadline) {
 }
 
 Status Storage::Stop(const Deadline& deadline) {
+  if (attributes_ != nullptr) {
+    // The space of a filesystem no longer here says nothing of this node.
+    const Deadline attributes = deadline.Within(deadline.Remaining() / 10);
+    WarnIfFailed(log_, attributes_->Delete(kAttrSrvFree, attributes));
+    WarnIfFailed(log_, attributes_->Delete(kAttrSrvSpace, attributes));
+  }
+  sys_.RemoveState(config_.space_path);
+  return Unmount(deadline);
+}
+
+Status Storage::Unmount(const Deadline& deadline) {
   const std::string& dir = config_.directory;
   const bool bind = config_.device.IsBind();
   LoadRecord();

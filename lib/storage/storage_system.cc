@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -471,6 +472,33 @@ class RealStorageSystem final : public StorageSystem {
                              auto head = ReadDeviceHead(device.path);
                              return head.ok() ? Status::Ok() : head.status();
                            });
+  }
+
+  Result<SpaceUsage> FreeSpace(const std::string& dir, const Deadline& deadline) override {
+    // The child's result travels as its reason: "AVAILABLE TOTAL".
+    Status s = RunBoundedCheck(
+        fmt::format("free space of {}", Quote(dir)), deadline,
+        [&](ChildProgress& progress) -> Status {
+          progress.Step(fmt::format("statvfs of {}", Quote(dir)));
+          struct statvfs st;
+          if (statvfs(dir.c_str(), &st) != 0) {
+            return IoError("statvfs", dir, errno);
+          }
+          return Status(ExitCode::kSuccess,
+                        fmt::format("{} {}", st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize));
+        });
+    if (!s.ok()) return s;
+    SpaceUsage usage;
+    auto space = s.reason().find(' ');
+    auto available = ParseInteger(s.reason().substr(0, space));
+    auto total =
+        space == std::string::npos ? std::nullopt : ParseInteger(s.reason().substr(space + 1));
+    if (!available || !total) {
+      return Status::Error("free space of {}: no answer from the check", Quote(dir));
+    }
+    usage.available = static_cast<std::uint64_t>(*available);
+    usage.total = static_cast<std::uint64_t>(*total);
+    return usage;
   }
 
   Status CheckWritable(const std::string& dir, const std::string& name, bool direct_io,

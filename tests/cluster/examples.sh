@@ -28,6 +28,16 @@ h_match "fencing.crm: fencing enabled" '^true$' \
 h_match "fencing.crm: no node fences itself" '^3$' \
   "$(x "count(//rsc_location[@score='-INFINITY' and substring-after(@rsc, 'fence-') = @node])")"
 
+# image_is NODE VALUE: crm_mon -A1 shows pmm-image=VALUE for NODE.
+# attributes_say N REGEX: N lines of crm_mon -A1 match REGEX.
+# shellcheck disable=SC2317 # called through h_wait_for
+attributes_say() { [ "$(lab exec 1 crm_mon -A1 | grep -Ec "$2")" = "$1" ]; }
+# shellcheck disable=SC2317 # called through h_wait_for
+image_is() {
+  lab exec 1 crm_mon -A1 | awk -v node="$1:" -v want="$2" \
+    '/Node: /{n=$3} /pmm-image[[:space:]]+:/ && n==node && $NF==want{found=1} END{exit !found}'
+}
+
 for example in pmm-podman.pcs.sh pmm-podman.crm pmm-docker.pcs.sh pmm-docker.crm; do
   h_expect_rc 0 "$example applies" lab apply "$H_SOURCE/crm-examples/$example"
   [ "$H_RC" = 0 ] || continue
@@ -53,10 +63,43 @@ for example in pmm-podman.pcs.sh pmm-podman.crm pmm-docker.pcs.sh pmm-docker.crm
     after=$(lab exec "$k" podman inspect --format '{{.Id}} {{.State.StartedAt}}' pmm-server)
     h_check "... the same container, not restarted (${after:-none})" test -n "$before" -a "$before" = "$after"
     h_expect_rc 0 "... and PMM still answers on the VIP" lab wait-ready 30
+
+    # PMM's state where admins look: crm_mon -A1.
+    h_expect_rc 0 "$example: every node's pmm-image is published" \
+      h_wait_for 60 attributes_say 3 'pmm-image[[:space:]]+: present'
+    h_expect_rc 0 "$example: the depth-20 monitor of pmm-storage publishes /srv's space" \
+      h_wait_for 90 attributes_say 1 'pmm-srv-space[[:space:]]+: ok'
+    attrs=$(lab exec 1 crm_mon -A1)
+    h_match "$example: pmm-state ready" 'pmm-state[[:space:]]+: ready' "$attrs"
+    h_match "$example: pmm-version from the image's label" 'pmm-version[[:space:]]+: 3\.99\.0-standin' "$attrs"
+    h_match "$example: pmm-srv-free a percentage" 'pmm-srv-free[[:space:]]+: [0-9]+' "$attrs"
+    h_match "$example: pmm-data writable" 'pmm-data[[:space:]]+: writable' "$attrs"
+
+    # The location rule: a node known to lack the image never gets PMM. The
+    # image goes from one standby (pull=never: no pull brings it back), then
+    # PMM is moved off its node: it goes to the other standby.
+    j=$(( k % 3 + 1 )); m=$(( j % 3 + 1 ))
+    lab exec 1 crm_resource --resource pmm-image --set-parameter pull --parameter-value never >/dev/null
+    lab exec 1 crm_resource --wait --timeout=120 >/dev/null
+    lab exec "$j" podman rmi -f localhost/pmm-standin:3 >/dev/null
+    lab exec 1 crm_resource --refresh --resource pmm-image --node "node$j" >/dev/null
+    h_expect_rc 0 "$example: node$j without the image: pmm-image absent there" \
+      h_wait_for 60 image_is "node$j" absent
+    h_expect_rc 0 "... PMM moved off node$k" lab exec 1 crm_resource --ban --resource pmm --node "node$k"
+    lab exec 1 crm_resource --wait --timeout=180 >/dev/null
+    h_match "... goes to node$m, which has the image, never to node$j" "^$m\$" "$(lab where pmm-server)"
+    h_expect_rc 0 "... and answers on the VIP" lab wait-ready 120
+    lab exec 1 crm_resource --clear --resource pmm >/dev/null
+    lab import "$H_BUILD/tests/pmm-standin.tar" localhost/pmm-standin:3 2>/dev/null
+    # The admin's way back: the image loaded, a cleanup starts pmm-image there.
+    lab exec 1 crm_resource --cleanup --resource pmm-image >/dev/null 2>&1
+    h_expect_rc 0 "... after a cleanup node$j's pmm-image is present again" \
+      h_wait_for 60 image_is "node$j" present
   fi
   h_expect_rc 0 "$example: the group stops" lab exec 1 pcs resource disable pmm --wait=180
   h_expect_rc 0 "$example: nothing is left on any node" h_lab_clean_elsewhere 0
   lab exec 1 pcs resource delete pmm >/dev/null 2>&1
+  lab exec 1 pcs resource delete pmm-image >/dev/null 2>&1
   lab exec 1 cibadmin --replace -o rsc_defaults -X '<rsc_defaults/>' >/dev/null
 done
 

@@ -39,12 +39,23 @@ a=$(h_leaders)
 h_match "exactly one PMM leads" '^[123]$' "$a"
 h_match "the VIP is on the leader's node" "^$a$" "$(lab where pmm-vip)"
 h_match "the leader's instance is the promoted one" "^node$a$" "$(promoted 1)"
+# crm_mon -A1: pmm-leader on the promoted instance's node only, PMM ready on
+# all three, and the same HA key fingerprint everywhere.
+leader_nodes() { lab exec 1 crm_mon -A1 | awk '/Node: /{n=$3} /pmm-leader[[:space:]]+: yes/{print n}' | tr -d ':' | tr '\n' ' '; }
+# shellcheck disable=SC2317 # called through h_wait_for
+leader_is() { [ "$(leader_nodes)" = "node$1 " ]; }
+h_match "pmm-leader is yes on node$a alone" "^node$a $" "$(leader_nodes)"
+attrs=$(lab exec 1 crm_mon -A1)
+h_match "pmm-state ready on every node" '^3$' "$(printf '%s\n' "$attrs" | grep -Ec 'pmm-state[[:space:]]+: ready')"
+h_match "one pmm-ha-key on every node" '^3 1$' \
+  "$(printf '%s\n' "$attrs" | grep -Eo 'pmm-ha-key[[:space:]]+: [0-9a-f]{16}' | awk '{print $3}' | sort | uniq -c | awk '{print $1, NR}')"
 
 # --- PMM moves its leadership: the promoted role and the VIP follow ------------
 lab exec "$a" touch "$local_srv/standin/stepdown"
 follow_leader "$a" "node$a stepped down"
 b=$H_NEW
 h_match "node$b's instance is promoted" "^node$b$" "$(promoted "$b")"
+h_expect_rc 0 "pmm-leader follows: node$b alone" h_wait_for 20 leader_is "$b"
 lab exec "$a" rm -f "$local_srv/standin/stepdown"
 # 18 s, many unpromoted monitors: nothing moves back, nothing fails.
 sleep 18

@@ -299,13 +299,18 @@ CONF
   export CONTAINERS_CONF="$conf"
 }
 
+# The version the stand-in image says it is (pmm-server's pmm-version attribute).
+H_STANDIN_VERSION=3.99.0-standin
 # h_standin_image podman|docker: imports the PMM stand-in (tests/pmm-standin.tar
 # from the build) as a unique image, removed at exit; prints its reference.
 h_standin_image() {
   local engine=$1 ref="localhost/$H_ID-standin:3"
   local tar="$H_BUILD/tests/pmm-standin.tar"
   [ -f "$tar" ] || { echo "stand-in image $tar not built" >&2; return 1; }
-  "$engine" import --change 'CMD ["/pmm-standin"]' --change 'USER 1000:1000' "$tar" "$ref" >/dev/null || return 1
+  # The version label is where PMM's images carry theirs (pmm-version);
+  # lab/pmmlab's import gives the same.
+  "$engine" import --change 'CMD ["/pmm-standin"]' --change 'USER 1000:1000' \
+    --change "LABEL org.opencontainers.image.version=$H_STANDIN_VERSION" "$tar" "$ref" >/dev/null || return 1
   h_defer "$engine" rmi -f "$ref"
   echo "$ref"
 }

@@ -6,6 +6,8 @@
 #     directory or container name, as it does for the stock agents;
 #   - deprecated aliases (IPaddr2's iflabel, podman's allow_pull): pcs warns
 #     and names ours;
+#   - pmm-image's location rule in the examples: an attribute absent bans,
+#     an undefined one does not;
 #   - default operations: `pcs resource create ... promotable` without ops
 #     monitors both roles (Pacemaker cancels role-less monitors on
 #     promotion), and a plain pmm-server gets no role monitor that would
@@ -76,4 +78,27 @@ h_expect_rc 0 "crm_simulate promotes the instance on node1" crm_simulate -x "$st
 h_match "... cancelling the role-less monitors" "ha +cancel=10000 on node1" "$H_OUT"
 promoted=$(printf '%s\n' "$H_OUT" | grep -E 'Resource action: +ha +monitor=' | sed 's/.*monitor=//; s/ on .*//' | sort -n | tr '\n' ' ')
 h_match "the promoted instance is monitored: 5 s, and depth 10 at 61 s" '^5000 61000 $' "$promoted"
+
+# --- pmm-image's location rule, as crm-examples/pmm-podman.pcs.sh writes it -------
+# A group pmm (a Dummy here) that prefers node1; the example's own rule line.
+rule_cib="$H_TMP/rule.xml"
+cibadmin --empty >"$rule_cib"
+pcsr() { pcs -f "$rule_cib" "$@"; }
+pcsr property set stonith-enabled=false no-quorum-policy=ignore >/dev/null 2>&1
+pcsr resource create srv ocf:pacemaker:Dummy --group pmm >/dev/null 2>&1
+pcsr constraint location pmm prefers node1=50 >/dev/null 2>&1
+rule=$(grep -E '^pcs constraint location pmm rule ' "$H_SOURCE/crm-examples/pmm-podman.pcs.sh")
+h_match "the example has the rule" 'pmm-image eq absent' "$rule"
+read -ra rule_words <<<"${rule#pcs }"
+h_expect_rc 0 "... pcs takes it" pcsr "${rule_words[@]}"
+up="$H_TMP/rule-up.xml"
+crm_simulate -x "$rule_cib" --node-up=node1 --node-up=node2 --node-up=node3 -O "$up" >/dev/null 2>&1
+h_expect_rc 0 "pmm-image undefined everywhere (the cluster starting): PMM goes where it prefers" \
+  crm_simulate -x "$up" -S
+h_match "... node1" "Resource action: +srv +start on node1" "$H_OUT"
+CIB_file="$up" crm_attribute -N node1 -n pmm-image -l reboot -v absent >/dev/null 2>&1
+CIB_file="$up" crm_attribute -N node2 -n pmm-image -l reboot -v present >/dev/null 2>&1
+h_expect_rc 0 "pmm-image absent on node1: PMM goes elsewhere" crm_simulate -x "$up" -S
+h_nomatch "... never to node1" "srv +start on node1" "$H_OUT"
+h_match "... to a node without the ban" "Resource action: +srv +start on node[23]" "$H_OUT"
 h_done

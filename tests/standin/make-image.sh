@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # make-image.sh STANDIN-BINARY OUT.tar: the rootfs of the PMM stand-in image,
 # for "podman import" / "docker import" (no registry needed):
-#   podman import --change 'CMD ["/pmm-standin"]' --change 'USER 1000:1000' OUT.tar localhost/pmm-standin:3
+#   podman import --change 'CMD ["/pmm-standin"]' --change 'USER 1000:1000' \
+#     --change 'LABEL org.opencontainers.image.version=3.99.0-standin' OUT.tar localhost/pmm-standin:3
 # tests/harness/lib.sh (h_standin_image) does exactly that.
 set -eu
 bin=${1:?usage: $0 STANDIN-BINARY OUT.tar}

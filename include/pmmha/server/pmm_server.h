@@ -13,6 +13,7 @@
 
 #include "pmmha/core/deadline.h"
 #include "pmmha/core/log.h"
+#include "pmmha/core/node_attribute.h"
 #include "pmmha/core/status.h"
 #include "pmmha/server/container.h"
 #include "pmmha/server/container_process.h"
@@ -136,6 +137,9 @@ enum class DropInResult { kNoSystemd, kUnchanged, kWritten };
 // without it (or with another resource's name in it) is not ours: start does
 // not adopt or remove it, stop and monitor leave it alone.
 inline constexpr const char* kResourceLabel = "io.percona.pmm-ha.resource";
+// The image label PMM's images carry their version in (build/docker/server/
+// Dockerfile.el9); containers inherit it in Config.Labels.
+inline constexpr const char* kVersionLabel = "org.opencontainers.image.version";
 
 // A promoted instance whose PMM no longer leads keeps a token score: it stays
 // promoted (and the VIP where it is) until PMM names a new leader, instead of
@@ -209,14 +213,15 @@ class PmmServer {
   // fail instead.
   PmmServer(const ServerConfig& config, ContainerEngine& engine, HttpClient& http, ServerHost& host,
             const Logger& log, PromotionScore* promotion = nullptr,
-            ProcessControl* processes = nullptr)
+            ProcessControl* processes = nullptr, NodeAttributes* attributes = nullptr)
       : config_(config),
         engine_(engine),
         http_(http),
         host_(host),
         log_(log),
         promotion_(promotion),
-        processes_(processes) {}
+        processes_(processes),
+        attributes_(attributes) {}
 
   // Start: idempotent; returns when PMM answers ready. A container of the
   // same name that is not running is removed first (reuse=false) or
@@ -322,6 +327,14 @@ class PmmServer {
   // be told (nothing recorded, or another container).
   bool ExitedUnseen(const ContainerInfo& info) const;
   std::string ExitedUnseenText(const ContainerInfo& info) const;
+  // Node attributes for crm_mon -A (see node_attribute.h): set only when
+  // the value changes, a failure logged, never the operation's.
+  void SetAttribute(std::string_view name, std::string_view value, const Deadline& deadline);
+  void DeleteAttribute(std::string_view name, const Deadline& deadline);
+  // pmm-version from the container's labels, when it has the label.
+  void PublishVersion(const ContainerInfo& info, const Deadline& deadline);
+  // pmm-ha-key: the first 16 hex digits of the HA key's SHA-256 (HA mode).
+  void PublishHaKey(const Deadline& deadline);
   // Podman: the container's conmon, as the engine says, else as start
   // recorded it for this container (the Docker-compatible API does not say).
   int ConmonOf(const ContainerInfo& info) const;
@@ -364,9 +377,13 @@ class PmmServer {
   const Logger& log_;
   PromotionScore* promotion_;
   ProcessControl* processes_;
+  NodeAttributes* attributes_;
   mutable bool identity_recorded_ = false;
   // The container id start last saw (for the shutdown ordering drop-in).
   std::string started_id_;
+  // PMM's version as the container's labels say (kVersionLabel); empty
+  // when unknown.
+  std::string version_;
 };
 
 // Splits a stop budget: the grace for the graceful stop, leaving a reserve

@@ -13,6 +13,7 @@
 
 #include "pmmha/core/agent.h"
 #include "pmmha/core/environment.h"
+#include "pmmha/core/node_attribute.h"
 #include "pmmha/core/status.h"
 #include "pmmha/server/container.h"
 #include "pmmha/server/container_process.h"
@@ -113,6 +114,15 @@ struct ServerSetup {
   Status invalid;                  // why no node could start this configuration
 };
 
+// The engine (setup.kind, binary, socket; kTolerant: no_engine and notes):
+// podman or docker as params.runtime asks and the node has them, its API
+// socket when params.backend allows it and the socket is there. Reads
+// runtime, backend and api_socket only (pmm-image shares them).
+// kErrInstalled (kStrict) when the engine or backend=api's socket is
+// missing.
+Status ResolveEngine(const ServerParams& params, const Environment& env, const NodeLookup& node,
+                     Resolution mode, ServerSetup& setup);
+
 // The PMM_HA_* settings for this node (request.NodeName()), or why they do
 // not add up: promoted-max above 1, no ha_peers, this node absent from
 // ha_peers without ha_advertise_address (all kErrConfigured). kTolerant
@@ -156,6 +166,13 @@ class ServerRuntime {
   virtual ProcessControl& processes() = 0;
   // For a setup with crm_attribute.
   virtual std::unique_ptr<PromotionScore> Promotion(const ServerSetup& setup) = 0;
+  // The node attributes an action publishes (crm_mon -A); nullptr: none.
+  virtual std::unique_ptr<NodeAttributes> Attributes(const Request& request,
+                                                     const Environment& env) {
+    (void)request;
+    (void)env;
+    return nullptr;
+  }
 };
 
 std::unique_ptr<ServerRuntime> MakeServerRuntime();

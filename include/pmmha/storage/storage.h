@@ -29,6 +29,7 @@
 
 #include "pmmha/core/deadline.h"
 #include "pmmha/core/log.h"
+#include "pmmha/core/node_attribute.h"
 #include "pmmha/core/process.h"
 #include "pmmha/core/process_identity.h"
 #include "pmmha/core/status.h"
@@ -54,9 +55,11 @@ struct StorageConfig {
   bool create_directory = true;
   bool require_mmp = false;
   EscalationPolicy stop;
-  std::string status_name;  // depth-20 file name, unique per resource and node
-  std::string state_path;   // the MountRecord, in HA_RSCTMP
-  bool clone = false;       // an instance of a clone (CRM_meta_clone, clone_max > 0)
+  std::string status_name;   // depth-20 file name, unique per resource and node
+  std::string state_path;    // the MountRecord, in HA_RSCTMP
+  std::string space_path;    // in HA_RSCTMP: the space level last seen (ok, low, full)
+  int free_space_warn = 10;  // percent free below which /srv's space is low
+  bool clone = false;        // an instance of a clone (CRM_meta_clone, clone_max > 0)
 };
 
 // What start mounted (or began to mount), kept in StorageConfig::state_path.
@@ -106,6 +109,19 @@ struct PathInfo {
   bool is_block = false;
   dev_t rdev = 0;
 };
+
+// A filesystem's size and the space its unprivileged users (PMM 3's uid 1000)
+// may still fill, in bytes (statvfs: f_blocks and f_bavail).
+struct SpaceUsage {
+  std::uint64_t total = 0;
+  std::uint64_t available = 0;
+};
+
+// The percentage of `usage` free, rounded down (100 for an empty size).
+int FreePercent(const SpaceUsage& usage);
+// pmm-srv-space for `free_percent`: "full" below 1 % (PMM stops ingesting
+// when /srv fills), "low" below `warn_percent`, else "ok".
+std::string_view SpaceLevel(int free_percent, int warn_percent);
 
 struct MountRequest {
   std::string source;
@@ -175,6 +191,9 @@ class StorageSystem : public ProcessControl {
   // Depth 20: write, fsync, read back and remove `dir`/`name`.
   virtual Status CheckWritable(const std::string& dir, const std::string& name, bool direct_io,
                                const Deadline& deadline) = 0;
+  // The space of the filesystem at `dir` (statvfs, which blocks on a dead
+  // NFS server or a hung device: in a child abandoned at `deadline`).
+  virtual Result<SpaceUsage> FreeSpace(const std::string& dir, const Deadline& deadline) = 0;
 
   // Processes using the mounts of `query`, in every mount namespace, from
   // /proc alone; bounded by `deadline` (a scan cut short gives those found
@@ -205,16 +224,20 @@ std::optional<std::vector<std::string>> FsckCommand(FsckPolicy policy, const std
 
 class Storage {
  public:
-  Storage(StorageConfig config, StorageSystem& system, const Logger& log)
-      : config_(std::move(config)), sys_(system), log_(log) {}
+  // `attributes`: where pmm-srv-free and pmm-srv-space go (nullptr: nowhere).
+  Storage(StorageConfig config, StorageSystem& system, const Logger& log,
+          NodeAttributes* attributes = nullptr)
+      : config_(std::move(config)), sys_(system), log_(log), attributes_(attributes) {}
 
   // Environment checks for `action` (the table has checked the syntax).
   // Monitor and stop check nothing here: they must report the truth, which
   // the mount table tells, also when the device is gone.
   Status Validate(std::string_view action, bool probe, const Deadline& deadline);
+  // Start and stop also publish and remove /srv's space (PublishSpace).
   Status Start(const Deadline& deadline);
   Status Stop(const Deadline& deadline);
-  // depth: OCF_CHECK_LEVEL (0, 10, 20; others round down).
+  // depth: OCF_CHECK_LEVEL (0, 10, 20; others round down). Depth 0 never
+  // touches the filesystem; depths 10 and 20 also publish its space.
   Status Monitor(int depth, bool probe, const Deadline& deadline);
   // Applies the reloadable parameters to a running resource (the owner).
   Status Reload(const Deadline& deadline);
@@ -225,6 +248,13 @@ class Storage {
     Ownership ownership;
     std::string why;  // kNotOurs, kUnknown: for messages
   };
+  Status Mount(const Deadline& deadline);
+  Status Unmount(const Deadline& deadline);
+  Status CheckMount(int depth, bool probe, const Deadline& deadline);
+  // pmm-srv-free and pmm-srv-space from a bounded statvfs of the directory,
+  // and a log line when the level changes (a warning when it gets low).
+  // Never fails: the space is for people and rules to read.
+  void PublishSpace(const Deadline& deadline);
   Result<ResolvedDevice> Resolve(const Deadline& deadline);
   // The configured device, resolved once per action (lazily: a record that
   // matches makes it unneeded).
@@ -262,6 +292,7 @@ class Storage {
   StorageConfig config_;
   StorageSystem& sys_;
   const Logger& log_;
+  NodeAttributes* attributes_;
   std::optional<MountRecord> record_;
   std::optional<Result<ResolvedDevice>> device_;
   std::optional<std::string> uuid_;

@@ -34,7 +34,8 @@ class FakeEngine : public ContainerEngine {
   // stop_ignored) but the state stays "stopping" for ever, and kill refuses.
   bool conmon_dead = false;
   std::map<int, unsigned long long>* processes = nullptr;  // the node's, to end
-  int exit_after_run = -1;  // the container exits at once with this code
+  int exit_after_run = -1;                          // the container exits at once with this code
+  std::map<std::string, std::string> image_labels;  // what the image gives its containers
   std::vector<std::string> calls;
   std::vector<std::string> last_run_args;
   std::string env_file_seen;
@@ -73,6 +74,7 @@ class FakeEngine : public ContainerEngine {
           "already in use by abc");
     }
     info = ContainerInfo{};
+    info.labels = image_labels;
     for (std::size_t i = 0; i + 1 < args.size(); ++i) {
       if (args[i] != "--label") continue;
       auto eq = args[i + 1].find('=');
@@ -295,6 +297,27 @@ class FakeProcesses : public ProcessControl {
 
 HttpResponse NotReady() { return {500, R"({"code":13,"message":"PMM Server is not ready yet."})"}; }
 
+// The node's attributes, as attrd would hold them; every call counted.
+class FakeAttributes : public NodeAttributes {
+ public:
+  std::map<std::string, std::string, std::less<>> values;
+  int calls = 0;
+  Status Set(std::string_view name, std::string_view value, const Deadline&) override {
+    ++calls;
+    values[std::string(name)] = value;
+    return Status::Ok();
+  }
+  Status Delete(std::string_view name, const Deadline&) override {
+    ++calls;
+    values.erase(std::string(name));
+    return Status::Ok();
+  }
+  std::string Get(std::string_view name) const {
+    auto it = values.find(name);
+    return it == values.end() ? "(none)" : it->second;
+  }
+};
+
 struct Fixture {
   ServerConfig config;
   FakeEngine engine;
@@ -303,7 +326,8 @@ struct Fixture {
   Logger log;
   FakePromotion promotion;
   FakeProcesses processes;
-  PmmServer server{config, engine, http, host, log, &promotion, &processes};
+  FakeAttributes attributes;
+  PmmServer server{config, engine, http, host, log, &promotion, &processes, &attributes};
 
   Fixture() {
     config.name = "pmm";
@@ -1566,4 +1590,76 @@ TEST_CASE("superblocks name their filesystem and UUID as blkid does") {
   CHECK_FALSE(IdentifySuperblock("XFS"));  // too short
   CHECK(NormalizeUuid("0123ABCDEF014234856789ABCDEF0123") == uuid);
   CHECK(NormalizeUuid("0123ABCD-EF01-4234-8567-89ABCDEF0123") == uuid);
+}
+
+// --- node attributes for crm_mon -A ---------------------------------------
+
+TEST_CASE(
+    "attributes: start publishes ready, the image's version and data_dir, and stop removes PMM's") {
+  Fixture f;
+  f.engine.image_labels[kVersionLabel] = "3.4.1";
+  REQUIRE(f.server.Start(f.Soon()).ok());
+  CHECK(f.attributes.Get(kAttrState) == "ready");
+  CHECK(f.attributes.Get(kAttrVersion) == "3.4.1");
+  CHECK(f.attributes.Get(kAttrData) == "writable");
+  CHECK(f.attributes.Get(kAttrLeader) == "(none)");
+  REQUIRE(f.server.Stop(f.Soon()).ok());
+  CHECK(f.attributes.Get(kAttrState) == "(none)");
+  CHECK(f.attributes.Get(kAttrVersion) == "(none)");
+  // The node's, not PMM's: pmm-ha-check compares it with stopped nodes too.
+  CHECK(f.attributes.Get(kAttrData) == "writable");
+}
+
+TEST_CASE("attributes: a data_dir PMM cannot write is published with the failed start") {
+  Fixture f;
+  f.host.writable = Status::Error("'/srv/pmm' is not writable by uid 1000");
+  CHECK(f.server.Start(f.Soon()).code() == ExitCode::kErrInstalled);
+  CHECK(f.attributes.Get(kAttrData) == "not-writable");
+  CHECK(f.attributes.Get(kAttrState) == "(none)");
+}
+
+TEST_CASE("attributes: monitor says ready or degraded, and depth 10 the version") {
+  Fixture f;
+  f.engine.image_labels[kVersionLabel] = "3.4.1";
+  REQUIRE(f.server.Start(f.Soon()).ok());
+  f.attributes.values.clear();
+  f.http.answers = {NotReady()};
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kDegraded);
+  CHECK(f.attributes.Get(kAttrState) == "degraded");
+  f.http.answers = {HttpResponse{200, "{}"}};
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+  CHECK(f.attributes.Get(kAttrState) == "ready");
+  // Depth 0 asks no engine, so it knows no labels; depth 10 asks.
+  CHECK(f.attributes.Get(kAttrVersion) == "(none)");
+  CHECK(f.server.Monitor(f.Soon(), false, 10).code() == ExitCode::kSuccess);
+  CHECK(f.attributes.Get(kAttrVersion) == "3.4.1");
+}
+
+TEST_CASE("attributes: pmm-leader follows the promoted role, pmm-ha-key fingerprints the key") {
+  Fixture f;
+  f.MakeHa();
+  char tmpl[] = "/tmp/pmmha-key-XXXXXX";
+  int fd = mkstemp(tmpl);
+  REQUIRE(fd >= 0);
+  REQUIRE(write(fd, "abc", 3) == 3);
+  close(fd);
+  f.config.ha->key_file = tmpl;
+  f.http.leader = {HttpResponse{400, "{}"}};
+  REQUIRE(f.server.Start(f.Soon()).ok());
+  unlink(tmpl);
+  // sha256("abc") begins so: the prefix, never the whole digest or the key.
+  CHECK(f.attributes.Get(kAttrHaKey) == "ba7816bf8f01cfea");
+  CHECK(f.attributes.Get(kAttrLeader) == "(none)");
+  REQUIRE(f.server.Promote(f.Soon()).ok());
+  CHECK(f.attributes.Get(kAttrLeader) == "yes");
+  f.attributes.values.erase(std::string(kAttrLeader));  // attrd restarted
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
+  CHECK(f.attributes.Get(kAttrLeader) == "yes");
+  REQUIRE(f.server.Demote(f.Soon()).ok());
+  CHECK(f.attributes.Get(kAttrLeader) == "(none)");
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+  CHECK(f.attributes.Get(kAttrLeader) == "(none)");
+  REQUIRE(f.server.Promote(f.Soon()).ok());
+  REQUIRE(f.server.Stop(f.Soon()).ok());
+  CHECK(f.attributes.Get(kAttrLeader) == "(none)");
 }

@@ -223,6 +223,15 @@ class FakeSystem final : public StorageSystem {
     checks.push_back("read " + dir + " " + dev.path);
     return readable;
   }
+  SpaceUsage usage{1000, 370};
+  Status space_error;
+  int space_checks = 0;
+  Result<SpaceUsage> FreeSpace(const std::string& dir, const Deadline&) override {
+    CHECK(dir == "/srv");
+    ++space_checks;
+    if (!space_error.ok()) return space_error;
+    return usage;
+  }
   Status CheckWritable(const std::string& dir, const std::string& name, bool direct,
                        const Deadline&) override {
     checks.push_back("write " + dir + "/" + name + (direct ? " direct" : ""));
@@ -1228,4 +1237,83 @@ TEST_CASE("stop: other mount namespaces") {
     REQUIRE(f.Stop().ok());
     CHECK(f.sys.ns_unmounted == std::vector<std::string>{"mnt:[3] /srv"});
   }
+}
+
+namespace {
+
+class FakeAttributes : public NodeAttributes {
+ public:
+  std::map<std::string, std::string, std::less<>> values;
+  Status Set(std::string_view name, std::string_view value, const Deadline&) override {
+    values[std::string(name)] = value;
+    return Status::Ok();
+  }
+  Status Delete(std::string_view name, const Deadline&) override {
+    values.erase(std::string(name));
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("free space levels: full below 1 %, low below free_space_warn") {
+  static const struct {
+    SpaceUsage usage;
+    int warn;
+    int percent;
+    const char* level;
+  } cases[] = {
+      {{1000, 370}, 10, 37, "ok"},
+      {{1000, 100}, 10, 10, "ok"},
+      {{1000, 99}, 10, 9, "low"},
+      {{1000, 10}, 10, 1, "low"},
+      {{1000, 9}, 10, 0, "full"},
+      {{1000, 0}, 10, 0, "full"},
+      {{1000, 1000}, 10, 100, "ok"},
+      {{1000, 240}, 25, 24, "low"},
+      // 8 EiB filesystems do not overflow.
+      {{~0ull, ~0ull / 2}, 10, 49, "ok"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.usage.available << " of " << c.usage.total);
+    CHECK(FreePercent(c.usage) == c.percent);
+    CHECK(SpaceLevel(FreePercent(c.usage), c.warn) == c.level);
+  }
+}
+
+TEST_CASE("the space comes from start and depths 10 and 20, never depth 0, stop removes it") {
+  FakeSystem sys;
+  Logger log;
+  FakeAttributes attrs;
+  StorageConfig c = Config();
+  c.space_path = "/run/space";
+  auto storage = [&]() { return Storage(c, sys, log, &attrs); };
+  REQUIRE(storage().Start(Soon()).ok());
+  CHECK(sys.space_checks == 1);
+  CHECK(attrs.values["pmm-srv-free"] == "37");
+  CHECK(attrs.values["pmm-srv-space"] == "ok");
+
+  sys.usage = {1000, 50};
+  // Depth 0 runs every few seconds: a statvfs there could hang on a dead disk.
+  CHECK(storage().Monitor(0, false, Soon()).ok());
+  CHECK(sys.space_checks == 1);
+  CHECK(storage().Monitor(10, false, Soon()).ok());
+  CHECK(sys.space_checks == 2);
+  CHECK(attrs.values["pmm-srv-free"] == "5");
+  CHECK(attrs.values["pmm-srv-space"] == "low");
+  CHECK(sys.state["/run/space"] == "low");
+  sys.usage = {1000, 5};
+  CHECK(storage().Monitor(20, false, Soon()).ok());
+  CHECK(attrs.values["pmm-srv-space"] == "full");
+
+  // A statvfs that does not answer is not the monitor's failure: the
+  // read and write checks judge the filesystem.
+  sys.space_error = Status::Error("free space of '/srv': no answer within 3000 ms");
+  CHECK(storage().Monitor(20, false, Soon()).ok());
+  CHECK(attrs.values["pmm-srv-space"] == "full");
+
+  REQUIRE(storage().Stop(Soon()).ok());
+  CHECK(attrs.values.count("pmm-srv-free") == 0);
+  CHECK(attrs.values.count("pmm-srv-space") == 0);
+  CHECK(sys.state.count("/run/space") == 0);
 }
