@@ -12,10 +12,11 @@
 #
 # Before use, change: the LUN (/dev/disk/by-id/...), the mount point
 # (/srv/pmm), the VIP (192.0.2.100/24) and the image tag. Every node needs
-# the resource agents (pmm-ha-agents package), docker.io with dockerd running, and the image (or
-# pull=missing and registry access). Fencing must be configured first:
-# see fencing.pcs.sh. Run this once, on any one node of a running cluster
-# (pcs 0.10 or 0.11: RHEL 8.6+, RHEL 9, Debian 12, Ubuntu 22.04+).
+# the resource agents (pmm-ha-agents package), docker.io with dockerd running, and the image
+# (or pull=missing and registry access; pmm-image keeps it there). Fencing
+# must be configured first: see fencing.pcs.sh. Run this once, on any one
+# node of a running cluster (pcs 0.10 or 0.11: RHEL 8.6+, RHEL 9, Debian 12,
+# Ubuntu 22.04+).
 # With "live-restore": true in /etc/docker/daemon.json on every node, a dockerd
 # restart (an upgrade, a crash) leaves PMM serving: pmm-server reports
 # degraded while dockerd is down, and nothing moves. Without it, dockerd
@@ -76,4 +77,25 @@ pcs resource create pmm-vip ocf:percona:pmm-vip \
 # RHEL 8, and 0.11 both take this form; pcs 0.11.7 and later warn that
 # create's --group is deprecated.)
 pcs resource group add pmm pmm-storage pmm-server pmm-vip
-pcs resource enable pmm-storage pmm-server pmm-vip
+# PMM's image on every node (pmm-image, a clone), checked every 5 minutes: a
+# standby that lost the image, or never got it (a registry outage), shows as
+# a failed action in crm_mon now, not when a failover needs the image, and
+# its recovery (a restart) pulls it again. The same image and runtime as
+# pmm-server. Each node publishes pmm-image=present|absent (crm_mon -A1).
+pcs resource create pmm-image ocf:percona:pmm-image \
+    image=docker.io/percona/pmm-server:3 runtime=docker pull=missing \
+    op start timeout=600s \
+    op monitor interval=300s timeout=30s \
+    --disabled
+pcs resource clone pmm-image interleave=true
+
+# Keep PMM off a node known to lack its image. The rule bans only on
+# "absent", which pmm-image writes when it has looked: an undefined
+# attribute (the whole cluster starting, a node that just joined, attrd
+# restarted and lost its values) bans nothing, so it can never stop a
+# running PMM, and pmm-server pulls for itself there (pull=missing). A ban on
+# "not_defined" would. No order between the two: PMM would wait for the
+# slowest node's pull.
+pcs constraint location pmm rule score=-INFINITY pmm-image eq absent
+
+pcs resource enable pmm-storage pmm-server pmm-vip pmm-image

@@ -77,5 +77,24 @@ pcs constraint colocation add pmm-vip with Promoted pmm-server-clone INFINITY
 # shellcheck disable=SC1010 # "then" is a word of pcs's order syntax, not the shell's
 pcs constraint order promote pmm-server-clone then start pmm-vip symmetrical=false
 
+# PMM's image on every node (pmm-image, a clone), checked every 5 minutes: a
+# standby that lost the image, or never got it (a registry outage), shows as
+# a failed action in crm_mon now, not when a failover needs the image, and
+# its recovery (a restart) pulls it again. The same image and runtime as
+# pmm-server. Each node publishes pmm-image=present|absent (crm_mon -A1).
+pcs resource create pmm-image ocf:percona:pmm-image \
+    image=docker.io/percona/pmm-server:3 runtime=podman pull=missing \
+    op start timeout=600s \
+    op monitor interval=300s timeout=30s \
+    --disabled
+pcs resource clone pmm-image interleave=true
+
+# No PMM instance on a node known to lack the image (it could not start
+# there). The rule bans only on "absent", which pmm-image writes when it has
+# looked: an undefined attribute (the whole cluster starting, a node that
+# just joined, attrd restarted) bans nothing, so it never stops a running
+# PMM, and pmm-server pulls for itself there (pull=missing).
+pcs constraint location pmm-server-clone rule score=-INFINITY pmm-image eq absent
+
 # Everything is in place: PMM starts on every node.
-pcs resource enable pmm-server
+pcs resource enable pmm-server pmm-image

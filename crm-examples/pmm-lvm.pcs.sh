@@ -55,4 +55,25 @@ pcs resource create pmm-vip ocf:percona:pmm-vip \
 # One group, started in this order: created disabled, grouped, then enabled
 # (the form pcs 0.10 and 0.11 both take).
 pcs resource group add pmm pmm-lvm pmm-storage pmm-server pmm-vip
-pcs resource enable pmm-lvm pmm-storage pmm-server pmm-vip
+# PMM's image on every node (pmm-image, a clone), checked every 5 minutes: a
+# standby that lost the image, or never got it (a registry outage), shows as
+# a failed action in crm_mon now, not when a failover needs the image, and
+# its recovery (a restart) pulls it again. The same image and runtime as
+# pmm-server. Each node publishes pmm-image=present|absent (crm_mon -A1).
+pcs resource create pmm-image ocf:percona:pmm-image \
+    image=docker.io/percona/pmm-server:3 runtime=podman pull=missing \
+    op start timeout=600s \
+    op monitor interval=300s timeout=30s \
+    --disabled
+pcs resource clone pmm-image interleave=true
+
+# Keep PMM off a node known to lack its image. The rule bans only on
+# "absent", which pmm-image writes when it has looked: an undefined
+# attribute (the whole cluster starting, a node that just joined, attrd
+# restarted and lost its values) bans nothing, so it can never stop a
+# running PMM, and pmm-server pulls for itself there (pull=missing). A ban on
+# "not_defined" would. No order between the two: PMM would wait for the
+# slowest node's pull.
+pcs constraint location pmm rule score=-INFINITY pmm-image eq absent
+
+pcs resource enable pmm-lvm pmm-storage pmm-server pmm-vip pmm-image

@@ -12,10 +12,11 @@
 #
 # Before use, change: the LUN (/dev/disk/by-id/...), the mount point
 # (/srv/pmm), the VIP (192.0.2.100/24) and the image tag. Every node needs
-# the resource agents (pmm-ha-agents package), podman, and the image (or
-# pull=missing and registry access; pmm-image keeps it there). Fencing must
-# be configured first: see fencing.pcs.sh. Run this once, on any one node of a running cluster
-# (pcs 0.10 or 0.11: RHEL 8.6+, RHEL 9, Debian 12, Ubuntu 22.04+).
+# the resource agents (pmm-ha-agents package), podman, and the image
+# (or pull=missing and registry access; pmm-image keeps it there). Fencing
+# must be configured first: see fencing.pcs.sh. Run this once, on any one
+# node of a running cluster (pcs 0.10 or 0.11: RHEL 8.6+, RHEL 9, Debian 12,
+# Ubuntu 22.04+).
 set -e
 
 # Stay where PMM runs after a failed node comes back: moving PMM back costs

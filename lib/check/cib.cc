@@ -191,6 +191,16 @@ void ReadLocation(const xmlNode* n, std::vector<CibLocation>& out) {
                    .node = Attr(n, "node"),
                    .score = Attr(n, "score"),
                    .has_rule = Child(n, "rule") != nullptr};
+  // Expressions may nest in rules within rules.
+  std::vector<const xmlNode*> rules = Children(n, "rule");
+  while (!rules.empty()) {
+    const xmlNode* r = rules.back();
+    rules.pop_back();
+    for (const xmlNode* e : Children(r, "expression")) {
+      base.rule_attributes.push_back(Attr(e, "attribute"));
+    }
+    for (const xmlNode* inner : Children(r, "rule")) rules.push_back(inner);
+  }
   auto sets = ReadResourceSets(n);
   if (sets.empty()) {
     base.rsc = Attr(n, "rsc");

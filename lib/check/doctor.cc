@@ -711,17 +711,37 @@ class Doctor {
   void Nodes() {
     if (servers_.empty()) return;
     if (images_.empty()) {
+      // The clone and the rule of the examples: pmm-image checks the image on
+      // every node, the rule keeps PMM off a node that lacks it.
       const CibPrimitive* s = servers_.front();
       std::string image = s->Param("image");
-      std::string params = fmt::format("image={} runtime={}", image, s->Param("runtime", "auto"));
+      std::string params = fmt::format("image={} runtime={} pull={}", image,
+                                       s->Param("runtime", "auto"), s->Param("pull", "missing"));
+      std::string top = cib_.Top(*s);
+      std::vector<std::string> pcs{fmt::format(
+          "pcs resource create pmm-image ocf:percona:pmm-image {} op start timeout=600s op "
+          "monitor interval=300s timeout=30s clone interleave=true",
+          params)};
+      std::vector<std::string> crm{
+          fmt::format("crm configure primitive pmm-image ocf:percona:pmm-image params {} op start "
+                      "timeout=600s interval=0 op monitor interval=300s timeout=30s",
+                      params),
+          "crm configure clone pmm-image-clone pmm-image meta interleave=true"};
+      bool has_rule = std::any_of(cib_.locations.begin(), cib_.locations.end(), [&](auto& l) {
+        return Contains(cib_.Containers(*s), l.rsc) && Contains(l.rule_attributes, kAttrImage);
+      });
+      if (!has_rule) {
+        pcs.push_back(fmt::format(
+            "pcs constraint location {} rule score=-INFINITY pmm-image eq absent", top));
+        crm.push_back(fmt::format(
+            "crm configure location pmm-needs-image {} rule -inf: pmm-image eq absent", top));
+      }
       Add("image-not-watched", "cluster",
           fmt::format("nothing reports whether each node has {}: a node without it finds out at "
                       "the failover, and waits for a pull of several GB (or fails) while PMM is "
                       "down",
                       Quote(image)),
-          {fmt::format("pcs resource create pmm-image ocf:percona:pmm-image {} clone", params)},
-          {fmt::format("crm configure primitive pmm-image ocf:percona:pmm-image params {}", params),
-           "crm configure clone pmm-image-clone pmm-image"});
+          std::move(pcs), std::move(crm));
     }
     std::set<std::string> may_run;
     for (const CibPrimitive* s : servers_) {

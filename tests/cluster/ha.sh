@@ -27,6 +27,7 @@ h_expect_rc 0 "the VIP reaches PMM's leader" h_wait_for 180 h_vip_on_leader
 [ "$H_RC" = 0 ] || { lab status; h_abort "no leader on the VIP"; }
 h_expect_rc 0 "crm_verify -L is clean" lab exec 1 crm_verify -L -V
 h_nomatch "... without warnings" 'warning|error' "$H_OUT$H_ERR"
+h_expect_rc 0 "pmm-ha-check finds nothing in the live cluster" lab exec 1 "$H_BUILD/tools/pmm-ha-check"
 for k in 1 2 3; do
   h_match "node$k runs its PMM Server" '^pmm-server$' "$(lab exec "$k" podman ps --format '{{.Names}}')"
 done
@@ -111,6 +112,7 @@ h_match "... saying why" "ocf-exit-reason:this node's advertise address 'pmm$c.e
 lab exec 1 pcs resource delete pmm-vip >/dev/null 2>&1
 h_expect_rc 0 "the pcs example's clone stops" lab exec 1 pcs resource disable pmm-server-clone --wait=120
 lab exec 1 pcs resource delete pmm-server-clone >/dev/null 2>&1
+lab exec 1 pcs resource delete pmm-image >/dev/null 2>&1
 lab exec 1 cibadmin --replace -o rsc_defaults -X '<rsc_defaults/>' >/dev/null
 # shellcheck disable=SC2317 # called through h_wait_for, which shellcheck does not follow
 gone() { for k in 1 2 3; do [ -z "$(lab exec "$k" podman ps -q 2>/dev/null)" ] || return 1; done; }

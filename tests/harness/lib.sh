@@ -236,7 +236,7 @@ h_ocf_provider() {
   local a agent dir="/usr/lib/ocf/resource.d/$H_ID"
   mkdir -p "$dir"
   h_defer rm -rf "$dir"
-  for a in pmm-server pmm-storage pmm-vip; do
+  for a in pmm-server pmm-storage pmm-vip pmm-image; do
     agent=$(h_agent "$a") || h_abort "$a is not built"
     ln -sf "$agent" "$dir/$a"
   done

@@ -25,14 +25,14 @@ srpm=$(find "$out" -maxdepth 1 -name 'pmm-ha-agents-*.src.rpm' | head -1)
 version=$(sed -n 's/^project(pmm-ha-agents VERSION \([^ )]*\).*/\1/p' "$PMMHA_SOURCE_DIR/CMakeLists.txt")
 
 want=(/usr/lib/ocf/resource.d/percona/pmm-server /usr/lib/ocf/resource.d/percona/pmm-storage
-      /usr/lib/ocf/resource.d/percona/pmm-vip)
+      /usr/lib/ocf/resource.d/percona/pmm-vip /usr/lib/ocf/resource.d/percona/pmm-image)
 deb_files=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\.||')
 rpm_files=$(rpm -qlp "$rpm" 2>/dev/null)
 for f in "${want[@]}"; do
   h_match ".deb holds $f" "^$f$" "$deb_files"
   h_match ".rpm holds $f" "^$f$" "$rpm_files"
 done
-for a in pmm-server pmm-storage pmm-vip; do
+for a in pmm-server pmm-storage pmm-vip pmm-image; do
   h_match ".deb holds the man page of $a" "^/usr/share/man/man7/ocf_percona_$a\.7\.gz$" "$deb_files"
   h_match ".rpm holds the man page of $a" "^/usr/share/man/man7/ocf_percona_$a\.7" "$rpm_files"
 done
@@ -81,7 +81,7 @@ done
 # --- install and use ------------------------------------------------------------
 h_defer dpkg --purge pmm-ha-agents
 h_expect_rc 0 "dpkg -i installs it" dpkg -i "$deb"
-for a in pmm-server pmm-storage pmm-vip; do
+for a in pmm-server pmm-storage pmm-vip pmm-image; do
   h_expect_rc 0 "crm_resource --show-metadata ocf:percona:$a" crm_resource --show-metadata "ocf:percona:$a"
   h_expect_rc 0 "pcs resource describe ocf:percona:$a" pcs resource describe "ocf:percona:$a"
   h_match "... shows its parameters" "Resource options:" "$H_OUT"

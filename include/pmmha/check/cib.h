@@ -84,6 +84,7 @@ struct CibLocation {
   std::string node{};   // "" for a rule-based constraint
   std::string score{};  // as written; "" for a rule-based constraint
   bool has_rule = false;
+  std::vector<std::string> rule_attributes{};  // the node attributes its rules test
 };
 
 struct CibNode {

@@ -150,6 +150,7 @@ TEST_CASE("a CIB: resources, ops, constraints, nodes and their attributes") {
   REQUIRE(cib.locations.size() == 2);
   CHECK(cib.locations[0].node == "node1");
   CHECK(cib.locations[1].has_rule);
+  CHECK(cib.locations[1].rule_attributes == std::vector<std::string>{"pmm-image"});
 }
 
 TEST_CASE("what is not a CIB is refused") {
