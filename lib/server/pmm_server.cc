@@ -24,7 +24,6 @@
 
 #include "pmmha/core/bounded.h"
 #include "pmmha/core/process.h"
-#include "pmmha/core/sha256.h"
 #include "pmmha/core/state_file.h"
 #include "pmmha/core/text.h"
 #include "pmmha/server/server_params.h"
@@ -461,7 +460,7 @@ void PmmServer::PublishVersion(const ContainerInfo& info, const Deadline& deadli
 
 void PmmServer::PublishHaKey(const Deadline& deadline) {
   if (!config_.ha || config_.ha->key_file.empty()) return;
-  auto digest = Sha256HexOfFile(config_.ha->key_file);
+  auto digest = host_.Sha256Of(config_.ha->key_file, deadline);
   if (!digest) {
     log_.Warn("no {} attribute: {}", kAttrHaKey, digest.status().reason());
     return;
@@ -1226,6 +1225,19 @@ std::vector<int> NumericEntries(const std::string& dir) {
 
 class RealServerHost final : public ServerHost {
  public:
+  Result<std::string> Sha256Of(const std::string& path, const Deadline& deadline) override {
+    auto r = MakeProcessRunner()->Run({"sha256sum", "--", path}, deadline.Within(seconds(10)));
+    if (!r.ok()) return r.status();
+    if (!r->Succeeded()) {
+      return Status::Error("sha256sum {}: {}: {}", Quote(path), r->Describe(), LastLine(r->err));
+    }
+    std::string digest = r->out.substr(0, r->out.find(' '));
+    bool hex = digest.size() == 64 && std::all_of(digest.begin(), digest.end(), [](char c) {
+                 return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+               });
+    if (!hex) return Status::Error("sha256sum {}: no digest in {}", Quote(path), Quote(r->out));
+    return digest;
+  }
   std::optional<bool> Frozen(int pid) override {
     bool read = false;
     const std::string groups = ReadSmallFile(fmt::format("/proc/{}/cgroup", pid), &read);

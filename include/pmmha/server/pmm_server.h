@@ -196,6 +196,9 @@ class ServerHost {
   // process holding each when /proc tells before `deadline`.
   virtual std::vector<PortHolder> PortHolders(const std::vector<PortNeed>& needs,
                                               const Deadline& deadline) = 0;
+  // The SHA-256 of the file at `path`, as 64 lowercase hex digits
+  // (coreutils' sha256sum, bounded by `deadline`).
+  virtual Result<std::string> Sha256Of(const std::string& path, const Deadline& deadline) = 0;
 };
 
 std::unique_ptr<ServerHost> MakeServerHost();

@@ -270,6 +270,10 @@ class FakeHost : public ServerHost {
     drop_ins.push_back(d);
     return drop_in_result;
   }
+  // The real host's digest (sha256sum): a file's content is the test's.
+  Result<std::string> Sha256Of(const std::string& path, const Deadline& deadline) override {
+    return MakeServerHost()->Sha256Of(path, deadline);
+  }
 };
 
 // Processes by pid with their start times; Terminate ends them unless told
@@ -875,13 +879,14 @@ std::string ReadFile(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("start records the container's process; stop forgets it") {
+TEST_CASE("start records the container's process, stop forgets it") {
   Fixture f;
   REQUIRE(f.server.Start(f.Soon()).ok());
   auto identity = ParseIdentity(ReadFile(f.config.identity_path));
   REQUIRE(identity);
   CHECK(identity->pid == 100);
-  CHECK(identity->start_time == 5555);
+  CHECK(identity->start_time == f.processes.alive[100]);  // the process start spawned
+  CHECK(identity->start_time == f.engine.starts);
   REQUIRE(f.server.Stop(f.Soon()).ok());
   CHECK(access(f.config.identity_path.c_str(), F_OK) != 0);
 }
@@ -1294,7 +1299,7 @@ TEST_CASE("the readiness request follows the configuration") {
   CHECK(f.http.last.unix_socket.empty());
 }
 
-TEST_CASE("HA: the container gets PMM_HA_* and the shared key; the user's settings win") {
+TEST_CASE("HA: the container gets PMM_HA_* and the shared key, the user's settings win") {
   Fixture f;
   f.MakeHa();
   f.config.env = {"PMM_HA_RAFT_PORT=19097"};
@@ -1395,7 +1400,7 @@ TEST_CASE("HA: a promoted PMM that is not ready is degraded-promoted, then faile
   CHECK(f.promotion.calls.empty());  // a PMM that is not ready says nothing about leadership
 }
 
-TEST_CASE("HA start leaves the instance unpromoted and scores it; stop clears both") {
+TEST_CASE("HA start leaves the instance unpromoted and scores it, stop clears both") {
   Fixture f;
   f.MakeHa();
   f.engine.SetRunning();
@@ -1647,7 +1652,8 @@ TEST_CASE("attributes: pmm-leader follows the promoted role, pmm-ha-key fingerpr
   f.http.leader = {HttpResponse{400, "{}"}};
   REQUIRE(f.server.Start(f.Soon()).ok());
   unlink(tmpl);
-  // sha256("abc") begins so: the prefix, never the whole digest or the key.
+  // sha256("abc") (FIPS 180-4's example) begins so: the prefix, never the
+  // whole digest or the key.
   CHECK(f.attributes.Get(kAttrHaKey) == "ba7816bf8f01cfea");
   CHECK(f.attributes.Get(kAttrLeader) == "(none)");
   REQUIRE(f.server.Promote(f.Soon()).ok());
@@ -1662,4 +1668,20 @@ TEST_CASE("attributes: pmm-leader follows the promoted role, pmm-ha-key fingerpr
   REQUIRE(f.server.Promote(f.Soon()).ok());
   REQUIRE(f.server.Stop(f.Soon()).ok());
   CHECK(f.attributes.Get(kAttrLeader) == "(none)");
+}
+
+TEST_CASE("the host's SHA-256 of a file, and of one it cannot read") {
+  char tmpl[] = "/tmp/pmmha-digest-XXXXXX";
+  int fd = mkstemp(tmpl);
+  REQUIRE(fd >= 0);
+  REQUIRE(write(fd, "abc", 3) == 3);
+  close(fd);
+  auto host = MakeServerHost();
+  auto digest = host->Sha256Of(tmpl, Deadline::After(std::chrono::seconds(10)));
+  REQUIRE(digest.ok());
+  CHECK(*digest == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  unlink(tmpl);
+  auto missing = host->Sha256Of(tmpl, Deadline::After(std::chrono::seconds(10)));
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().reason().find(tmpl) != std::string::npos);
 }

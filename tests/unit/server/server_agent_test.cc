@@ -164,7 +164,7 @@ TEST_CASE("PMM advertises an IP address: a host name for this node is refused at
   CHECK(Resolve(p, Promotable()).ok());
 }
 
-TEST_CASE("the PMM major version comes from pmm_version or the tag; PMM 2 has no HA") {
+TEST_CASE("the PMM major version comes from pmm_version or the tag, PMM 2 has no HA") {
   ServerParams p = Minimal();
   p.image = "docker.io/percona/pmm-server:2.44.0";
   auto setup = Resolve(p);
@@ -624,7 +624,7 @@ TEST_CASE("permission bits: the owner's for the owner, the group's for the group
   }
 }
 
-TEST_CASE("start and validate-all refuse what may not create a container; stop does not") {
+TEST_CASE("start and validate-all refuse what may not create a container, stop does not") {
   ServerParams restart = Minimal();
   restart.run_opts = "--cpus 2 --restart always";
   Request clone = Req("pmm:0");
@@ -773,6 +773,9 @@ class MountedHost : public ServerHost {
   }
   Result<DropInResult> InstallDropIn(const std::string&, const DropIn&, const Deadline&) override {
     return DropInResult::kNoSystemd;
+  }
+  Result<std::string> Sha256Of(const std::string&, const Deadline&) override {
+    return Status::Error("no digest here");
   }
   std::vector<PortHolder> holders;
   std::vector<PortHolder> PortHolders(const std::vector<PortNeed>&, const Deadline&) override {
