@@ -81,7 +81,7 @@ TEST_CASE("a value written long ago is written again: the cluster may have dropp
   CHECK(attrd.calls == std::vector<std::string>{"pmm-image=present", "pmm-image=present"});
 }
 
-TEST_CASE("a failed attrd_updater is an error to log; values wait a minute, deletions do not") {
+TEST_CASE("a failed attrd_updater is an error to log, values wait a minute, deletions do not") {
   TempDir dir;
   FakeAttrd attrd;
   attrd.exit_code = 102;  // attrd does not answer: no cluster here

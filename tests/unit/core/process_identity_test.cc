@@ -31,7 +31,7 @@ TEST_CASE("the start time is field 22 of /proc/PID/stat, counted after the comma
   }
 }
 
-TEST_CASE("a live process has an identity; a zombie, pid 0 and an unused pid have none") {
+TEST_CASE("a live process has an identity, a zombie, pid 0 and an unused pid have none") {
   auto self = IdentifyProcess(getpid());
   REQUIRE(self);
   CHECK(self->pid == getpid());

@@ -24,7 +24,7 @@ LinkInfo Link(int index, const char* name) {
 
 }  // namespace
 
-TEST_CASE("a link record is read back as written; anything else is no record") {
+TEST_CASE("a link record is read back as written, anything else is no record") {
   std::vector<RecordedLink> links = {{2, "eth0"}, {17, "bond0.100"}};
   CHECK(FormatLinkRecord(links) == "2 eth0\n17 bond0.100\n");
   CHECK(ParseLinkRecord(FormatLinkRecord(links)) == links);

@@ -42,7 +42,7 @@ TEST_CASE("a live process has an identity, a missing one none") {
   CHECK_FALSE(IdentifyProcess(0x3ffffff0));
 }
 
-TEST_CASE("identities survive the round trip through the state file; junk does not load") {
+TEST_CASE("identities survive the round trip through the state file, junk does not load") {
   std::string path = TempPath("roundtrip");
   REQUIRE(SaveProcessIdentity(path, {1234, 98765}).ok());
   CHECK(LoadProcessIdentity(path) == ProcessIdentity{1234, 98765});

@@ -443,7 +443,7 @@ TEST_CASE("a stop that succeeds leaves nothing a monitor or probe calls ours") {
   }
 }
 
-TEST_CASE("a start that succeeds is running, once; stop then removes it") {
+TEST_CASE("a start that succeeds is running, once, stop then removes it") {
   for (const Situation& s : kSituations) {
     if (s.start != kOk) continue;
     INFO(s.what);

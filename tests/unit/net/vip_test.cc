@@ -131,7 +131,7 @@ TEST_CASE("parameters that depend on each other are checked together") {
   }
 }
 
-TEST_CASE("a dotted netmask becomes a prefix length; preferred_lft 0 deprecates") {
+TEST_CASE("a dotted netmask becomes a prefix length, preferred_lft 0 deprecates") {
   auto c = Config("198.51.100.10", [](VipParams& p) {
     p.cidr_netmask = "255.255.255.128";
     p.arp_mode = "reply";
@@ -457,7 +457,7 @@ TEST_CASE("start sets the broadcast address configured") {
   }
 }
 
-TEST_CASE("start flags: host prefixes have no broadcast; noprefixroute, preferred_lft") {
+TEST_CASE("start flags: host prefixes have no broadcast, noprefixroute, preferred_lft") {
   Fixture f;
   auto config = Config("192.0.2.7", [](VipParams& p) {
     p.nic = "eth1";

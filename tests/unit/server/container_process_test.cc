@@ -11,7 +11,7 @@ using namespace pmmha;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-TEST_CASE("the identity record round-trips; junk is no record") {
+TEST_CASE("the identity record round-trips, junk is no record") {
   ContainerIdentity id{"3f2a", 4242, 987654};
   auto back = ParseIdentity(FormatIdentity(id));
   REQUIRE(back);
@@ -33,15 +33,26 @@ TEST_CASE("the identity record round-trips; junk is no record") {
 
 namespace {
 
-// A child that sleeps; with `ignore_term` it survives SIGTERM.
+// A child that sleeps; with `ignore_term` it survives SIGTERM. Returns once
+// the child has set its SIGTERM disposition (a loaded machine may take long
+// to run it; a fixed sleep raced with that).
 pid_t Spawn(bool ignore_term) {
+  int ready[2];
+  if (pipe(ready) != 0) return -1;
   pid_t pid = fork();
   if (pid == 0) {
     // Not Catch's handlers, which the child inherits.
     signal(SIGTERM, ignore_term ? SIG_IGN : SIG_DFL);
+    close(ready[0]);
+    if (write(ready[1], "r", 1) != 1) _exit(1);
+    close(ready[1]);
     for (;;) pause();
   }
-  return pid;
+  close(ready[1]);
+  char c;
+  ssize_t n = pid > 0 ? read(ready[0], &c, 1) : -1;
+  close(ready[0]);
+  return n == 1 ? pid : -1;
 }
 
 }  // namespace
@@ -52,7 +63,6 @@ TEST_CASE("a live process is terminated, one that ignores SIGTERM killed after t
     INFO("ignores SIGTERM: " << ignore_term);
     pid_t pid = Spawn(ignore_term);
     REQUIRE(pid > 0);
-    usleep(20000);  // let it install its handler
     auto start = control->StartTime(pid);
     REQUIRE(start);
     ContainerIdentity id{"c", pid, *start};

@@ -76,7 +76,7 @@ TEST_CASE("engine state words map to states") {
   }
 }
 
-TEST_CASE("an empty array means no container; junk is an error") {
+TEST_CASE("an empty array means no container, junk is an error") {
   auto none = ParseContainerInspect("[]");
   REQUIRE(none.ok());
   CHECK(none->state == ContainerState::kAbsent);

@@ -237,7 +237,7 @@ TEST_CASE("the engine API is reached over a unix socket") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a request body and headers are sent; HEAD does not wait for a body") {
+TEST_CASE("a request body and headers are sent, HEAD does not wait for a body") {
   CannedServer s("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
   HttpRequest req;
   req.method = "PUT";
@@ -361,7 +361,7 @@ class TlsServer {
 
 }  // namespace
 
-TEST_CASE("https goes through libcurl; PMM's self-signed certificate passes unless verified") {
+TEST_CASE("https goes through libcurl, PMM's self-signed certificate passes unless verified") {
   TlsServer tls;
   HttpRequest req;
   req.url = tls.url();

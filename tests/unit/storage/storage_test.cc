@@ -947,7 +947,7 @@ TEST_CASE("the action x situation matrix") {
   }
 }
 
-TEST_CASE("start records what it mounted; stop forgets it") {
+TEST_CASE("start records what it mounted, stop forgets it") {
   Fixture f;
   StorageConfig c = LinkTo(f, "/dev/loop3");
   REQUIRE(f.Start(c).ok());
