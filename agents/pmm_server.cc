@@ -466,7 +466,8 @@ const AgentSpec kAgent{
         "left 'stopping' once that process is gone. Node attributes (crm_mon -A1), written "
         "only when they change: pmm-state (ready, or degraded while PMM runs but is not "
         "ready) and pmm-version (the image's org.opencontainers.image.version label), "
-        "removed by stop; pmm-leader=yes while promoted (PMM 3 HA), removed by demote and "
+        "removed by stop; pmm-leader=yes while promoted (PMM 3 HA; set by the promoted monitor), "
+        "removed by demote and "
         "stop; pmm-data (writable or not-writable by PMM 3's uid 1000, from start) and "
         "pmm-ha-key (the first 16 hex digits of ha_key_file's sha256, to compare nodes "
         "without showing the key), which describe the node and stay.",

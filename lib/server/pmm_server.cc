@@ -1035,7 +1035,9 @@ Status PmmServer::Promote(const Deadline& deadline) {
     if (!IsOurs(*info)) return Status::NotRunning("{}", NotOurs(*info, "cannot promote").reason());
   }
   SetPromoted(true);
-  SetAttribute(kAttrLeader, "yes", deadline);
+  // pmm-leader is set by the promoted monitor that follows (seconds later),
+  // not here: promote is on the VIP's way after a leadership move, and
+  // attrd_updater is a process start.
   if (config_.ha) {
     // Nothing is forced: PMM keeps electing its leader, the score follows it.
     bool leads = UpdatePromotionScore(deadline) == Leadership::kLeader;

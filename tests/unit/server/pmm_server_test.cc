@@ -1657,6 +1657,9 @@ TEST_CASE("attributes: pmm-leader follows the promoted role, pmm-ha-key fingerpr
   CHECK(f.attributes.Get(kAttrHaKey) == "ba7816bf8f01cfea");
   CHECK(f.attributes.Get(kAttrLeader) == "(none)");
   REQUIRE(f.server.Promote(f.Soon()).ok());
+  // Not in promote, on the VIP's way: the promoted monitor sets it.
+  CHECK(f.attributes.Get(kAttrLeader) == "(none)");
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
   CHECK(f.attributes.Get(kAttrLeader) == "yes");
   f.attributes.values.erase(std::string(kAttrLeader));  // attrd restarted
   CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
