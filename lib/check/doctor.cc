@@ -123,6 +123,7 @@ class Doctor {
       if (p.IsStonith()) fence_devices_.push_back(&p);
     }
     BuildOrderGraph();
+    BuildTogetherGraph();
   }
 
   std::vector<Finding> Run() {
@@ -234,6 +235,23 @@ class Doctor {
 
   // --- ordering and colocation ---------------------------------------------
 
+  // Group members and mandatory colocations (any role, either direction).
+  void BuildTogetherGraph() {
+    auto link = [&](const std::string& x, const std::string& y) {
+      together_edges_[x].insert(y);
+      together_edges_[y].insert(x);
+    };
+    for (const auto& g : cib_.groups) {
+      for (std::size_t i = 1; i < g.members.size(); ++i) link(g.members[i - 1], g.members[i]);
+    }
+    for (const auto& c : cib_.colocations) {
+      if (!Mandatory(c)) continue;
+      for (const CibPrimitive* x : cib_.Contents(c.rsc)) {
+        for (const CibPrimitive* y : cib_.Contents(c.with)) link(x->id, y->id);
+      }
+    }
+  }
+
   void BuildOrderGraph() {
     auto edge = [&](const std::string& a, const std::string& b) { order_edges_[a].insert(b); };
     for (const auto& g : cib_.groups) {
@@ -272,27 +290,15 @@ class Doctor {
   // `a` and `b` always run on the same node: one group, or a chain of
   // mandatory colocations (of any role, in either direction).
   bool Together(const CibPrimitive& a, const CibPrimitive& b) const {
-    std::map<std::string, std::set<std::string>> edges;
-    auto link = [&](const std::string& x, const std::string& y) {
-      edges[x].insert(y);
-      edges[y].insert(x);
-    };
-    for (const auto& g : cib_.groups) {
-      for (std::size_t i = 1; i < g.members.size(); ++i) link(g.members[i - 1], g.members[i]);
-    }
-    for (const auto& c : cib_.colocations) {
-      if (!Mandatory(c)) continue;
-      for (const CibPrimitive* x : cib_.Contents(c.rsc)) {
-        for (const CibPrimitive* y : cib_.Contents(c.with)) link(x->id, y->id);
-      }
-    }
     std::set<std::string> seen{a.id};
     std::vector<std::string> todo{a.id};
     while (!todo.empty()) {
       std::string cur = todo.back();
       todo.pop_back();
       if (cur == b.id) return true;
-      for (const std::string& next : edges[cur]) {
+      auto it = together_edges_.find(cur);
+      if (it == together_edges_.end()) continue;
+      for (const std::string& next : it->second) {
         if (seen.insert(next).second) todo.push_back(next);
       }
     }
@@ -809,7 +815,7 @@ class Doctor {
 
   const Cib& cib_;
   std::vector<const CibPrimitive*> servers_, storages_, vips_, images_, fence_devices_;
-  std::map<std::string, std::set<std::string>> order_edges_;
+  std::map<std::string, std::set<std::string>> order_edges_, together_edges_;
   std::vector<Finding> findings_;
 };
 
