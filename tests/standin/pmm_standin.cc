@@ -66,12 +66,20 @@
 //     leading, and with 2 of 3 nodes gone nobody leads.
 //   - A leader stays leader unless it is not eligible, has lost its quorum,
 //     or a peer that comes earlier in PMM_HA_PEERS also claims leadership.
-//   - A follower follows any peer that claims leadership. After 2 rounds
-//     without one (the election timeout) it takes the leadership if it is
-//     eligible, reaches a quorum, and is the first eligible node in
-//     PMM_HA_PEERS order among itself and the peers that answered. So
-//     leadership is sticky: a node that comes back follows the working leader
-//     even when it comes first in the order.
+//   - A follower follows any peer that claims leadership. When none has for
+//     its heartbeat timeout, it takes the leadership if it is eligible,
+//     reaches a quorum, and is the first eligible node in PMM_HA_PEERS order
+//     among itself and the peers that answered. So leadership is sticky: a
+//     node that comes back follows the working leader even when it comes
+//     first in the order. The timeout is PMM's: pmm-managed gives Raft a
+//     1 s HeartbeatTimeout (managed/services/ha/highavailability.go), and a
+//     Raft follower waits a random time between it and twice it, drawn anew
+//     each time it hears from a leader: a dead leader is replaced 1 to 2 s
+//     after its last word, as in PMM.
+//   - A leader that gives up the leadership itself (SIGTERM, the stepdown
+//     file) hands it over, as PMM's leader does on its way out (Raft's
+//     leadership transfer): for 1 s its line ends with " handover", and a
+//     follower that sees it does not wait for its timeout.
 //   - On SIGTERM a leader gives up the leadership at once, before the
 //     shutdown delay, like a PMM leader that is stopping.
 #include <arpa/inet.h>
@@ -91,7 +99,9 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -131,7 +141,13 @@ std::string last_view;  // guarded by election_mutex
 
 constexpr auto kElectionInterval = std::chrono::milliseconds(250);
 constexpr auto kProbeTimeout = std::chrono::milliseconds(150);
-constexpr int kElectionTimeoutRounds = 2;
+// PMM's Raft HeartbeatTimeout; a follower waits between it and twice it.
+constexpr auto kHeartbeatTimeout = std::chrono::milliseconds(1000);
+// How long a leader that gave up the lead says so (a leadership transfer).
+constexpr auto kHandover = std::chrono::milliseconds(1000);
+// When this node last gave up the leadership itself (guarded by
+// election_mutex; the listener reads handover_until).
+std::atomic<Clock::rep> handover_until{0};
 constexpr int kLeaseRounds = 4;
 
 std::string Env(const char* name, const char* fallback) {
@@ -442,7 +458,9 @@ void ListenElection() {
     for (;;) {
       int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (c < 0) continue;
-      std::string line = ha.node_id + (eligible ? " 1" : " 0") + (leading ? " 1\n" : " 0\n");
+      std::string line = ha.node_id + (eligible ? " 1" : " 0") + (leading ? " 1" : " 0");
+      if (Clock::now().time_since_epoch().count() < handover_until) line += " handover";
+      line += "\n";
       send(c, line.data(), line.size(), MSG_NOSIGNAL);
       close(c);
     }
@@ -455,6 +473,7 @@ struct PeerState {
   std::string id;
   bool eligible;
   bool leader;
+  bool handover;  // it gave up the lead a moment ago, handing it over
 };
 
 // A question in flight to one peer.
@@ -489,11 +508,13 @@ void Step(Probe& p) {
 std::optional<PeerState> ParseReply(std::size_t index, const std::string& reply) {
   if (reply.find('\n') == std::string::npos) return std::nullopt;  // cut short
   char id[128];
+  char extra[16] = "";
   int is_eligible = 0, is_leader = 0;
-  if (std::sscanf(reply.c_str(), "%127s %d %d", id, &is_eligible, &is_leader) != 3) {
+  if (std::sscanf(reply.c_str(), "%127s %d %d %15s", id, &is_eligible, &is_leader, extra) < 3) {
     return std::nullopt;
   }
-  return PeerState{index, id, is_eligible == 1, is_leader == 1};
+  return PeerState{index, id, is_eligible == 1, is_leader == 1,
+                   std::string_view(extra) == "handover"};
 }
 
 // Asks every other peer at once, so that dead peers cost one timeout per
@@ -571,14 +592,38 @@ bool FirstEligible(const std::vector<PeerState>& answered) {
   return true;
 }
 
-// One round's decision, from the peers' answers. leaderless_rounds counts the
-// rounds in a row in which this follower saw no leader at all;
-// quorumless_rounds those in which this node reached no quorum.
-void Decide(const std::vector<PeerState>& answered, int& leaderless_rounds,
-            int& quorumless_rounds) {
+// A follower's heartbeat timeout: when it last heard from a leader (or
+// stopped leading, or started), and how long it waits from then, drawn anew
+// each time between kHeartbeatTimeout and twice it, as Raft's followers do.
+struct HeartbeatTimer {
+  Clock::time_point heard;
+  Clock::duration timeout;
+  void Reset(Clock::time_point now) {
+    static std::minstd_rand random(std::random_device{}());
+    heard = now;
+    timeout = kHeartbeatTimeout + std::chrono::milliseconds(
+                                      random() % static_cast<unsigned>(kHeartbeatTimeout.count()));
+  }
+  bool Expired(Clock::time_point now) const { return now - heard >= timeout; }
+};
+
+// Gives up the leadership; `handover`: of its own will (Raft's leadership
+// transfer), which the followers hear of. Caller holds election_mutex.
+void GiveUp(bool handover, const std::string& why) {
+  leading = false;
+  if (handover) handover_until = (Clock::now() + kHandover).time_since_epoch().count();
+  HaEvent("HA: stepping down, " + why);
+}
+
+// One round's decision, from the peers' answers. `timer` is this follower's
+// heartbeat timeout; quorumless_rounds counts the rounds in a row in which
+// this node reached no quorum.
+void Decide(const std::vector<PeerState>& answered, HeartbeatTimer& timer, int& quorumless_rounds) {
   std::lock_guard<std::mutex> lock(election_mutex);
   // Checked here, not before asking: SIGTERM may have come during the round.
-  eligible = Ready() && access((state_dir + "/stepdown").c_str(), F_OK) != 0;
+  const bool stepdown = access((state_dir + "/stepdown").c_str(), F_OK) == 0;
+  eligible = Ready() && !stepdown;
+  const auto now = Clock::now();
   const std::size_t reachable = answered.size() + 1;
   const bool quorum = reachable > ha.peers.size() / 2;
   quorumless_rounds = quorum ? 0 : quorumless_rounds + 1;
@@ -589,24 +634,23 @@ void Decide(const std::vector<PeerState>& answered, int& leaderless_rounds,
       break;
     }
   }
+  const bool was_leading = leading;
   if (leading && !eligible) {
-    leading = false;
-    HaEvent("HA: stepping down, no longer eligible");
+    GiveUp(stepdown, "no longer eligible");
   } else if (leading && quorumless_rounds >= kLeaseRounds) {
-    leading = false;
-    HaEvent("HA: stepping down, no quorum: " + std::to_string(reachable) + " of " +
-            std::to_string(ha.peers.size()) + " nodes reachable");
+    GiveUp(false, "no quorum: " + std::to_string(reachable) + " of " +
+                      std::to_string(ha.peers.size()) + " nodes reachable");
   } else if (leading && claimant != nullptr && claimant->index < ha.self) {
-    leading = false;
-    HaEvent("HA: stepping down, " + claimant->id + " leads too and comes first");
+    GiveUp(false, claimant->id + " leads too and comes first");
   }
   if (!leading) {
-    if (claimant != nullptr) {
-      leaderless_rounds = 0;
-    } else if (++leaderless_rounds >= kElectionTimeoutRounds && eligible && quorum &&
+    bool handed_over = false;
+    for (const auto& p : answered) handed_over = handed_over || p.handover;
+    if (claimant != nullptr || was_leading) {
+      timer.Reset(now);
+    } else if ((handed_over || timer.Expired(now)) && eligible && quorum &&
                FirstEligible(answered)) {
       leading = true;
-      leaderless_rounds = 0;
       HaEvent("HA: elected leader among " + std::to_string(reachable) + " reachable nodes");
     }
   }
@@ -621,11 +665,12 @@ void StartElection() {
   }
   ListenElection();
   std::thread([] {
-    int leaderless_rounds = 0;
+    HeartbeatTimer timer;
+    timer.Reset(Clock::now());
     int quorumless_rounds = 0;
     auto next = Clock::now();
     for (;;) {
-      Decide(AskPeers(), leaderless_rounds, quorumless_rounds);
+      Decide(AskPeers(), timer, quorumless_rounds);
       next += kElectionInterval;
       std::this_thread::sleep_until(next);
     }
@@ -638,9 +683,8 @@ void StepDownForShutdown() {
   std::lock_guard<std::mutex> lock(election_mutex);
   terminating = true;
   if (!ha.enabled) return;
-  bool was_leading = leading.exchange(false);
   eligible = false;
-  if (was_leading) HaEvent("HA: stepping down, shutting down");
+  if (leading) GiveUp(true, "shutting down");
   WriteView("");
 }
 
