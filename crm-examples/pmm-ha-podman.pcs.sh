@@ -15,7 +15,7 @@
 # When PMM elects another leader, the next monitor on that node sees it and
 # the promoted role and the VIP move there. While PMM has no leader nothing
 # moves; when the leader's node fails, the VIP is down until PMM has elected a
-# new leader and that node's next monitor (every second here) has seen it.
+# new leader and that node's next monitor (twice a second here) has seen it.
 #
 # Before use, change: the node names and addresses in ha_peers (one
 # NODE=IP per cluster node that runs PMM; NODE is the cluster node name, IP
@@ -40,11 +40,12 @@ pcs resource defaults update resource-stickiness=100 migration-threshold=3 failu
 # (PMM 3 runs as uid 1000 and exits on a /srv it cannot write; start refuses
 # such a data_dir, naming the fix). The monitors of the two roles need different
 # intervals; the unpromoted one is what notices a new leader. The new leader's
-# score outranks the former leader's at once, so the promoted role and the VIP
-# move in the transition that monitor starts: every second here (the monitor
-# costs a few milliseconds). health_grace=18 keeps the grace PMM gets after an
-# outage of its databases at 18 s however often the monitors run (see
-# db-outage in lab/faults); health_failures alone counts monitors.
+# score outranks the former leader's at once (whatever the stickiness), so the
+# promoted role and the VIP move in the transition that monitor starts: every
+# 500 ms here (the monitor costs a few milliseconds; Pacemaker takes intervals
+# in ms). health_grace=18 keeps the grace PMM gets after an outage of its
+# databases at 18 s however often the monitors run (see db-outage in
+# lab/faults); health_failures alone counts monitors.
 # On an SELinux-enforcing host (RHEL) add selinux_relabel=shared: podman
 # labels the small per-node directory for containers (:z).
 pcs resource create pmm-server ocf:percona:pmm-server \
@@ -58,7 +59,7 @@ pcs resource create pmm-server ocf:percona:pmm-server \
     op promote timeout=30s \
     op demote timeout=30s \
     op monitor interval=3s role=Promoted timeout=30s \
-    op monitor interval=1s role=Unpromoted timeout=30s \
+    op monitor interval=500ms role=Unpromoted timeout=30s \
     --disabled
 # A promotable clone, one promoted instance: made in steps that pcs 0.10
 # (RHEL 8) and 0.11 both take (pcs 0.11.7 and later warn about promotable

@@ -438,8 +438,25 @@ void PmmServer::SetPromoted(bool promoted) const {
     unlink(config_.promoted_path.c_str());
     return;
   }
-  int fd = open(config_.promoted_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd >= 0) close(fd);
+  // When (the monotonic clock, ms): a promote of an instance already
+  // promoted keeps the first time.
+  int fd = open(config_.promoted_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                0600);
+  if (fd < 0) return;
+  const std::string when = std::to_string(
+      std::chrono::duration_cast<milliseconds>(config_.now().time_since_epoch()).count());
+  if (write(fd, when.data(), when.size()) < 0) log_.Debug("promotion time not recorded");
+  close(fd);
+}
+
+bool PmmServer::SettledPromoted() const {
+  if (!IsPromoted()) return false;
+  std::string text;
+  std::ifstream(config_.promoted_path) >> text;
+  auto ms = ParseInteger(text);
+  if (!ms) return true;
+  const auto promoted_at = std::chrono::steady_clock::time_point(milliseconds(*ms));
+  return config_.now() - promoted_at >= kSettleAfterPromote;
 }
 
 void PmmServer::SetAttribute(std::string_view name, std::string_view value,
@@ -474,7 +491,10 @@ Leadership PmmServer::UpdatePromotionScore(const Deadline& deadline) {
   const Leadership seen = CheckLeader(deadline);
   Status s;
   switch (seen) {
-    case Leadership::kLeader: s = promotion_->SetLeader(deadline); break;
+    case Leadership::kLeader:
+      s = SettledPromoted() ? promotion_->Set(kLeaderScore, deadline)
+                            : promotion_->SetLeader(deadline);
+      break;
     case Leadership::kFollower:
       s = IsPromoted() ? promotion_->Set(kFormerLeaderScore, deadline)
                        : promotion_->Clear(deadline);
@@ -955,7 +975,14 @@ Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe
   const bool promoted = config_.promotable && IsPromoted();
   Readiness ready = CheckReady(deadline);
   SetAttribute(kAttrState, ready.ready ? "ready" : "degraded", deadline);
-  if (promoted) SetAttribute(kAttrLeader, "yes", deadline);
+  // Both here, not in promote or demote, which lie on the VIP's way after a
+  // leadership move (attrd_updater is a process start; once per change),
+  // and not before the promoted instance settles (kSettleAfterPromote).
+  if (!promoted) {
+    DeleteAttribute(kAttrLeader, deadline);
+  } else if (SettledPromoted()) {
+    SetAttribute(kAttrLeader, "yes", deadline);
+  }
   if (ready.ready) {
     WriteFailures(0);
     if (config_.ha) {
@@ -1035,7 +1062,7 @@ Status PmmServer::Promote(const Deadline& deadline) {
     if (!IsOurs(*info)) return Status::NotRunning("{}", NotOurs(*info, "cannot promote").reason());
   }
   SetPromoted(true);
-  // pmm-leader is set by the promoted monitor that follows (seconds later),
+  // pmm-leader is set by a promoted monitor once settled (seconds later),
   // not here: promote is on the VIP's way after a leadership move, and
   // attrd_updater is a process start.
   if (config_.ha) {
@@ -1050,7 +1077,8 @@ Status PmmServer::Promote(const Deadline& deadline) {
 
 Status PmmServer::Demote(const Deadline& deadline) {
   SetPromoted(false);
-  DeleteAttribute(kAttrLeader, deadline);
+  // pmm-leader goes with the unpromoted monitor that follows (a second away
+  // in the examples), as it came with the promoted one.
   if (RunningAsRecorded()) return Status::Ok();  // as Promote: nothing to ask
   auto info = engine_.Inspect(config_.name, deadline);
   if (!info) {

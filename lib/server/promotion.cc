@@ -29,15 +29,16 @@ class CrmPromotionScore final : public PromotionScore {
                  deadline);
   }
   Status SetLeader(const Deadline& deadline) override {
-    // Still the score it got when it began to lead, even if the cache is no
-    // longer fresh: another node's newer leader score must keep ranking above.
+    // Still the score it has, even if the cache is no longer fresh: another
+    // node's newer leader score must keep ranking above.
     std::string last;
     std::ifstream(cache_path_) >> last;
     auto score = ParseInteger(last);
-    if (score && *score >= kLeaderScore && *score < kLeaderScore + kLeaderTerms) {
+    if (score && (*score == kLeaderScore ||
+                  (*score >= kNewLeaderScore && *score < kNewLeaderScore + kNewLeaderTerms))) {
       return Set(static_cast<int>(*score), deadline);
     }
-    return Set(LeaderScoreAt(std::chrono::system_clock::now()), deadline);
+    return Set(NewLeaderScoreAt(std::chrono::system_clock::now()), deadline);
   }
   Status Clear(const Deadline& deadline) override {
     return Write("none", {"--promotion", "--delete"}, deadline);
@@ -77,10 +78,10 @@ class CrmPromotionScore final : public PromotionScore {
 
 }  // namespace
 
-int LeaderScoreAt(std::chrono::system_clock::time_point now) {
+int NewLeaderScoreAt(std::chrono::system_clock::time_point now) {
   const auto tenths =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() / 100;
-  return kLeaderScore + static_cast<int>(tenths % kLeaderTerms);
+  return kNewLeaderScore + static_cast<int>(tenths % kNewLeaderTerms);
 }
 
 std::unique_ptr<PromotionScore> MakeCrmPromotionScore(ProcessRunner& runner,

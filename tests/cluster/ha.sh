@@ -45,7 +45,8 @@ h_match "the leader's instance is the promoted one" "^node$a$" "$(promoted 1)"
 leader_nodes() { lab exec 1 crm_mon -A1 | awk '/Node: /{n=$3} /pmm-leader[[:space:]]+: yes/{print n}' | tr -d ':' | tr '\n' ' '; }
 # shellcheck disable=SC2317 # called through h_wait_for
 leader_is() { [ "$(leader_nodes)" = "node$1 " ]; }
-h_match "pmm-leader is yes on node$a alone" "^node$a $" "$(leader_nodes)"
+h_expect_rc 0 "pmm-leader is yes on node$a alone (set once settled, seconds after promote)" \
+  h_wait_for 20 leader_is "$a"
 attrs=$(lab exec 1 crm_mon -A1)
 h_match "pmm-state ready on every node" '^3$' "$(printf '%s\n' "$attrs" | grep -Ec 'pmm-state[[:space:]]+: ready')"
 h_match "one pmm-ha-key on every node" '^3 1$' \

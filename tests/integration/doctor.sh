@@ -101,7 +101,7 @@ variant ha-crm crm "promotable-ha-false@pmm-server" "PMM 3 HA with ha=false" \
 variant ha-pcs pcs "promotable-max@pmm-server-clone" "two promoted instances" \
   "pcs resource meta pmm-server-clone promoted-max=2"
 variant ha-pcs pcs "role-monitors-missing@pmm-server" "no Unpromoted monitor" \
-  "pcs resource op remove pmm-server monitor interval=1s role=Unpromoted timeout=30s"
+  "pcs resource op remove pmm-server monitor interval=500ms role=Unpromoted timeout=30s"
 variant ha-crm crm "colocation-vip-with-server@pmm-vip" "the VIP with the clone, any role" \
   "pcs constraint delete pmm-vip-with-leader" \
   "pcs constraint colocation add pmm-vip with pmm-server-clone INFINITY"

@@ -146,6 +146,12 @@ inline constexpr const char* kVersionLabel = "org.opencontainers.image.version";
 // leaving no instance promoted during every election.
 inline constexpr int kFormerLeaderScore = 1;
 
+// How long after its promote a leading instance settles: its score goes down
+// to kLeaderScore and pmm-leader is set. Not sooner: a node attribute written
+// while the promote's transition runs aborts it, and the VIP's start would
+// wait for the next one.
+inline constexpr std::chrono::seconds kSettleAfterPromote{5};
+
 // What PMM's leaderHealthCheck said.
 enum class Leadership { kLeader, kFollower, kUnknown };
 
@@ -369,6 +375,9 @@ class PmmServer {
   void WriteFailures(int count, std::chrono::steady_clock::time_point since = {}) const;
   bool IsPromoted() const;
   void SetPromoted(bool promoted) const;
+  // Promoted for kSettleAfterPromote at least (a promotion recorded by an
+  // older version, with no time, counts as settled).
+  bool SettledPromoted() const;
   // Observes leadership, sets the promotion score from it and returns what
   // it saw (kUnknown, without asking, when there is no score to set).
   Leadership UpdatePromotionScore(const Deadline& deadline);

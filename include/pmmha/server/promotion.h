@@ -14,27 +14,32 @@
 
 namespace pmmha {
 
-// Promotion scores: where PMM leads, Pacemaker must promote. A leader's score
-// also says when it began to lead: kLeaderScore plus the tenths of a second
-// since the epoch modulo kLeaderTerms (a cycle of 25 hours), kept while it
-// leads. The newest leader outranks a former one whose own monitor has not
-// yet seen it lose the lead, so the promoted role (and the VIP) moves in the
-// transition the new leader's monitor starts, not at the former leader's
-// next monitor. Across the cycle's end a new leader may rank below the
-// former one until that one's monitor lowers its score, as before.
+// Promotion scores: where PMM leads, Pacemaker must promote.
+//   - A new leader scores kNewLeaderScore plus the tenths of a second since
+//     the epoch modulo kNewLeaderTerms (a cycle of 22 hours) at which it began
+//     to lead, and keeps it while it leads: it outranks a former leader whose
+//     own monitor has not yet seen it lose the lead, so the promoted role (and
+//     the VIP) moves in the transition the new leader's monitor starts.
+//   - A leader promoted for a few seconds settles at kLeaderScore: the next
+//     new leader then outranks it by far more than any resource-stickiness
+//     the promoted instance gets (the examples' 100 is 10 s of tenths), and
+//     whenever it comes (the tenths' cycle decides only between new leaders,
+//     never promoted, seconds apart).
 inline constexpr int kLeaderScore = 1000;
-inline constexpr int kLeaderTerms = 900000;
+inline constexpr int kNewLeaderScore = 100000;
+inline constexpr int kNewLeaderTerms = 800000;
 
-// The leader score for a node whose PMM began to lead at `now`.
-int LeaderScoreAt(std::chrono::system_clock::time_point now);
+// The score of a new leader whose PMM began to lead at `now`.
+int NewLeaderScoreAt(std::chrono::system_clock::time_point now);
 
 class PromotionScore {
  public:
   virtual ~PromotionScore() = default;
   // Sets this node's score for the resource (a transient node attribute).
   virtual Status Set(int score, const Deadline& deadline) = 0;
-  // This node's PMM leads: the leader score it got when it began to lead,
-  // or a new one (LeaderScoreAt) when it did not lead before.
+  // This node's PMM leads: the leader score it has (a new leader's, or the
+  // settled kLeaderScore), or a new leader's (NewLeaderScoreAt) when it did
+  // not lead before.
   virtual Status SetLeader(const Deadline& deadline) = 0;
   // Removes it: the instance here must not be promoted.
   virtual Status Clear(const Deadline& deadline) = 0;

@@ -1355,6 +1355,44 @@ TEST_CASE("HA monitor: the role Pacemaker gave, the score from PMM's leader") {
   }
 }
 
+TEST_CASE("HA: a promoted leader settles at the leader score, which any new leader outranks") {
+  Fixture f;
+  f.MakeHa();
+  f.engine.SetRunning();
+  auto clock = std::chrono::steady_clock::time_point(std::chrono::hours(100));
+  f.config.now = [&] { return clock; };
+  f.http.leader = {HttpResponse{200, "{}"}};
+  REQUIRE(f.server.Promote(f.Soon()).ok());
+  f.promotion.calls.clear();
+  // The monitors right after promote keep the new leader's score: changing
+  // it would abort the transition that moves the VIP.
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
+  CHECK(f.promotion.Last() == "leader");
+  clock += kSettleAfterPromote - std::chrono::milliseconds(1);
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
+  CHECK(f.promotion.Last() == "leader");
+  clock += std::chrono::milliseconds(1);
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
+  CHECK(f.promotion.Last() == "set " + std::to_string(kLeaderScore));
+  // A second promote keeps the first promotion's time: still settled.
+  REQUIRE(f.server.Promote(f.Soon()).ok());
+  CHECK(f.promotion.Last() == "set " + std::to_string(kLeaderScore));
+  // Once it no longer leads: the former leader's token score, then none.
+  f.http.leader = {HttpResponse{400, "{}"}};
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
+  CHECK(f.promotion.Last() == "set " + std::to_string(kFormerLeaderScore));
+  REQUIRE(f.server.Demote(f.Soon()).ok());
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+  CHECK(f.promotion.Last() == "clear");
+  // Promoted again later: a new leader's score until it settles again.
+  f.http.leader = {HttpResponse{200, "{}"}};
+  REQUIRE(f.server.Promote(f.Soon()).ok());
+  CHECK(f.promotion.Last() == "leader");
+  // The new leader's score range and the settled one: no stickiness below
+  // their distance keeps the role on a settled former leader.
+  CHECK(kNewLeaderScore - kLeaderScore > 10000);
+}
+
 TEST_CASE("HA demote leaves the score to the next monitor: the promote it makes way for waits") {
   Fixture f;
   f.MakeHa();
@@ -1650,6 +1688,8 @@ TEST_CASE("attributes: pmm-leader follows the promoted role, pmm-ha-key fingerpr
   close(fd);
   f.config.ha->key_file = tmpl;
   f.http.leader = {HttpResponse{400, "{}"}};
+  auto clock = std::chrono::steady_clock::time_point(std::chrono::hours(100));
+  f.config.now = [&] { return clock; };
   REQUIRE(f.server.Start(f.Soon()).ok());
   unlink(tmpl);
   // sha256("abc") (FIPS 180-4's example) begins so: the prefix, never the
@@ -1657,15 +1697,22 @@ TEST_CASE("attributes: pmm-leader follows the promoted role, pmm-ha-key fingerpr
   CHECK(f.attributes.Get(kAttrHaKey) == "ba7816bf8f01cfea");
   CHECK(f.attributes.Get(kAttrLeader) == "(none)");
   REQUIRE(f.server.Promote(f.Soon()).ok());
-  // Not in promote, on the VIP's way: the promoted monitor sets it.
+  // Not in promote, on the VIP's way, nor in the monitors of the seconds
+  // after it (a node attribute aborts the transition the VIP's start is in):
+  // the promoted monitor sets it once settled.
   CHECK(f.attributes.Get(kAttrLeader) == "(none)");
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
+  CHECK(f.attributes.Get(kAttrLeader) == "(none)");
+  clock += kSettleAfterPromote;
   CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
   CHECK(f.attributes.Get(kAttrLeader) == "yes");
   f.attributes.values.erase(std::string(kAttrLeader));  // attrd restarted
   CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kRunningPromoted);
   CHECK(f.attributes.Get(kAttrLeader) == "yes");
   REQUIRE(f.server.Demote(f.Soon()).ok());
-  CHECK(f.attributes.Get(kAttrLeader) == "(none)");
+  // Nor in demote, which the new leader's promote waits for: the unpromoted
+  // monitor that follows deletes it.
+  CHECK(f.attributes.Get(kAttrLeader) == "yes");
   CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
   CHECK(f.attributes.Get(kAttrLeader) == "(none)");
   REQUIRE(f.server.Promote(f.Soon()).ok());

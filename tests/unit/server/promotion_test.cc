@@ -33,17 +33,20 @@ int Score(const std::string& value) { return std::atoi(value.c_str()); }
 
 }  // namespace
 
-TEST_CASE("a leader's score says when it began to lead, in tenths of a second") {
+TEST_CASE("a new leader's score says when it began to lead, in tenths of a second") {
   using std::chrono::system_clock;
   const system_clock::time_point epoch{};
-  CHECK(LeaderScoreAt(epoch) == kLeaderScore);
-  CHECK(LeaderScoreAt(epoch + milliseconds(100)) == kLeaderScore + 1);
-  CHECK(LeaderScoreAt(epoch + milliseconds(199)) == kLeaderScore + 1);
-  CHECK(LeaderScoreAt(epoch + std::chrono::seconds(90000) - milliseconds(100)) ==
-        kLeaderScore + kLeaderTerms - 1);
-  CHECK(LeaderScoreAt(epoch + std::chrono::seconds(90000)) == kLeaderScore);  // the cycle's end
-  // Below Pacemaker's INFINITY (1000000): a score, not a requirement.
-  CHECK(kLeaderScore + kLeaderTerms < 1000000);
+  CHECK(NewLeaderScoreAt(epoch) == kNewLeaderScore);
+  CHECK(NewLeaderScoreAt(epoch + milliseconds(100)) == kNewLeaderScore + 1);
+  CHECK(NewLeaderScoreAt(epoch + milliseconds(199)) == kNewLeaderScore + 1);
+  CHECK(NewLeaderScoreAt(epoch + std::chrono::seconds(80000) - milliseconds(100)) ==
+        kNewLeaderScore + kNewLeaderTerms - 1);
+  CHECK(NewLeaderScoreAt(epoch + std::chrono::seconds(80000)) ==
+        kNewLeaderScore);  // the cycle's end
+  // Below Pacemaker's INFINITY (1000000): a score, not a requirement; and
+  // far above a settled leader's.
+  CHECK(kNewLeaderScore + kNewLeaderTerms < 1000000);
+  CHECK(kNewLeaderScore >= 100 * kLeaderScore);
 }
 
 TEST_CASE("a leader keeps the score it got when it began to lead, a new leader gets a newer one") {
@@ -57,8 +60,8 @@ TEST_CASE("a leader keeps the score it got when it began to lead, a new leader g
   REQUIRE(promotion->SetLeader(later).ok());
   REQUIRE(crm.updates.size() == 1);
   const int first = Score(crm.updates[0]);
-  CHECK(first >= kLeaderScore);
-  CHECK(first == LeaderScoreAt(std::chrono::system_clock::now()));
+  CHECK(first >= kNewLeaderScore);
+  CHECK(first == NewLeaderScoreAt(std::chrono::system_clock::now()));
 
   // Still leading: nothing written while the cache is fresh...
   usleep(150000);
@@ -71,6 +74,13 @@ TEST_CASE("a leader keeps the score it got when it began to lead, a new leader g
   REQUIRE(promotion->SetLeader(later).ok());
   REQUIRE(crm.updates.size() == 2);
   CHECK(Score(crm.updates[1]) == first);
+
+  // Settled (pmm-server sets kLeaderScore once promoted a while): it keeps
+  // that one while it leads.
+  REQUIRE(promotion->Set(kLeaderScore, later).ok());
+  REQUIRE(utimensat(AT_FDCWD, cache.c_str(), old, 0) == 0);
+  REQUIRE(promotion->SetLeader(later).ok());
+  CHECK(Score(crm.updates.back()) == kLeaderScore);
 
   // It stops leading, then leads again: a newer score than the first.
   REQUIRE(promotion->Clear(later).ok());
