@@ -42,6 +42,7 @@ h_match "the VIP is on the leader's node" "^$a$" "$(lab where pmm-vip)"
 h_match "the leader's instance is the promoted one" "^node$a$" "$(promoted 1)"
 # crm_mon -A1: pmm-leader on the promoted instance's node only, PMM ready on
 # all three, and the same HA key fingerprint everywhere.
+# shellcheck disable=SC2317 # called through leader_is
 leader_nodes() { lab exec 1 crm_mon -A1 | awk '/Node: /{n=$3} /pmm-leader[[:space:]]+: yes/{print n}' | tr -d ':' | tr '\n' ' '; }
 # shellcheck disable=SC2317 # called through h_wait_for
 leader_is() { [ "$(leader_nodes)" = "node$1 " ]; }
