@@ -978,9 +978,9 @@ Status PmmServer::MonitorReadiness(int pid, const Deadline& deadline, bool probe
   // Both here, not in promote or demote, which lie on the VIP's way after a
   // leadership move (attrd_updater is a process start; once per change),
   // and not before the promoted instance settles (kSettleAfterPromote).
-  if (!promoted) {
+  if (config_.promotable && !promoted) {
     DeleteAttribute(kAttrLeader, deadline);
-  } else if (SettledPromoted()) {
+  } else if (promoted && SettledPromoted()) {
     SetAttribute(kAttrLeader, "yes", deadline);
   }
   if (ready.ready) {

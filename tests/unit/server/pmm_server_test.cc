@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -311,8 +312,10 @@ class FakeAttributes : public NodeAttributes {
     values[std::string(name)] = value;
     return Status::Ok();
   }
+  std::vector<std::string> deleted;
   Status Delete(std::string_view name, const Deadline&) override {
     ++calls;
+    deleted.emplace_back(name);
     values.erase(std::string(name));
     return Status::Ok();
   }
@@ -1646,6 +1649,11 @@ TEST_CASE(
   CHECK(f.attributes.Get(kAttrVersion) == "3.4.1");
   CHECK(f.attributes.Get(kAttrData) == "writable");
   CHECK(f.attributes.Get(kAttrLeader) == "(none)");
+  // Not a promotable clone: its monitors leave pmm-leader alone (no
+  // attrd_updater for an attribute it never sets).
+  CHECK(f.server.Monitor(f.Soon(), false, 0).code() == ExitCode::kSuccess);
+  CHECK(std::count(f.attributes.deleted.begin(), f.attributes.deleted.end(),
+                   std::string(kAttrLeader)) == 0);
   REQUIRE(f.server.Stop(f.Soon()).ok());
   CHECK(f.attributes.Get(kAttrState) == "(none)");
   CHECK(f.attributes.Get(kAttrVersion) == "(none)");
