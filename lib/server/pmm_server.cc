@@ -440,19 +440,19 @@ void PmmServer::SetPromoted(bool promoted) const {
   }
   // When (the monotonic clock, ms): a promote of an instance already
   // promoted keeps the first time.
-  int fd = open(config_.promoted_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                0600);
-  if (fd < 0) return;
-  const std::string when = std::to_string(
-      std::chrono::duration_cast<milliseconds>(config_.now().time_since_epoch()).count());
-  if (write(fd, when.data(), when.size()) < 0) log_.Debug("promotion time not recorded");
-  close(fd);
+  if (access(config_.promoted_path.c_str(), F_OK) == 0) return;
+  const auto ms = std::chrono::duration_cast<milliseconds>(config_.now().time_since_epoch());
+  if (Status s = ReplaceFile(config_.promoted_path, std::to_string(ms.count())); !s.ok()) {
+    log_.Warn("{}", s.reason());
+  }
 }
 
 bool PmmServer::SettledPromoted() const {
-  if (!IsPromoted()) return false;
+  if (config_.promoted_path.empty()) return false;
+  std::ifstream in(config_.promoted_path);
+  if (!in) return false;  // not promoted
   std::string text;
-  std::ifstream(config_.promoted_path) >> text;
+  in >> text;
   auto ms = ParseInteger(text);
   if (!ms) return true;
   const auto promoted_at = std::chrono::steady_clock::time_point(milliseconds(*ms));
