@@ -202,6 +202,12 @@ if [ "$LEADER" != 1 ]; then
       view_is 3 "leader=node1 self=node3 eligible=1"'
 fi
 stepdown 1
+# A leader that gives up the lead itself hands it over, as PMM's does (Raft's
+# leadership transfer): for 1 s its election line says so, and the first
+# eligible follower takes over without waiting for its heartbeat timeout.
+# shellcheck disable=SC2317 # called through h_wait_for
+handing_over() { [ "$(election_line 2 1)" = "node1 0 0 handover" ]; }
+h_check "node1, stepping down, says it hands the lead over" h_wait_for 2 handing_over
 if ! wait_leader 5 1 2 3 || [ "$LEADER" != 2 ]; then
   abort "stepdown on node1 did not move the leadership to node2, the first eligible"
 fi
